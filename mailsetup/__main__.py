@@ -1,0 +1,5 @@
+"""Allow ``python -m mailsetup``."""
+
+from mailsetup.cli import main
+
+main()

@@ -1,0 +1,122 @@
+"""The account model: a validated address, a display name and an optional sync username.
+
+Address syntax and internationalised domains are handled by ``email-validator`` (RFC 5321/5322
+syntax, IDNA 2008 via the ``idna`` package) instead of a home-made pattern: it knows the length
+limits, quoting and the IDNA rules we would otherwise get wrong.
+
+Choice for internationalised addresses (documented in docs/apple.md): the domain is kept in
+Unicode for what people read (descriptions) and converted to its ASCII form (``xn--...``,
+RFC 5891) for every machine field: login names, EmailAddress, file names. IMAP LOGIN and SMTP
+AUTH only carry non-ASCII with optional extensions (RFC 6855, RFC 6531) that clients and servers
+may lack, so the ASCII form is the one that always works. A non-ASCII *local part* needs SMTPUTF8
+end to end and is refused with a clear error.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from mailsetup.errors import BadInput
+
+# Sync usernames are short ids (e.g. AB12345); allow what a DAV login name can reasonably be
+# without quoting in URLs and config files.
+_SYNC_USER = re.compile(r"^[A-Za-z0-9._@+-]{1,128}$")
+_MAX_NAME = 200
+
+
+@dataclass(frozen=True)
+class Account:
+    """Everything about the person that a renderer needs; no secrets here."""
+
+    email: str  # ASCII form, domain lower-case: used in every machine field
+    email_display: str  # Unicode form for people
+    display_name: str
+    sync_user: str | None = None
+
+    @property
+    def local_part(self) -> str:
+        return self.email.rsplit("@", 1)[0]
+
+    @property
+    def domain(self) -> str:
+        return self.email.rsplit("@", 1)[1]
+
+
+def normalize_email(raw: str) -> tuple[str, str]:
+    """Return ``(ascii_form, unicode_form)`` of ``raw`` or raise :class:`BadInput`."""
+    from email_validator import EmailNotValidError, validate_email
+
+    text = raw.strip()
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    if not text:
+        raise BadInput("the email address is empty", "pass --email you@example.ch")
+    try:
+        info = validate_email(
+            text,
+            check_deliverability=False,
+            allow_smtputf8=False,
+            allow_quoted_local=False,
+            allow_domain_literal=False,
+        )
+    except EmailNotValidError as exc:
+        reason = str(exc).rstrip(".")
+        if "SMTPUTF8" in reason or "internationalized" in reason.lower():
+            raise BadInput(
+                f"{shown!r} has non-ASCII characters before the @",
+                "such addresses need SMTPUTF8 end to end; use the ASCII address of the mailbox",
+            ) from None
+        raise BadInput(f"{shown!r} is not a valid email address: {reason}") from None
+    ascii_email = info.ascii_email or info.normalized
+    local, _, domain = ascii_email.rpartition("@")
+    return f"{local}@{domain.lower()}", info.normalized
+
+
+def normalize_display_name(raw: str | None, fallback: str) -> str:
+    """Clean a display name: NFC, whitespace runs (tabs, newlines) folded to one space.
+
+    Newlines are folded rather than kept because the name ends up in a From: header, where a
+    line break would be header injection; other control characters cannot be represented in
+    XML 1.0 or a mail header at all, so they are refused.
+    """
+    if raw is None or not raw.strip():
+        return fallback
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput("the display name is not valid Unicode text") from None
+    name = " ".join(unicodedata.normalize("NFC", raw).split())
+    bad = [c for c in name if unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn")]
+    if bad:
+        raise BadInput(
+            f"the display name contains a control or unassigned character {bad[0]!r}",
+            "use printable characters only",
+        )
+    if len(name) > _MAX_NAME:
+        raise BadInput(f"the display name is longer than {_MAX_NAME} characters")
+    return name
+
+
+def normalize_sync_user(raw: str | None) -> str | None:
+    """Validate the CalDAV/CardDAV username (e.g. ``AB12345``); ``None`` lets the device ask."""
+    if raw is None or not raw.strip():
+        return None
+    user = raw.strip()
+    if not _SYNC_USER.match(user):
+        raise BadInput(
+            f"{user!r} is not a valid sync username",
+            "use the id shown by the provider's configuration assistant, such as AB12345",
+        )
+    return user
+
+
+def make_account(email: str, name: str | None = None, sync_user: str | None = None) -> Account:
+    """Build an :class:`Account` from user input, raising :class:`BadInput` on any problem."""
+    ascii_email, unicode_email = normalize_email(email)
+    return Account(
+        email=ascii_email,
+        email_display=unicode_email,
+        display_name=normalize_display_name(name, fallback=unicode_email.split("@")[0]),
+        sync_user=normalize_sync_user(sync_user),
+    )

@@ -1,0 +1,136 @@
+"""Command-line layer: parse options, build the model, call one function, print, map errors.
+
+Kept thin on purpose (pipx's ``main.py`` over ``commands/``): everything a library user would
+want lives in the modules it calls. Imports of our own modules and of heavy libraries happen
+inside each command so that ``mailsetup --help`` costs no more than typer itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from mailsetup.errors import EXIT_CODES, MailsetupError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_EXIT_HELP = "Exit codes: " + "; ".join(f"{code} {text}" for code, text in EXIT_CODES.items())
+
+app = typer.Typer(
+    name="mailsetup",
+    help="Set up mail, calendar and contacts clients for an Infomaniak account, and check them.",
+    epilog=_EXIT_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    # Rich help and pretty tracebacks cost ~65 ms at every start (FACTS.md); plain click
+    # help is just as readable for a handful of options.
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+password_app = typer.Typer(
+    help="Store the mail or sync password in the system keyring.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(password_app, name="password")
+
+
+def fail(err: MailsetupError) -> typer.Exit:
+    """Print one line to stderr and return the Exit carrying the documented code."""
+    print(f"mailsetup: error: {err}", file=sys.stderr)
+    return typer.Exit(err.exit_code)
+
+
+def handles_errors(func: F) -> F:
+    """Turn :class:`MailsetupError` into one stderr line and its exit code; bugs keep tracebacks."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except MailsetupError as err:
+            raise fail(err) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+EmailOpt = Annotated[str, typer.Option("--email", "-e", help="The mailbox address.")]
+ProviderFileOpt = Annotated[
+    Path | None,
+    typer.Option("--provider-file", help="Provider data (TOML, schema of profiles/*.toml)."),
+]
+SyncUserOpt = Annotated[
+    str | None,
+    typer.Option("--sync-user", help="CalDAV/CardDAV username, e.g. AB12345."),
+]
+
+
+@app.command()
+@handles_errors
+def profile(
+    email: EmailOpt,
+    name: Annotated[str | None, typer.Option("--name", "-n", help="Display name.")] = None,
+    sync_user: SyncUserOpt = None,
+    client: Annotated[
+        str, typer.Option("--client", "-c", help="apple (default), or another client.")
+    ] = "apple",
+    services: Annotated[
+        str, typer.Option("--services", help="Comma list of mail,caldav,carddav.")
+    ] = "mail,caldav,carddav",
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="Sub-format, for clients that have several.")
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", help="File or folder to write; '-' for stdout."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    smtp_port: Annotated[
+        int | None, typer.Option("--smtp-port", help="Another SMTP port the provider lists.")
+    ] = None,
+    embed_password: Annotated[
+        bool,
+        typer.Option(
+            "--embed-password",
+            help="Put the mail password in the file (from MAILSETUP_PASSWORD, the keyring or "
+            "a prompt); the file is written 0600.",
+        ),
+    ] = False,
+    provider_file: ProviderFileOpt = None,
+) -> None:
+    """Write a ready-to-import configuration (default: an Apple .mobileconfig)."""
+    from mailsetup.commands.profile import ProfileRequest, run_profile
+
+    run_profile(
+        ProfileRequest(
+            email=email,
+            name=name,
+            sync_user=sync_user,
+            client=client,
+            services=services,
+            format=fmt,
+            output=output,
+            force=force,
+            smtp_port=smtp_port,
+            embed_password=embed_password,
+            provider_file=provider_file,
+        )
+    )
+
+
+@password_app.command("set")
+@handles_errors
+def password_set(email: EmailOpt, sync_user: SyncUserOpt = None) -> None:
+    """Store a password in the keyring (asked on the terminal, or read from standard input)."""
+    from mailsetup.commands.password import set_password
+
+    set_password(email, sync_user)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,39 @@
+"""``mailsetup password set``: put a password in the system keyring."""
+
+from __future__ import annotations
+
+import sys
+
+from mailsetup.account import make_account, normalize_sync_user
+from mailsetup.errors import SecretError
+from mailsetup.secret_store import keyring_user, store_in_keyring
+
+
+def read_new_password(label: str) -> str:
+    """Ask twice on a terminal; read one line from a pipe (``pass show x | mailsetup ...``)."""
+    if not sys.stdin.isatty():
+        value = sys.stdin.readline().rstrip("\r\n")
+        if not value:
+            raise SecretError("no password on standard input")
+        return value
+    import getpass
+
+    try:
+        first = getpass.getpass(f"New password for {label}: ")
+        second = getpass.getpass("Repeat it: ")
+    except (EOFError, KeyboardInterrupt):
+        raise SecretError("no password entered") from None
+    if not first:
+        raise SecretError("no password entered")
+    if first != second:
+        raise SecretError("the two passwords differ", "run the command again")
+    return first
+
+
+def set_password(email: str, sync_user: str | None = None) -> str:
+    """Store the mail password (or the sync password with ``sync_user``); return the key user."""
+    account = make_account(email)
+    user = keyring_user(account.email, normalize_sync_user(sync_user))
+    store_in_keyring(user, read_new_password(user))
+    print(f"Stored the password for {user} in the system keyring (service 'mailsetup').")
+    return user

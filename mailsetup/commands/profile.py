@@ -1,0 +1,69 @@
+"""``mailsetup profile``: validate input, render the client's files, write them safely."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from mailsetup.account import make_account
+from mailsetup.output import write_atomic, write_files, write_stdout
+from mailsetup.provider import load_provider
+from mailsetup.render import RenderOptions, get_renderer, parse_services
+
+
+@dataclass(frozen=True)
+class ProfileRequest:
+    email: str
+    name: str | None = None
+    sync_user: str | None = None
+    client: str = "apple"
+    services: str = "mail,caldav,carddav"
+    format: str | None = None
+    output: str | None = None
+    force: bool = False
+    smtp_port: int | None = None
+    embed_password: bool = False
+    provider_file: Path | None = None
+
+
+def run_profile(req: ProfileRequest) -> list[Path]:
+    """Do the whole command; return the paths written (empty for stdout)."""
+    renderer = get_renderer(req.client)
+    account = make_account(req.email, req.name, req.sync_user)
+    provider = load_provider(path=req.provider_file)
+    services = parse_services(req.services)
+    provider.smtp_on_port(req.smtp_port)  # reject an unlisted port before asking for a secret
+    password = None
+    if req.embed_password:
+        from mailsetup.secret_store import get_password
+
+        password = get_password(account.email)
+    options = RenderOptions(
+        services=services, smtp_port=req.smtp_port, password=password, format=req.format
+    )
+    result = renderer(account, provider, options)
+
+    if req.output == "-":
+        write_stdout(result.files)
+        return []
+    if result.into_folder:
+        target = Path(req.output) if req.output else Path(f"{account.email}-{req.client}")
+        paths = write_files(target, result.files, force=req.force, make_dir=True)
+    else:
+        (only,) = result.files
+        path = Path(req.output) if req.output else Path(only.name)
+        if path.is_dir():
+            path = path / only.name
+        write_atomic(path, only.data, force=req.force, secret=only.secret)
+        paths = [path]
+    for p in paths:
+        print(f"Wrote {p}")
+    if any(f.secret for f in result.files):
+        print(
+            "The file holds your password: it is readable only by you (0600); delete it after use."
+        )
+    for line in result.instructions:
+        print(line)
+    sys.stdout.flush()
+    return paths

@@ -1,0 +1,125 @@
+"""Write rendered files without ever losing data.
+
+Every write goes to a temporary file in the destination folder, is flushed to disk, then
+moved into place: a crash leaves either the old file or the new one, never half of either.
+Without ``force`` the final step is ``os.link``, which fails atomically if the name exists, so
+there is no window between "check it does not exist" and "write it". Files holding a secret
+are created ``0600`` from the start (the temporary file is private before a byte is written).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from mailsetup.errors import OutputError
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One rendered file: its default name, its bytes, and whether it embeds a secret."""
+
+    name: str
+    data: bytes
+    secret: bool = False
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes, *, force: bool = False, secret: bool = False) -> None:
+    """Write ``data`` to ``path`` atomically: mode 0600 if ``secret``, else 0644 less umask."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise OutputError(
+            f"the folder {str(folder)!r} does not exist", f"create it first: mkdir -p {folder}"
+        )
+    if path.is_dir():
+        raise OutputError(f"{str(path)!r} is a folder", "give a file name with -o")
+    if path.exists() and not force:
+        raise OutputError(f"{str(path)!r} already exists", "pass --force to replace it")
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except PermissionError:
+        raise OutputError(
+            f"cannot write in {str(folder)!r}: permission denied", "choose another folder with -o"
+        ) from None
+    except OSError as exc:
+        raise OutputError(f"cannot write in {str(folder)!r}: {exc.strerror}") from None
+    tmp = Path(tmp_name)
+    try:
+        # mkstemp creates 0600; widen only for files without a secret.
+        if not secret:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(fd, 0o644 & ~umask)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if force:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise OutputError(
+                    f"{str(path)!r} already exists", "pass --force to replace it"
+                ) from None
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV):
+                    raise
+                # File systems without hard links: rename, after the existence check above.
+                os.rename(tmp, path)
+        _fsync_dir(folder)
+    except OSError as exc:
+        raise OutputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def write_files(
+    target: Path, files: list[OutputFile], *, force: bool = False, make_dir: bool = False
+) -> list[Path]:
+    """Write ``files`` into the folder ``target``; check every name before writing any.
+
+    ``make_dir`` creates ``target`` itself (not its parents) for multi-file outputs.
+    """
+    if make_dir and not target.exists() and target.parent.is_dir():
+        try:
+            target.mkdir()
+        except OSError as exc:
+            raise OutputError(f"cannot create {str(target)!r}: {exc.strerror}") from None
+    if not target.is_dir():
+        raise OutputError(
+            f"the folder {str(target)!r} does not exist", f"create it first: mkdir -p {target}"
+        )
+    paths = [target / f.name for f in files]
+    if not force:
+        existing = [str(p) for p in paths if p.exists()]
+        if existing:
+            raise OutputError(f"{existing[0]!r} already exists", "pass --force to replace it")
+    for path, f in zip(paths, files, strict=True):
+        write_atomic(path, f.data, force=force, secret=f.secret)
+    return paths
+
+
+def write_stdout(files: list[OutputFile]) -> None:
+    """``-o -``: one file's bytes to standard output (pipes, ``| ssh host 'cat > x'``)."""
+    if len(files) != 1:
+        raise OutputError("this client writes several files", "give a folder with -o DIR")
+    sys.stdout.flush()
+    sys.stdout.buffer.write(files[0].data)
+    sys.stdout.buffer.flush()

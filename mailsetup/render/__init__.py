@@ -1,0 +1,89 @@
+"""Renderers: pure functions ``(Account, Provider, RenderOptions) -> Rendered``.
+
+No I/O, no clock, no randomness: identifiers are derived (uuid5 over stable names), so the same
+input gives the same bytes, golden files stay stable and a re-import replaces rather than
+duplicates. Each client lives in its own module, imported only when asked for, so that
+``mailsetup --help`` never pays for jinja2 or a client it does not use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from mailsetup.account import Account
+from mailsetup.errors import BadInput
+from mailsetup.output import OutputFile
+from mailsetup.provider import Endpoint, Provider
+
+SERVICES = ("mail", "caldav", "carddav")
+
+# client name -> module holding ``render``. Adding a client is one line here plus its module.
+CLIENTS: dict[str, str] = {
+    "apple": "mailsetup.render.apple",
+}
+
+# Fixed namespace for every uuid5 we derive; changing it would change every identifier.
+NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://mailsetup.invalid/ns/v1")
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    services: frozenset[str] = frozenset(SERVICES)
+    smtp_port: int | None = None
+    password: str | None = None  # mail password to embed (``--embed-password``)
+    format: str | None = None  # sub-format for clients with several (``--client dav``)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What a renderer produced: files, and the few lines a person needs to use them."""
+
+    files: list[OutputFile]
+    instructions: list[str] = field(default_factory=list)
+    into_folder: bool = False  # several files: ``-o`` names a folder
+
+
+Renderer = Callable[[Account, Provider, RenderOptions], Rendered]
+
+
+def stable_uuid(*parts: str) -> str:
+    """An upper-case UUID derived from ``parts``: same input, same identifier, every run."""
+    return str(uuid.uuid5(NAMESPACE, "\x1f".join(parts))).upper()
+
+
+def login_for(endpoint: Endpoint, account: Account) -> str:
+    """Expand the provider's username template (Mozilla autoconfig placeholders)."""
+    return (
+        endpoint.username.replace("%EMAILADDRESS%", account.email)
+        .replace("%EMAILLOCALPART%", account.local_part)
+        .replace("%EMAILDOMAIN%", account.domain)
+    )
+
+
+def parse_services(text: str) -> frozenset[str]:
+    """``"mail,caldav"`` -> ``{"mail", "caldav"}``; unknown names are a usage error."""
+    chosen = {part.strip().lower() for part in text.split(",") if part.strip()}
+    unknown = sorted(chosen - set(SERVICES))
+    if unknown or not chosen:
+        raise BadInput(
+            f"unknown service {unknown[0]!r}" if unknown else "no service chosen",
+            f"choose from {','.join(SERVICES)}",
+        )
+    return frozenset(chosen)
+
+
+def get_renderer(client: str) -> Renderer:
+    """The ``render`` function of ``client``; unknown clients list the known ones."""
+    module_name = CLIENTS.get(client.lower())
+    if module_name is None:
+        raise BadInput(f"unknown client {client!r}", f"known clients: {', '.join(CLIENTS)}")
+    render: Renderer = importlib.import_module(module_name).render
+    return render
+
+
+def render(client: str, account: Account, provider: Provider, options: RenderOptions) -> Rendered:
+    """Render ``client``'s configuration for ``account`` at ``provider``."""
+    return get_renderer(client)(account, provider, options)

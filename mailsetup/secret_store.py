@@ -1,0 +1,100 @@
+"""Where passwords come from: environment, system keyring, or a hidden prompt. Never argv.
+
+Order: ``MAILSETUP_PASSWORD`` (or ``MAILSETUP_SYNC_PASSWORD``) for scripts, then the keyring
+(service ``mailsetup``, user = the address or ``sync:<user>``), then ``getpass`` on a terminal.
+The keyring library is imported only here, inside functions: it is slow to import and probes
+backends (Secret Service over D-Bus, macOS Keychain) that the common path never needs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from mailsetup.errors import SecretError
+
+SERVICE = "mailsetup"
+ENV_MAIL = "MAILSETUP_PASSWORD"
+ENV_SYNC = "MAILSETUP_SYNC_PASSWORD"
+
+
+def keyring_user(email: str, sync_user: str | None = None) -> str:
+    """Keyring user name: the address for mail, ``sync:<id>`` for the CalDAV/CardDAV login."""
+    return f"sync:{sync_user}" if sync_user else email
+
+
+def _usable_keyring() -> object | None:
+    """The active keyring backend, or ``None`` when only the 'fail' or null backend exists."""
+    try:
+        import keyring
+        from keyring.backends import fail, null
+    except Exception:  # a broken keyring install must not break the CLI
+        return None
+    try:
+        backend = keyring.get_keyring()
+    except Exception:
+        return None
+    if isinstance(backend, fail.Keyring | null.Keyring):
+        return None
+    return backend
+
+
+def from_keyring(user: str) -> str | None:
+    """The stored password for ``user``, or ``None`` (no backend is not an error when reading)."""
+    backend = _usable_keyring()
+    if backend is None:
+        return None
+    try:
+        value = backend.get_password(SERVICE, user)  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def store_in_keyring(user: str, password: str) -> None:
+    """Save ``password``; a missing backend is a :class:`SecretError` (exit 5)."""
+    backend = _usable_keyring()
+    if backend is None:
+        raise SecretError(
+            "no usable keyring backend on this system",
+            f"install one (e.g. gnome-keyring or keyrings.alt), or set {ENV_MAIL} instead",
+        )
+    try:
+        backend.set_password(SERVICE, user, password)  # type: ignore[attr-defined]
+    except Exception as exc:
+        raise SecretError(
+            f"the keyring refused to store the password: {type(exc).__name__}"
+        ) from None
+
+
+def prompt(label: str) -> str:
+    """Ask on the terminal without echo; refuse when there is no terminal to ask on."""
+    if not sys.stdin.isatty():
+        raise SecretError(
+            f"no password available for {label} and no terminal to ask on",
+            f"set {ENV_MAIL} or run `mailsetup password set --email ...` first",
+        )
+    import getpass
+
+    try:
+        value = getpass.getpass(f"Password for {label}: ")
+    except (EOFError, KeyboardInterrupt):
+        raise SecretError("no password entered") from None
+    if not value:
+        raise SecretError("no password entered")
+    return value
+
+
+def get_password(email: str, *, sync_user: str | None = None, interactive: bool = True) -> str:
+    """Resolve a password: env var, then keyring, then (if ``interactive``) a hidden prompt."""
+    env_name = ENV_SYNC if sync_user else ENV_MAIL
+    value = os.environ.get(env_name)
+    if value:
+        return value
+    user = keyring_user(email, sync_user)
+    stored = from_keyring(user)
+    if stored:
+        return stored
+    if not interactive:
+        raise SecretError(f"no password for {user}", f"set {env_name} or store one in the keyring")
+    return prompt(user)
