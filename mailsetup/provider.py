@@ -32,9 +32,15 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class DavService:
-    """A CalDAV or CardDAV service root, e.g. ``https://sync.example.net``."""
+    """A CalDAV or CardDAV service root, e.g. ``https://sync.example.net``.
+
+    ``home`` is an optional home-set path template with ``%SYNCUSER%`` (RFC 4791 section 6.2.1
+    calendar-home-set, RFC 6352 section 7.1.1 addressbook-home-set) for clients that cannot
+    discover it; clients that can should still start from the root (RFC 6764).
+    """
 
     url: str
+    home: str | None = None
 
     @property
     def host(self) -> str:
@@ -52,6 +58,12 @@ class DavService:
     @property
     def path(self) -> str:
         return urlsplit(self.url).path or "/"
+
+    def home_url(self, sync_user: str | None) -> str | None:
+        """The home-set URL for ``sync_user``, when the provider lists a pattern and a user."""
+        if self.home is None or not sync_user:
+            return None
+        return self.url + self.home.replace("%SYNCUSER%", sync_user)
 
 
 @dataclass(frozen=True)
@@ -144,7 +156,10 @@ class _Reader:
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise self.fail(f"{section}.url", f"must be an http(s) URL, got {url!r}")
-        return DavService(url.rstrip("/"))
+        home = self.get(section, "home", str, None)
+        if home is not None and not (home.startswith("/") and "%SYNCUSER%" in home):
+            raise self.fail(f"{section}.home", "must be a path starting with / holding %SYNCUSER%")
+        return DavService(url.rstrip("/"), home)
 
     def str_list(self, section: str, key: str) -> tuple[str, ...]:
         values = self.get(section, key, list, [])

@@ -23,6 +23,7 @@ SERVICES = ("mail", "caldav", "carddav")
 # client name -> module holding ``render``. Adding a client is one line here plus its module.
 CLIENTS: dict[str, str] = {
     "apple": "mailsetup.render.apple",
+    "dav": "mailsetup.render.dav",
 }
 
 # Fixed namespace for every uuid5 we derive; changing it would change every identifier.
