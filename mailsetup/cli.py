@@ -132,5 +132,41 @@ def password_set(email: EmailOpt, sync_user: SyncUserOpt = None) -> None:
     set_password(email, sync_user)
 
 
+@app.command()
+@handles_errors
+def inspect(
+    files: Annotated[list[Path], typer.Argument(help=".ics and .vcf files to check.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
+    split: Annotated[
+        bool,
+        typer.Option("--split", help="Write a too-large .ics as several files under the limit."),
+    ] = False,
+    output_dir: Annotated[
+        Path | None,
+        typer.Option("--output-dir", help="Folder for --split parts (default: beside the input)."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing part files.")] = False,
+    provider_file: ProviderFileOpt = None,
+) -> None:
+    """Check calendar (.ics) and contact (.vcf) files before importing them.
+
+    Exit 0 when every file will import, 1 when one will not, 2 for bad input.
+    """
+    from mailsetup.commands.inspect import InspectRequest, run_inspect
+
+    ok = run_inspect(
+        InspectRequest(
+            files=files,
+            as_json=as_json,
+            split=split,
+            output_dir=output_dir,
+            force=force,
+            provider_file=provider_file,
+        )
+    )
+    if not ok:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app()

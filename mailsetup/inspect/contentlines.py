@@ -1,0 +1,190 @@
+"""Stream a calendar or vCard file as logical lines and components, with physical line numbers.
+
+RFC 5545 section 3.1 (and RFC 6350 section 3.2 for vCard): a long content line is folded by
+inserting CRLF followed by one space or tab; unfolding removes exactly that. vCard 2.1 also
+continues a quoted-printable value after a trailing ``=`` (soft line break, RFC 2045 6.7).
+
+We unfold ourselves instead of letting vobject read the whole file, because we need to:
+- read bounded memory: the file is read line by line, one component at a time is held;
+- know the physical line where each logical line starts, for error messages;
+- know the byte range of each component, so ``--split`` can copy it verbatim;
+- report invalid UTF-8 and folds that lost their leading space, which a plain parser either
+  rejects for the whole file or silently misreads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from mailsetup.inspect.report import Problems
+
+# A content line starts with a name (iana-token or x-name, optionally group-prefixed in vCard)
+# followed by ';' (parameters) or ':' (value).
+_NAME = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)?[;:]")
+_QP = re.compile(r"quoted-printable", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class Logical:
+    text: str
+    line: int  # physical line number where it starts (1-based)
+    start: int  # byte offset of its first byte
+    end: int  # byte offset just after its last line ending
+
+
+def logical_lines(fh: BinaryIO, problems: Problems) -> Iterator[Logical]:
+    """Unfold ``fh`` (opened in binary) into logical lines, reporting encoding and fold damage."""
+    parts: list[str] = []
+    first = start = end = 0
+    qp_soft = False
+    n = pos = 0
+    for raw in fh:
+        n += 1
+        off = pos
+        pos += len(raw)
+        body = raw.rstrip(b"\r\n")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.error(
+                "invalid-utf8",
+                f"byte {exc.start + 1} of the line is not UTF-8 (the file must be saved as UTF-8)",
+                n,
+            )
+            text = body.decode("utf-8", "replace")
+        if n == 1 and text.startswith("\ufeff"):
+            text = text[1:]
+        if qp_soft and parts:
+            parts.append("\n" + text)
+            end = pos
+            qp_soft = text.endswith("=")
+            continue
+        if not text.strip():
+            continue  # blank lines are not content lines; every reader skips them
+        head = text[0]
+        if head == " " or head == "\t":
+            if parts:
+                parts.append(text[1:])
+                end = pos
+            else:
+                problems.error("broken-fold", "a continuation line with nothing to continue", n)
+            continue
+        if parts and not _NAME.match(text):
+            problems.error(
+                "broken-fold",
+                "this line is neither indented nor a property: a folded line lost its leading"
+                " space (RFC 5545 3.1)",
+                n,
+            )
+            parts.append(text)
+            end = pos
+            continue
+        if parts:
+            yield Logical("".join(parts), first, start, end)
+        parts = [text]
+        first, start, end = n, off, pos
+        qp_soft = text.endswith("=") and _QP.search(text.split(":", 1)[0]) is not None
+    if parts:
+        yield Logical("".join(parts), first, start, end)
+
+
+@dataclass(slots=True)
+class Block:
+    """One component (with its sub-components) as logical lines, and where it sits in the file."""
+
+    name: str  # upper-case component name, e.g. VEVENT
+    lines: list[Logical]
+    depth: int  # 1 for top-level (VCARD), 2 for a child of VCALENDAR
+
+    @property
+    def line(self) -> int:
+        return self.lines[0].line
+
+    @property
+    def start(self) -> int:
+        return self.lines[0].start
+
+    @property
+    def end(self) -> int:
+        return self.lines[-1].end
+
+
+def _begin_end(text: str) -> tuple[str, str] | None:
+    """``("BEGIN", "VEVENT")`` for a BEGIN/END line, else ``None`` (cheap prefix test first)."""
+    c = text[0]
+    if c not in "BbEe":
+        return None
+    name, sep, value = text.partition(":")
+    key = name.upper()
+    if sep and key in ("BEGIN", "END"):
+        return key, value.strip().upper()
+    return None
+
+
+def blocks(
+    lines: Iterator[Logical], problems: Problems, *, container: str | None
+) -> Iterator[Block | Logical]:
+    """Group logical lines into components.
+
+    With ``container="VCALENDAR"`` the children of each VCALENDAR are yielded as blocks and the
+    calendar's own properties as bare :class:`Logical` lines; with ``None`` (vCard) each
+    top-level component is a block.
+    """
+    base = 1 if container else 0  # depth at which yielded blocks begin
+    stack: list[tuple[str, int]] = []  # (name, line)
+    current: list[Logical] = []
+    for lg in lines:
+        be = _begin_end(lg.text)
+        depth = len(stack)
+        if be is not None and be[0] == "BEGIN":
+            if depth == 0 and container and be[1] != container:
+                problems.error(
+                    "not-a-calendar", f"BEGIN:{be[1]} where BEGIN:{container} was expected", lg.line
+                )
+            if depth >= base:
+                current.append(lg)
+            elif container:
+                yield lg  # BEGIN of the container itself: lets the caller count calendars
+            stack.append((be[1], lg.line))
+            continue
+        if be is not None:  # END
+            if not stack:
+                problems.error("unbalanced", f"END:{be[1]} without a matching BEGIN", lg.line)
+                continue
+            name, opened = stack[-1]
+            if name != be[1]:
+                problems.error(
+                    "unbalanced", f"END:{be[1]} closes BEGIN:{name} of line {opened}", lg.line
+                )
+                # Recover: close up to the component this END names, if it is open.
+                if not any(s[0] == be[1] for s in stack):
+                    continue
+                while stack[-1][0] != be[1]:
+                    stack.pop()
+            stack.pop()
+            if depth > base:
+                current.append(lg)
+                if len(stack) == base:
+                    yield Block(
+                        current[0].text.partition(":")[2].strip().upper(), current, base + 1
+                    )
+                    current = []
+            continue
+        if depth > base:
+            current.append(lg)
+        elif depth == base and container and depth > 0:
+            yield lg  # a property of the VCALENDAR itself
+        else:
+            problems.error(
+                "outside-component",
+                "content outside "
+                + (f"BEGIN:{container} … END:{container}" if container else "BEGIN … END"),
+                lg.line,
+            )
+    if stack:
+        # The incomplete component is not yielded: an importer drops it or the whole file.
+        name, opened = stack[-1]
+        problems.error("unbalanced", f"BEGIN:{name} is never closed (file cut short?)", opened)

@@ -1,0 +1,107 @@
+"""Feed one streamed component to vobject: vobject's own line parser and value transforms.
+
+This mirrors what ``vobject.readComponents`` does for a whole file (``textLineToContentLine``
+per logical line, a BEGIN/END stack, behaviours from the parent or the VERSION line, then
+``transformToNative``), but per component and per property, so that one bad value is reported
+with its line number instead of aborting the whole file.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from mailsetup.inspect.contentlines import Block
+from mailsetup.inspect.report import Problems
+
+# vobject wraps errors as "At line 7: In transformToNative, unhandled exception on line 7:
+# <class 'ValueError'>: day is out of range for month (<DTSTART{}2024010>)"; we give the line.
+_NOISE = re.compile(
+    r"^(At line \d+: )?"
+    r"(In transformToNative, unhandled exception on line \d+: )?"
+    r"(<class '[\w.]+'>: )?"
+)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return _NOISE.sub("", text[0])[:200] if text else type(exc).__name__
+
+
+def quiet_vobject() -> None:
+    """vobject calls ``logging.error`` on the root logger for time zones it cannot find; with no
+    handler that would print ``ERROR:root:...`` in the middle of our report, and we report the
+    same thing ourselves with a line number. A NullHandler on the root stops the implicit
+    ``basicConfig`` without touching handlers an embedding application installed.
+    """
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
+
+
+def build(block: Block, problems: Problems, parent_behavior: Any = None) -> Any | None:
+    """A vobject Component for ``block`` with native values, or ``None`` if it cannot be read."""
+    from vobject import base
+
+    stack: list[Any] = []
+    version = None
+    top = None
+    for lg in block.lines:
+        try:
+            cl = base.textLineToContentLine(lg.text, lg.line)
+        except Exception as exc:
+            problems.error(
+                "unreadable-line", f"vobject cannot read this line: {_first_line(exc)}", lg.line
+            )
+            continue
+        name = cl.name
+        if name == "BEGIN":
+            comp = base.Component(cl.value.upper(), group=cl.group)
+            comp.lineNumber = lg.line
+            stack.append(comp)
+        elif name == "END":
+            if not stack:
+                return None
+            done = stack.pop()
+            if stack:
+                stack[-1].add(done)
+            else:
+                top = done
+        elif stack:
+            if name == "VERSION":
+                version = cl
+            stack[-1].add(cl)
+    if top is None:
+        return None
+    if parent_behavior is not None:
+        top.parentBehavior = parent_behavior
+        top.autoBehavior(True)
+    elif version is not None:
+        top.setBehaviorFromVersionLine(version)
+    else:
+        behavior = base.getBehavior(top.name)
+        if behavior:
+            top.setBehavior(behavior)
+    _transform(top, problems)
+    return top
+
+
+def _transform(comp: Any, problems: Problems) -> None:
+    """``transformChildrenToNative`` with one try per property (vobject stops at the first)."""
+    for key in comp.sortChildKeys():
+        children = comp.contents[key]
+        for i, child in enumerate(children):
+            try:
+                native = child.transformToNative()
+            except Exception as exc:
+                line = getattr(child, "lineNumber", None) or getattr(comp, "lineNumber", None)
+                problems.error(
+                    "bad-value",
+                    f"{child.name}: the value cannot be read: {_first_line(exc)}",
+                    line,
+                )
+                continue
+            children[i] = native
+            if hasattr(native, "contents"):
+                _transform(native, problems)
