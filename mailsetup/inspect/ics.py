@@ -10,6 +10,7 @@ properties, each VTIMEZONE's bytes, and each event's byte range, UID and time zo
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -47,17 +48,38 @@ def _sort_key(value: date) -> datetime:
     return datetime(value.year, value.month, value.day)
 
 
-def _tzids(block: Block) -> set[str]:
-    """TZIDs named by the block's properties, read before vobject turns them into tzinfo."""
-    found = set()
+_DATE_PROPS = ("DTSTART", "DTEND", "DUE", "RECURRENCE-ID")
+# RFC 5545 3.3.4 DATE and 3.3.5 DATE-TIME: vobject reads "2024013" as 3 January, an importer
+# following the RFC refuses it, so the form is checked here.
+_DATE_VALUE = re.compile(r"\d{8}(T\d{6}Z?)?")
+
+
+def _scan(block: Block, problems: Problems) -> tuple[dict[str, int], set[str]]:
+    """TZIDs named by the block (with the line of first use), read before vobject turns them
+    into tzinfo objects; and the form of its date values."""
+    found: dict[str, int] = {}
+    bad: set[str] = set()
     for lg in block.lines:
-        params = lg.text.split(":", 1)[0]
-        if "TZID=" in params.upper():
-            for part in params.split(";")[1:]:
-                key, _, value = part.partition("=")
+        text = lg.text
+        # Cheap filter first: this runs on every line of files with 100,000s of lines.
+        if text[0] not in "DdRr" and "TZID=" not in text and "tzid=" not in text:
+            continue
+        head, _, value = text.partition(":")
+        name = head.split(";", 1)[0].upper()
+        if name in _DATE_PROPS and not _DATE_VALUE.fullmatch(value.strip()):
+            bad.add(name)
+            problems.error(
+                "bad-date",
+                f"{name} {value.strip()[:40]!r} is not a date (YYYYMMDD) or date-time"
+                " (YYYYMMDDTHHMMSS[Z]), RFC 5545 3.3.4/3.3.5",
+                lg.line,
+            )
+        if "TZID=" in head.upper():
+            for part in head.split(";")[1:]:
+                key, _, param = part.partition("=")
                 if key.upper() == "TZID":
-                    found.add(value.strip('"'))
-    return found
+                    found.setdefault(param.strip('"'), lg.line)
+    return found, bad
 
 
 def _known_zone(tzid: str) -> bool:
@@ -96,7 +118,7 @@ class _Calendar:
             from vobject.base import getBehavior
 
             self.behavior = getBehavior("VCALENDAR", "2.0")
-        tzids = _tzids(block) if block.name != "VTIMEZONE" else set()
+        tzids, bad_dates = _scan(block, p) if block.name != "VTIMEZONE" else ({}, set())
         comp = build(block, p, self.behavior)
         if comp is None:
             p.error("unreadable-component", f"{block.name} cannot be read", block.line)
@@ -111,11 +133,11 @@ class _Calendar:
                 if self.plan is not None and raw is not None:
                     self.plan.timezones.setdefault(name, raw)
             return
-        for tzid in tzids:
-            self.tz_used.setdefault(tzid, block.line)
+        for tzid, line in tzids.items():
+            self.tz_used.setdefault(tzid, line)
         if block.name == "VEVENT":
             self.counts["events"] += 1
-            self._event(comp, block)
+            self._event(comp, block, "DTSTART" in bad_dates)
         elif block.name == "VTODO":
             self.counts["todos"] += 1
             self._recurrence(comp, block)
@@ -130,7 +152,7 @@ class _Calendar:
         if self.plan is not None:
             uid_line = comp.contents.get("uid")
             uid = str(uid_line[0].value) if uid_line else None
-            self._plan_unit(uid, block, tzids)
+            self._plan_unit(uid, block, set(tzids))
 
     def _plan_unit(self, uid: str | None, block: Block, tzids: set[str]) -> None:
         plan = self.plan
@@ -146,7 +168,7 @@ class _Calendar:
         plan.units[index].append((block.start, block.end))
         plan.unit_tzids[index] |= tzids
 
-    def _event(self, comp: Any, block: Block) -> None:
+    def _event(self, comp: Any, block: Block, bad_start: bool) -> None:
         dtstart = comp.contents.get("dtstart")
         if not dtstart:
             self.problems.error(
@@ -154,7 +176,7 @@ class _Calendar:
                 "VEVENT has no DTSTART (required by RFC 5545 3.6.1 without a METHOD)",
                 block.line,
             )
-        else:
+        elif not bad_start:
             value = dtstart[0].value
             if isinstance(value, date):
                 if not isinstance(value, datetime):

@@ -138,6 +138,8 @@ def format_table(reports: list[FileReport]) -> str:
     out: list[str] = []
     for r in reports:
         verdict = "will import" if r.will_import else "will NOT import"
+        if r.split_into and r.will_import:
+            verdict = f"too large as it is; the {len(r.split_into)} parts written will import"
         limit = f" (limit {human_size(r.limit)})" if r.limit else ""
         out.append(f"{r.path}: {r.kind}, {human_size(r.size)}{limit}: {verdict}")
         out += [f"  {line}" for line in _stat_lines(r)]
