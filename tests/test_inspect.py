@@ -415,3 +415,22 @@ def test_inspect_never_modifies_its_inputs(tmp_path):
         run(*args, *map(str, files))
     assert digest(files) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.ics", "b.vcf", "c.ics"]
+
+
+def test_memory_stays_bounded_whatever_the_file_size(tmp_path):
+    """One component at a time: the peak does not grow with the file (a whole-file parse holds
+    every event, ~18x the file size in the benchmark)."""
+    import tracemalloc
+
+    small = samples.write(tmp_path / "s.ics", samples.calendar(100))
+    large = samples.write(tmp_path / "l.ics", samples.calendar(1500))
+    report(small)  # warm imports and caches outside the measurement
+    peaks = []
+    for path in (small, large):
+        tracemalloc.start()
+        assert report(path).will_import
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert large.stat().st_size > 500_000
+    assert peaks[1] < 200_000
+    assert peaks[1] < 2 * peaks[0] + 50_000
