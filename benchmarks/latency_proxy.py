@@ -86,23 +86,21 @@ class LatencyProxy:
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
+        writers = [client_w]
         try:
             await asyncio.sleep(self.delay)  # the SYN's trip to the far end
-            try:
-                target_r, target_w = await asyncio.open_connection(
-                    self.target_host, self.target_port
-                )
-            except OSError:
-                client_w.close()
-                return
+            target_r, target_w = await asyncio.open_connection(self.target_host, self.target_port)
+            writers.append(target_w)
             await asyncio.gather(
                 _pump(client_r, target_w, self.delay),
                 _pump(target_r, client_w, self.delay),
                 return_exceptions=True,
             )
-            for w in (target_w, client_w):
-                w.close()
+        except (OSError, asyncio.CancelledError):
+            pass  # target refused, or the proxy is stopping: just close both sides
         finally:
+            for writer in writers:
+                writer.close()
             if task is not None:
                 self._tasks.discard(task)
 

@@ -103,6 +103,13 @@ def test_dovecot_wrong_password_is_logged(dovecot: DovecotServer, test_ca: CertA
             imap.login(dovecot.user, "not-the-password")
         assert time.monotonic() - started < 1.5  # auth_failure_delay = 0 keeps tests fast
     assert dovecot.wait_for_log("Password mismatch", since=mark)
+    # No auth penalty: the next good login from the same address is not delayed.
+    started = time.monotonic()
+    with imaplib.IMAP4_SSL(
+        dovecot.host, dovecot.imaps_port, ssl_context=test_ca.client_context(), timeout=5
+    ) as imap:
+        imap.login(dovecot.user, dovecot.password)
+    assert time.monotonic() - started < 1.0
 
 
 def test_dovecot_factory_serves_the_given_certificate(

@@ -76,6 +76,13 @@ userdb {{
 namespace inbox {{
   inbox = yes
 }}
+# No auth penalty: Dovecot's anvil would otherwise slow every login from 127.0.0.1 for a while
+# after a test's wrong password (up to 15 s), making tests depend on their order.
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 service imap-login {{
   inet_listener imap {{
     address = {loopback}
