@@ -143,6 +143,16 @@ def test_smtp_submission_starttls_then_auth(
     assert smtp_server.events_of("starttls", "submission")
 
 
+def test_smtp_factory_with_an_untrusted_certificate(
+    smtp_factory: Callable[..., SmtpServer], untrusted_ca: CertAuthority, test_ca: CertAuthority
+) -> None:
+    server = smtp_factory(cert=untrusted_ca.issue())
+    with smtplib.SMTP(server.host, server.submission_port, timeout=5) as smtp:
+        smtp.ehlo()
+        with pytest.raises(ssl.SSLCertVerificationError, match="unable to get local issuer"):
+            smtp.starttls(context=test_ca.client_context())
+
+
 def test_smtp_implicit_tls_and_no_starttls_listeners(
     smtp_server: SmtpServer, test_ca: CertAuthority
 ) -> None:
@@ -284,6 +294,7 @@ def test_https_responder_status_body_and_routes(
         routes={
             "/.well-known/caldav": Reply(301, headers={"Location": "/dav/"}),
             "/huge": Reply(207, 3_000_000, {"Content-Type": "application/xml"}),
+            "OPTIONS /dav/": Reply(200, headers={"DAV": "1, 2, calendar-access"}),
         },
     )
     conn = http.client.HTTPSConnection(
@@ -299,6 +310,10 @@ def test_https_responder_status_body_and_routes(
     conn.request("REPORT", "/huge")
     response = conn.getresponse()
     assert response.status == 207 and len(response.read()) == 3_000_000
+    conn.request("OPTIONS", "/dav/")
+    response = conn.getresponse()
+    response.read()
+    assert (response.status, response.getheader("DAV")) == (200, "1, 2, calendar-access")
     assert [(r.method, r.path) for r in server.requests][:2] == [
         ("PROPFIND", "/dav/"),
         ("GET", "/.well-known/caldav"),
@@ -354,3 +369,17 @@ def test_latency_proxy_delays_each_direction(
     # connect + TLS 1.3 handshake + greeting + LOGIN + LOGOUT: several 200 ms round trips
     assert slowed - direct > 0.5
     assert proxy.connections == 1
+
+
+def test_latency_proxy_relays_dns_over_udp_and_tcp(dns_server: DnsServer) -> None:
+    from benchmarks.latency_proxy import LatencyProxy
+
+    with LatencyProxy(dns_server.host, dns_server.port, delay_ms=150, udp=True) as proxy:
+        resolver = dns.resolver.Resolver(configure=False)
+        resolver.nameservers = [dns_server.host]
+        resolver.port = proxy.port
+        resolver.lifetime = 3
+        for tcp in (False, True):
+            started = time.monotonic()
+            assert len(resolver.resolve("example.test", "MX", tcp=tcp)) == 2
+            assert time.monotonic() - started >= 0.3  # 150 ms each way

@@ -223,7 +223,14 @@ def start_dns() -> DnsServer:
             udp.server.server_close()
             continue
         for server in (udp, tcp):
-            server.start_thread()
+            # dnslib's start_thread() polls every 0.5 s, which is what stop() then waits for.
+            server.thread = threading.Thread(
+                target=server.server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"dns-{port}",
+                daemon=True,
+            )
+            server.thread.start()
         return DnsServer(LOOPBACK, port, zone, queries, [udp, tcp])
     raise RuntimeError("no free port for both UDP and TCP")
 
