@@ -67,7 +67,7 @@ GENERATE = r"""
 import sys
 sys.path.insert(0, sys.argv[3])
 from pathlib import Path
-from support.samples import calendar
+from tests.support.samples import calendar
 Path(sys.argv[1]).write_bytes(calendar(int(sys.argv[2])))
 """
 
@@ -82,7 +82,7 @@ def main() -> None:
         # Generated in a child: Linux keeps a process's peak RSS across fork+exec, so the
         # measuring children must be spawned from a parent that never held the file.
         subprocess.run(
-            [sys.executable, "-c", GENERATE, str(path), str(args.events), str(ROOT / "tests")],
+            [sys.executable, "-c", GENERATE, str(path), str(args.events), str(ROOT)],
             check=True,
             timeout=600,
         )

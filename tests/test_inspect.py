@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import samples
 from typer.testing import CliRunner
 
 from mailsetup.cli import app
 from mailsetup.inspect import inspect_file
 from mailsetup.inspect.contentlines import logical_lines
 from mailsetup.inspect.report import Problems
+from tests.support import samples
 
 LIMIT = 20 * 1024 * 1024
 ROOT = Path(__file__).resolve().parents[1]

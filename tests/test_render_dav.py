@@ -13,7 +13,6 @@ import zlib
 from pathlib import Path
 
 import pytest
-from support.apple_check import profile_problems
 from typer.testing import CliRunner
 
 from mailsetup.account import make_account
@@ -21,6 +20,7 @@ from mailsetup.cli import app
 from mailsetup.errors import BadInput
 from mailsetup.provider import load_provider
 from mailsetup.render import RenderOptions, render
+from tests.support.apple_check import profile_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "dav-descriptor.schema.json").read_text())
@@ -152,11 +152,10 @@ def test_vdirsyncer_needs_the_sync_user():
 
 def keyring_env(tmp_path: Path) -> dict[str, str]:
     """Environment in which `mailsetup password set` and `keyring get` share a file store."""
-    tests = str(Path(__file__).resolve().parent)
     return {
         **os.environ,
-        "PYTHON_KEYRING_BACKEND": "support.file_keyring.FileKeyring",
-        "PYTHONPATH": os.pathsep.join(p for p in (tests, os.environ.get("PYTHONPATH")) if p),
+        "PYTHON_KEYRING_BACKEND": "tests.support.file_keyring.FileKeyring",
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
         "MAILSETUP_TEST_KEYRING": str(tmp_path / "keyring.json"),
         "PATH": os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")]),
     }

@@ -1,8 +1,8 @@
 """A keyring backend for tests: a JSON file named by ``MAILSETUP_TEST_KEYRING``.
 
-Selected with ``PYTHON_KEYRING_BACKEND=support.file_keyring.FileKeyring`` (and ``tests`` on
-``PYTHONPATH``), so that ``mailsetup password set`` and the ``keyring`` command that vdirsyncer
-runs share one store, the way they share the desktop keyring on a real machine.
+Selected with ``PYTHON_KEYRING_BACKEND=tests.support.file_keyring.FileKeyring`` (and the
+repository on ``PYTHONPATH``), so that ``mailsetup password set`` and the ``keyring`` command
+that vdirsyncer runs share one store, the way they share the desktop keyring on a real machine.
 """
 
 from __future__ import annotations
