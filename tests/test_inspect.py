@@ -434,3 +434,28 @@ def test_memory_stays_bounded_whatever_the_file_size(tmp_path):
     assert large.stat().st_size > 500_000
     assert peaks[1] < 200_000
     assert peaks[1] < 2 * peaks[0] + 50_000
+
+
+def test_split_keeps_bare_lf_line_endings(tmp_path):
+    source = tmp_path / "lf.ics"
+    source.write_bytes(samples.calendar(400).replace(b"\r\n", b"\n"))
+    result = run(
+        "--split", "--provider-file", str(provider_with_limit(tmp_path, 60_000)), str(source)
+    )
+    assert result.exit_code == 0, result.output
+    parts = sorted(tmp_path.glob("lf-part*.ics"))
+    assert len(parts) >= 3
+    for part in parts:
+        data = part.read_bytes()
+        assert b"\r" not in data
+        assert data.startswith(b"BEGIN:VCALENDAR\nVERSION:2.0\n")
+        assert data.endswith(b"END:VEVENT\nEND:VCALENDAR\n")
+        assert report(part, 60_000).will_import
+
+
+def test_event_outside_a_calendar(tmp_path):
+    path = tmp_path / "bare.ics"
+    path.write_bytes(b"BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20240101T100000Z\r\nEND:VEVENT\r\n")
+    rep = report(path)
+    assert not rep.will_import
+    assert codes(rep)["not-a-calendar"] == [1, None]

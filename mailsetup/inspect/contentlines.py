@@ -146,7 +146,7 @@ def blocks(
                 )
             if depth >= base:
                 current.append(lg)
-            elif container:
+            elif container and be[1] == container:
                 yield lg  # BEGIN of the container itself: lets the caller count calendars
             stack.append((be[1], lg.line))
             continue

@@ -71,6 +71,13 @@ def split(
         if existing:
             raise OutputError(f"{existing[0]!r} already exists", "pass --force to replace it")
     header = b"".join(plan.header)
+    # Keep the input's line endings (a file with bare LF gets LF BEGIN/END lines too).
+    lf_only = bool(plan.header) and not plan.header[0].endswith(b"\r\n")
+    begin, end_line, newline = (
+        (BEGIN.replace(b"\r", b""), END.replace(b"\r", b""), b"\n")
+        if lf_only
+        else (BEGIN, END, b"\r\n")
+    )
     fd = os.open(source, os.O_RDONLY)
     try:
         for path, units in zip(paths, parts, strict=True):
@@ -79,12 +86,12 @@ def split(
                 for z in sorted(plan.unit_tzids[i]):
                     if z in plan.timezones and z not in zones:
                         zones.append(z)
-            chunks = [BEGIN, header, *(plan.timezones[z] for z in zones)]
+            chunks = [begin, header, *(plan.timezones[z] for z in zones)]
             for i in units:
                 for start, end in plan.units[i]:
                     data = os.pread(fd, end - start, start)
-                    chunks.append(data if data.endswith(b"\n") else data + b"\r\n")
-            chunks.append(END)
+                    chunks.append(data if data.endswith(b"\n") else data + newline)
+            chunks.append(end_line)
             write_atomic(path, b"".join(chunks), force=force)
     finally:
         os.close(fd)
