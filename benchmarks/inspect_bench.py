@@ -7,6 +7,9 @@ empty), timed with ``time.perf_counter`` around the work only; peak memory is th
 maximum resident set size (``resource.getrusage``), and the interpreter's resident size after
 imports is printed beside it so the growth due to the file can be read off.
 
+A third run splits the file with a limit of half its size (parts written beside it): reading it
+once to inspect and plan, then once more part by part, never whole.
+
 The bare parse is what any vobject user would write: ``vobject.readComponents`` over the whole
 file (it reads the file into one string and builds every event as objects). ``inspect`` reads it
 line by line, one component at a time, and does its checks on top. Target: ratio <= 1.2.
@@ -26,18 +29,23 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = r"""
 import json, resource, sys, time
 path = sys.argv[2]
-if sys.argv[1] == "inspect":
+if sys.argv[1] in ("inspect", "split"):
     from pathlib import Path
     from mailsetup.inspect import inspect_file
     from mailsetup.inspect.vparse import quiet_vobject
     import vobject  # imports are not what we measure
     quiet_vobject()
+    split = sys.argv[1] == "split"
+    # --split: a limit of half the file, parts written beside it.
+    limit = Path(path).stat().st_size // 2 if split else 20 * 1024 * 1024
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
-    report = inspect_file(Path(path), 20 * 1024 * 1024)
+    report = inspect_file(
+        Path(path), limit, split_dir=Path(path).parent if split else None, force=True
+    )
     elapsed = time.perf_counter() - t
     count = report.stats["events"]
-    ok = report.will_import
+    ok = report.will_import and (len(report.split_into) >= 2 or not split)
 else:
     import vobject
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -89,13 +97,19 @@ def main() -> None:
         size = path.stat().st_size
         print(f"file: {args.events} events, {size} bytes ({size / 1e6:.1f} MB)")
         results: dict[str, dict[str, float]] = {}
+        kinds = ("bare", "inspect", "split")
         for _ in range(args.repeat):
-            for kind in ("bare", "inspect"):
+            for kind in kinds:
                 r = measure(kind, path)
                 assert r["events"] == args.events and r["ok"], r
                 if kind not in results or r["seconds"] < results[kind]["seconds"]:
                     results[kind] = r
-        for kind, label in (("bare", "vobject.readComponents"), ("inspect", "mailsetup inspect")):
+        labels = {
+            "bare": "vobject.readComponents",
+            "inspect": "mailsetup inspect",
+            "split": "inspect --split (1/2)",
+        }
+        for kind, label in labels.items():
             r = results[kind]
             print(
                 f"{label:24s} {r['seconds']:7.2f} s   peak RSS {r['peak_kib'] / 1024:7.1f} MiB"

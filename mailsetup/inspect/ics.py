@@ -31,7 +31,9 @@ class SplitPlan:
     timezones: dict[str, bytes] = field(default_factory=dict)  # TZID -> VTIMEZONE block bytes
     # Units: byte ranges that must stay in one file (one UID: master + RECURRENCE-ID overrides).
     units: list[list[tuple[int, int]]] = field(default_factory=list)
-    unit_tzids: list[set[str]] = field(default_factory=list)
+    # Interned: 50,000 events usually share one or two sets of time zones.
+    unit_tzids: list[frozenset[str]] = field(default_factory=list)
+    interned: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
     unit_line: list[int] = field(default_factory=list)
     by_uid: dict[str, int] = field(default_factory=dict)
 
@@ -152,21 +154,22 @@ class _Calendar:
         if self.plan is not None:
             uid_line = comp.contents.get("uid")
             uid = str(uid_line[0].value) if uid_line else None
-            self._plan_unit(uid, block, set(tzids))
+            self._plan_unit(uid, block, frozenset(tzids))
 
-    def _plan_unit(self, uid: str | None, block: Block, tzids: set[str]) -> None:
+    def _plan_unit(self, uid: str | None, block: Block, tzids: frozenset[str]) -> None:
         plan = self.plan
         assert plan is not None
         index = plan.by_uid.get(uid) if uid else None
         if index is None:
             index = len(plan.units)
             plan.units.append([])
-            plan.unit_tzids.append(set())
+            plan.unit_tzids.append(frozenset())
             plan.unit_line.append(block.line)
             if uid:
                 plan.by_uid[uid] = index
         plan.units[index].append((block.start, block.end))
-        plan.unit_tzids[index] |= tzids
+        merged = plan.unit_tzids[index] | tzids
+        plan.unit_tzids[index] = plan.interned.setdefault(merged, merged)
 
     def _event(self, comp: Any, block: Block, bad_start: bool) -> None:
         dtstart = comp.contents.get("dtstart")
