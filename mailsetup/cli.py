@@ -135,7 +135,9 @@ def password_set(email: EmailOpt, sync_user: SyncUserOpt = None) -> None:
 @app.command()
 @handles_errors
 def inspect(
-    files: Annotated[list[Path], typer.Argument(help=".ics and .vcf files to check.")],
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE", help=".ics and .vcf files to check.")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
     split: Annotated[
         bool,
@@ -150,7 +152,8 @@ def inspect(
 ) -> None:
     """Check calendar (.ics) and contact (.vcf) files before importing them.
 
-    Exit 0 when every file will import, 1 when one will not, 2 for bad input.
+    Exit 0 when every file will import, 1 when one will not, 2 for bad input (a missing
+    file), 4 when --split cannot write its parts. See docs/calendars-contacts.md.
     """
     from mailsetup.commands.inspect import InspectRequest, run_inspect
 
