@@ -294,3 +294,32 @@ def test_apple_check_is_not_toothless():
     profile["PayloadContent"][0]["CalDAVPort"] = "443"
     profile["PayloadContent"][1]["CardDAVColour"] = "red"
     assert len(profile_problems(profile)) == 2
+
+
+# --- provider data: the optional home-set pattern -------------------------------------------
+
+
+@pytest.mark.parametrize("home", ["calendars/%SYNCUSER%/", "/calendars/fixed/"])
+def test_provider_home_pattern_is_checked(tmp_path, home):
+    from mailsetup.errors import ProviderError
+
+    text = (ROOT / "profiles" / "infomaniak.toml").read_text()
+    path = tmp_path / "p.toml"
+    path.write_text(text.replace('home = "/calendars/%SYNCUSER%/"', f'home = "{home}"'))
+    with pytest.raises(ProviderError, match=r"caldav\.home"):
+        load_provider(path=path)
+
+
+def test_provider_without_home_still_loads_and_davx5_uses_the_root(tmp_path):
+    text = (ROOT / "profiles" / "infomaniak.toml").read_text()
+    lines = [line for line in text.splitlines() if not line.startswith("home = ")]
+    path = tmp_path / "p.toml"
+    path.write_text("\n".join(lines))
+    provider = load_provider(path=path)
+    assert provider.caldav.home is None
+    account = make_account("a@example.ch", None, "AB12345")
+    result = render("dav", account, provider, RenderOptions(format="davx5"))
+    assert result.instructions[0] == "DAVx5 link: caldavs://AB12345@sync.infomaniak.com/"
+    doc = json.loads(render("dav", account, provider, RenderOptions(format="json")).files[0].data)
+    assert doc["services"]["caldav"]["home_set_url"] is None
+    _validate(doc)
