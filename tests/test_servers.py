@@ -250,6 +250,11 @@ def test_dns_faults(dns_server: DnsServer, dns_blackhole: Blackhole) -> None:
     with pytest.raises(dns.resolver.NoNameservers, match="SERVFAIL"):
         resolver.resolve("servfail.test", "MX")
     assert len([r for r in resolver.resolve("twospf.test", "TXT") if "v=spf1" in r.to_text()]) == 2
+    with pytest.raises(dns.resolver.NoAnswer):
+        resolver.resolve("nomx.test", "MX")
+    spf = b"".join(resolver.resolve("manylookups.test", "TXT")[0].strings).decode()
+    assert spf.startswith("v=spf1 ") and spf.count("include:") == 12
+    assert resolver.resolve("l11.manylookups.test", "TXT")[0].to_text().startswith('"v=spf1')
     with pytest.raises(dns.exception.Timeout):
         resolver.resolve("timeout.test", "MX")
     with pytest.raises(dns.exception.Timeout):
@@ -314,6 +319,7 @@ def test_https_responder_status_body_and_routes(
     response = conn.getresponse()
     response.read()
     assert (response.status, response.getheader("DAV")) == (200, "1, 2, calendar-access")
+    conn.close()
     assert [(r.method, r.path) for r in server.requests][:2] == [
         ("PROPFIND", "/dav/"),
         ("GET", "/.well-known/caldav"),

@@ -205,12 +205,13 @@ def start_dovecot(
             verbose_ssl="yes" if verbose_ssl else "no",
         )
     )
-    server.process = subprocess.Popen(
-        [binary, "-F", "-c", str(root / "dovecot.conf")],
-        stdout=subprocess.DEVNULL,
-        stderr=(root / "stderr.log").open("wb"),
-        start_new_session=True,
-    )
+    with (root / "stderr.log").open("wb") as stderr:
+        server.process = subprocess.Popen(
+            [binary, "-F", "-c", str(root / "dovecot.conf")],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+        )
     # The master binds every listener before it logs "starting up"; waiting for that line
     # instead of probing the ports keeps the log free of test-made connections.
     process = server.process
