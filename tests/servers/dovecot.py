@@ -222,9 +222,9 @@ def start_dovecot(
     )
     if not started or process.poll() is not None:
         server.stop()
-        stderr = (root / "stderr.log").read_text(errors="replace")
+        errors = (root / "stderr.log").read_text(errors="replace")
         raise RuntimeError(
-            f"dovecot did not start (config {root}/dovecot.conf):\n{stderr}\n{server.log_text()}"
+            f"dovecot did not start (config {root}/dovecot.conf):\n{errors}\n{server.log_text()}"
         )
     return server
 
