@@ -226,6 +226,31 @@ def test_radicale_has_the_calendar_and_address_book(
     assert ("PROPFIND", f"/{radicale.user}/") in radicale.requests(mark)
 
 
+def test_radicale_supports_rfc6764_discovery(
+    radicale: RadicaleServer, test_ca: CertAuthority
+) -> None:
+    """current-user-principal -> calendar/addressbook home sets -> collections, as check does."""
+    import defusedxml.ElementTree as ET
+
+    ns = {"d": "DAV:", "c": "urn:ietf:params:xml:ns:caldav", "r": "urn:ietf:params:xml:ns:carddav"}
+    user, password = radicale.user, radicale.password
+    propfind = '<propfind xmlns="DAV:" xmlns:c="{c}" xmlns:r="{r}"><prop>{props}</prop></propfind>'
+    body = propfind.format(props="<current-user-principal/>", **{k: ns[k] for k in ("c", "r")})
+    status, location, _ = _dav(radicale, test_ca, "GET", "/.well-known/caldav", "", "")
+    status, _, xml = _dav(radicale, test_ca, "PROPFIND", location, user, password, body)
+    assert status == 207
+    principal = ET.fromstring(xml).findtext(".//d:current-user-principal/d:href", namespaces=ns)
+    assert principal == f"/{user}/"
+    body = propfind.format(
+        props="<c:calendar-home-set/><r:addressbook-home-set/>",
+        **{k: ns[k] for k in ("c", "r")},
+    )
+    status, _, xml = _dav(radicale, test_ca, "PROPFIND", principal, user, password, body)
+    tree = ET.fromstring(xml)
+    assert tree.findtext(".//c:calendar-home-set/d:href", namespaces=ns) == principal
+    assert tree.findtext(".//r:addressbook-home-set/d:href", namespaces=ns) == principal
+
+
 # --- DNS --------------------------------------------------------------------------------------
 
 
