@@ -120,6 +120,8 @@ def test_dovecot_factory_serves_the_given_certificate(
         imaplib.IMAP4_SSL(
             server.host, server.imaps_port, ssl_context=test_ca.client_context(), timeout=5
         )
+    # The server's side of the story, for tests that want to show it.
+    assert server.wait_for_log(r"SSL_accept\(\) failed: .*bad certificate")
 
 
 # --- SMTP -------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from tests.servers.ca import CertAuthority, CertPair
 from tests.servers.runtime import (
     HOST,
     LOOPBACK,
+    die_with_parent,
     free_port,
     remove_dir,
     scratch_dir,
@@ -211,6 +212,7 @@ def start_dovecot(
             stdout=subprocess.DEVNULL,
             stderr=stderr,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
     # The master binds every listener before it logs "starting up"; waiting for that line
     # instead of probing the ports keeps the log free of test-made connections.

@@ -23,6 +23,7 @@ from tests.servers.ca import CertAuthority, CertPair
 from tests.servers.runtime import (
     HOST,
     LOOPBACK,
+    die_with_parent,
     free_port,
     remove_dir,
     scratch_dir,
@@ -170,6 +171,7 @@ def start_radicale(cert: CertPair, *, level: str = "info") -> RadicaleServer:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=die_with_parent,
     )
     log.close()
     process = server.process
