@@ -62,7 +62,7 @@ def install(command: Any) -> None:
     except ImportError:  # another typer: keep its own behaviour
         return
 
-    class PlainRuntimeParam(RuntimeParam):  # type: ignore[misc]
+    class PlainRuntimeParam(RuntimeParam):
         """Convert a command-line string with a plain callable; same error shape as typer."""
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
