@@ -115,13 +115,18 @@ def test_dovecot_wrong_password_is_logged(dovecot: DovecotServer, test_ca: CertA
 def test_dovecot_factory_serves_the_given_certificate(
     dovecot_factory: Callable[..., DovecotServer], test_ca: CertAuthority
 ) -> None:
-    server = dovecot_factory(cert=test_ca.issue(["wrong.test"]))
+    server = dovecot_factory(cert=test_ca.issue(["wrong.test"]), extra_users={"bob@x.test": "pw"})
     with pytest.raises(ssl.SSLCertVerificationError, match="Hostname mismatch"):
         imaplib.IMAP4_SSL(
             server.host, server.imaps_port, ssl_context=test_ca.client_context(), timeout=5
         )
     # The server's side of the story, for tests that want to show it.
     assert server.wait_for_log(r"SSL_accept\(\) failed: .*bad certificate")
+    # Same CA, name check off: the extra user can log in to this instance.
+    context = test_ca.client_context()
+    context.check_hostname = False
+    with imaplib.IMAP4_SSL(server.host, server.imaps_port, ssl_context=context, timeout=5) as imap:
+        imap.login("bob@x.test", "pw")
 
 
 # --- SMTP -------------------------------------------------------------------------------------
