@@ -131,6 +131,12 @@ class RadicaleServer:
         if self.process is not None:
             stop_process(self.process)
 
+    def close(self) -> None:
+        """Stop, then delete its folder (config, log, storage). For code that calls
+        ``start_*`` itself rather than using the fixtures, which do this already."""
+        self.stop()
+        remove_dir(self.root)
+
 
 def _write_collection(path: Path, props: dict[str, str]) -> None:
     path.mkdir(parents=True)
@@ -192,8 +198,7 @@ def radicale(test_ca: CertAuthority) -> Iterator[RadicaleServer]:
     """The shared Radicale, valid localhost certificate from ``test_ca``."""
     server = start_radicale(test_ca.issue())
     yield server
-    server.stop()
-    remove_dir(server.root)
+    server.close()
 
 
 @pytest.fixture
@@ -208,5 +213,4 @@ def radicale_factory(test_ca: CertAuthority) -> Iterator[Callable[..., RadicaleS
 
     yield make
     for server in started:
-        server.stop()
-        remove_dir(server.root)
+        server.close()
