@@ -17,7 +17,6 @@ import pytest
 from defusedxml import ElementTree
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from prefs_js import parse_user_js
 
 from mailsetup.account import Account, make_account
 from mailsetup.errors import BadInput
@@ -25,6 +24,7 @@ from mailsetup.provider import load_provider
 from mailsetup.render import RenderOptions, render
 from mailsetup.render.templating import js_string
 from mailsetup.render.thunderbird import account_key
+from tests.prefs_js import parse_user_js
 
 PROVIDER = load_provider()
 NS = "{http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a}"

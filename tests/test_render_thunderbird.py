@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from defusedxml import ElementTree
-from prefs_js import parse_user_js
 
 from mailsetup.account import make_account
 from mailsetup.errors import BadInput
 from mailsetup.provider import load_provider
 from mailsetup.render import RenderOptions, render
 from mailsetup.render.thunderbird import account_key, user_prefs
+from tests.prefs_js import parse_user_js
 
 # Mozilla's autoconfig format, clientConfig version 1.1
 # (https://wiki.mozilla.org/Thunderbird:Autoconfiguration:ConfigFileFormat):
