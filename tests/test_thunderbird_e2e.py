@@ -35,6 +35,7 @@ import pytest
 from tests.conftest import require_binary
 from tests.marionette import Marionette
 from tests.prefs_js import parse_user_js
+from tests.servers.dovecot import IMAP_PASSWORD, IMAP_USER
 from tests.servers.runtime import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.servers, pytest.mark.timeout(240)]
@@ -231,6 +232,21 @@ return (async () => {
 """
 
 
+def save_passwords(profile: Path, radicale, extra: list[list[str]] = ()) -> None:
+    """Store the test passwords in Thunderbird's login store (a start without accounts)."""
+    dav = urlsplit(radicale.base_url)
+    logins = [
+        ["imap://localhost", "imap://localhost", USER, PASSWORD],
+        ["smtp://localhost", "smtp://localhost", USER, PASSWORD],
+        [f"https://{dav.hostname}:{dav.port}", RADICALE_REALM, radicale.user, radicale.password],
+        *extra,
+    ]
+    with thunderbird(profile) as process, marionette(profile) as client:
+        assert client.run(SAVE_LOGINS, logins) == len(logins)
+        client.quit()
+        process.wait(30)
+
+
 def test_thunderbird_uses_the_generated_user_js(
     tmp_path, generated, imap, radicale, smtp_server, test_ca
 ):
@@ -241,24 +257,7 @@ def test_thunderbird_uses_the_generated_user_js(
     profile = make_profile(tmp_path, test_ca.pem_path)
 
     # 1. Passwords first, in a profile without accounts.
-    dav = urlsplit(radicale.base_url)
-    with thunderbird(profile) as process, marionette(profile) as client:
-        count = client.run(
-            SAVE_LOGINS,
-            [
-                ["imap://localhost", "imap://localhost", USER, PASSWORD],
-                ["smtp://localhost", "smtp://localhost", USER, PASSWORD],
-                [
-                    f"https://{dav.hostname}:{dav.port}",
-                    RADICALE_REALM,
-                    radicale.user,
-                    radicale.password,
-                ],
-            ],
-        )
-        assert count == 3
-        client.quit()
-        process.wait(30)
+    save_passwords(profile, radicale)
 
     # 2. The generated user.js, unchanged; Thunderbird started again.
     (profile / "user.js").write_bytes((out / "user.js").read_bytes())
@@ -307,3 +306,85 @@ def test_thunderbird_uses_the_generated_user_js(
     for line in radicale.log_since(dav_mark).splitlines():
         if "Successful login" in line or any(f"'{p}'" in line for p in (calendar_path, book_path)):
             print(line)
+
+
+# An account Thunderbird itself made earlier (its own key names), on the servers' test user.
+EXISTING = {
+    "mail.accountmanager.accounts": "account1",
+    "mail.accountmanager.defaultaccount": "account1",
+    "mail.account.account1.server": "server1",
+    "mail.account.account1.identities": "id1",
+    "mail.server.server1.type": "imap",
+    "mail.server.server1.hostname": "localhost",
+    "mail.server.server1.socketType": 3,
+    "mail.server.server1.userName": IMAP_USER,
+    "mail.server.server1.authMethod": 3,
+    "mail.server.server1.login_at_startup": True,
+    "mail.identity.id1.useremail": IMAP_USER,
+    "mail.identity.id1.fullName": "Existing Account",
+    "mail.identity.id1.smtpServer": "smtp1",
+    "mail.identity.id1.valid": True,
+    "mail.smtpservers": "smtp1",
+    "mail.smtpserver.smtp1.hostname": "localhost",
+    "mail.smtpserver.smtp1.try_ssl": 2,
+    "mail.smtpserver.smtp1.username": IMAP_USER,
+}
+
+READ_MERGED = """
+const { MailServices } = ChromeUtils.importESModule("resource:///modules/MailServices.sys.mjs");
+const key = arguments[0];
+const smtpOf = id => MailServices.outgoingServer.getServerByIdentity(
+  MailServices.accounts.getIdentity(id))?.key ?? null;
+return {
+  accounts: MailServices.accounts.accounts.map(a => a.key),
+  default: MailServices.accounts.defaultAccount?.key ?? null,
+  smtp: MailServices.outgoingServer.servers.map(s => s.key),
+  existing_smtp: smtpOf("id1"),
+  our_smtp: smtpOf(key),
+};
+"""
+
+
+def test_merging_into_a_profile_with_an_account_keeps_it_working(
+    tmp_path, generated, imap, radicale, smtp_server, test_ca
+):
+    """README.txt's "Profile with accounts" steps, done literally, on a profile that has one.
+
+    Both accounts log in afterwards (Dovecot's log), the existing one keeps its SMTP server and
+    stays the default account.
+    """
+    out, _ = generated
+    user_js = (out / "user.js").read_text()
+    key = dict(parse_user_js(user_js))["mail.accountmanager.appendaccounts"]
+    profile = make_profile(tmp_path, test_ca.pem_path)
+    save_passwords(
+        profile, radicale, [["imap://localhost", "imap://localhost", IMAP_USER, IMAP_PASSWORD]]
+    )
+    existing = dict(EXISTING)
+    existing["mail.server.server1.port"] = imap.imaps_port
+    existing["mail.smtpserver.smtp1.port"] = smtp_server.submission_port
+    with (profile / "prefs.js").open("a") as prefs:
+        prefs.write("".join(_pref_line(k, v) for k, v in existing.items()))
+
+    # README.txt: copy mail.smtpservers from prefs.js in front of our key.
+    current = dict(parse_user_js((profile / "prefs.js").read_text()))["mail.smtpservers"]
+    ours = f'user_pref("mail.smtpservers", "{key}");'
+    assert ours in user_js
+    user_js = user_js.replace(ours, f'user_pref("mail.smtpservers", "{current},{key}");')
+    (profile / "user.js").write_text(user_js)
+
+    mark = imap.log_mark()
+    with thunderbird(profile), marionette(profile) as client:
+        for user in (IMAP_USER, USER):
+            login = imap.wait_for_log(
+                rf"imap-login: (?:Info: )?Login: user=<{re.escape(user)}>[^\n]*TLS",
+                timeout=60,
+                since=mark,
+            )
+            assert login, imap.log_since(mark)[-2000:]
+        state = client.run(READ_MERGED, key)
+        client.quit()
+    assert state["accounts"][0] == "account1" and key in state["accounts"]
+    assert state["default"] == "account1"
+    assert state["smtp"][:2] == ["smtp1", key]
+    assert (state["existing_smtp"], state["our_smtp"]) == ("smtp1", key)
