@@ -293,3 +293,15 @@ def test_conformance_check_catches_deviations(account, provider, needle, replace
     text = files(account, provider)["config-v1.1.xml"].decode().replace(needle, replacement, 1)
     with pytest.raises(AssertionError):
         check_conformance(ElementTree.fromstring(text))
+
+
+def test_international_domain_is_ascii_in_machine_fields(provider):
+    account = make_account("jean@bücher.ch", "Jean", "AB12345")
+    out = files(account, provider)
+    root = ElementTree.fromstring(out["config-v1.1.xml"])
+    assert root.find("emailProvider").get("id") == "xn--bcher-kva.ch"
+    prefs = dict(parse_user_js(out["user.js"].decode()))
+    key = account_key(account, provider)
+    assert prefs[f"mail.server.{key}.userName"] == "jean@xn--bcher-kva.ch"
+    assert prefs[f"mail.identity.{key}.useremail"] == "jean@xn--bcher-kva.ch"
+    assert prefs[f"mail.server.{key}.name"] == "jean@bücher.ch"  # what people read
