@@ -10,10 +10,8 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 import subprocess
 
-import pytest
 from defusedxml import ElementTree
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -24,6 +22,7 @@ from mailsetup.provider import load_provider
 from mailsetup.render import RenderOptions, render
 from mailsetup.render.templating import js_string
 from mailsetup.render.thunderbird import account_key
+from tests.conftest import require_binary
 from tests.prefs_js import parse_user_js
 
 PROVIDER = load_provider()
@@ -171,9 +170,7 @@ SAMPLES = [
 
 def test_node_reads_the_same_strings():
     """ECMAScript's own parser (node) gives back each literal unchanged."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
+    node = require_binary("node")
     source = "[" + ",".join(js_string(s) for s in SAMPLES) + "]"
     # A <script> body must not be closed early by the data either.
     assert "</script" not in source.lower()
@@ -193,9 +190,7 @@ def test_node_reads_the_same_strings():
 
 def test_node_evaluates_user_js():
     """The whole user.js, evaluated as JavaScript with user_pref defined, has the same prefs."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
+    node = require_binary("node")
     account = Account("a@example.ch", "a@example.ch", "".join(SAMPLES), "AB12345")
     (user_js,) = [
         f.data
