@@ -56,8 +56,14 @@ def protocols(account: Account, provider: Provider, options: RenderOptions) -> l
         if kind.lower() in options.services:
             # The URL carries port and TLS, so no Port/SSL/Encryption elements.
             result.append(
-                {"type": kind, "server": service.url + "/", "port": None, "login": dav_login}
-                | {"ssl": None, "encryption": None}
+                {
+                    "type": kind,
+                    "server": service.url + "/",
+                    "port": None,
+                    "login": dav_login,
+                    "ssl": None,
+                    "encryption": None,
+                }
             )
     return result
 

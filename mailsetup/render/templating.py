@@ -49,17 +49,19 @@ def js_string(value: object) -> str:
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#|~])")
-# Only at the start of a line: list items, block quotes (">" is already an entity), headings
-# underlined with "=", ordered lists "1." / "1)".
-_MD_LEADING = re.compile(r"^([-+=]|\d+(?=[.)]))")
+# Only at the start of a line: list items, block quotes, headings underlined with "=",
+# ordered lists "1." / "1)". Elsewhere these are plain text.
+_MD_LEADING = re.compile(r"^([-+=>]|\d+(?=[.)]))")
 
 
 def md_text(value: object) -> str:
-    """Plain text safe inside Markdown: CommonMark backslash escapes (§2.4) for inline
-    punctuation, entities for ``< > &`` so no raw HTML (§6.6), and no line breaks, so a value
-    can never start a heading, list or table row of its own.
+    """Plain text safe inside Markdown.
+
+    CommonMark backslash escapes (§2.4) for inline punctuation, entities for ``<`` and ``&``
+    so no raw HTML or entity (§6.6, §2.5), and no line breaks, so a value can never start a
+    heading, list or table row of its own.
     """
-    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = str(value).replace("&", "&amp;").replace("<", "&lt;")
     text = " ".join(text.split())
     text = _MD_SPECIAL.sub(r"\\\1", text)
     return _MD_LEADING.sub(
