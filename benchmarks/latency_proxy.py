@@ -215,14 +215,20 @@ class LatencyProxy:
                 self._server.close()
             if self._udp is not None:
                 self._udp.close()
-            for task in list(self._tasks):
+            tasks = list(self._tasks)
+            for task in tasks:
                 task.cancel()
+            # Each handler closes its two sockets as it ends; one more turn lets them go.
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 2)
+            await asyncio.sleep(0)
 
         with contextlib.suppress(Exception):
             asyncio.run_coroutine_threadsafe(close(), loop).result(5)
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(5)
+            if self._thread.is_alive():
+                return  # leave a stuck loop alone rather than close it under its thread
         loop.close()
         self._loop = None
 

@@ -172,4 +172,9 @@ def inspect(
 
 
 def main() -> None:
-    app()
+    """Entry point: typer's click command with plain parameter coercion (see param_coercion)."""
+    from mailsetup.param_coercion import install
+
+    command = typer.main.get_command(app)
+    install(command)
+    command(prog_name="mailsetup")

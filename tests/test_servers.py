@@ -115,11 +115,20 @@ def test_dovecot_wrong_password_is_logged(dovecot: DovecotServer, test_ca: CertA
 def test_dovecot_factory_serves_the_given_certificate(
     dovecot_factory: Callable[..., DovecotServer], test_ca: CertAuthority
 ) -> None:
-    server = dovecot_factory(cert=test_ca.issue(["wrong.test"]))
+    server = dovecot_factory(
+        cert=test_ca.issue(["wrong.test"]), extra_users={"bob@x.test": "pw"}, verbose_ssl=True
+    )
     with pytest.raises(ssl.SSLCertVerificationError, match="Hostname mismatch"):
         imaplib.IMAP4_SSL(
             server.host, server.imaps_port, ssl_context=test_ca.client_context(), timeout=5
         )
+    # The server's side of the story, for tests that want to show it.
+    assert server.wait_for_log(r"SSL_accept\(\) failed: .*bad certificate")
+    # Same CA, name check off: the extra user can log in to this instance.
+    context = test_ca.client_context()
+    context.check_hostname = False
+    with imaplib.IMAP4_SSL(server.host, server.imaps_port, ssl_context=context, timeout=5) as imap:
+        imap.login("bob@x.test", "pw")
 
 
 # --- SMTP -------------------------------------------------------------------------------------
@@ -226,6 +235,43 @@ def test_radicale_has_the_calendar_and_address_book(
     assert ("PROPFIND", f"/{radicale.user}/") in radicale.requests(mark)
 
 
+def test_radicale_supports_rfc6764_discovery(
+    radicale: RadicaleServer, test_ca: CertAuthority
+) -> None:
+    """current-user-principal -> calendar/addressbook home sets -> collections, as check does."""
+    import defusedxml.ElementTree as ET
+
+    ns = {"d": "DAV:", "c": "urn:ietf:params:xml:ns:caldav", "r": "urn:ietf:params:xml:ns:carddav"}
+    user, password = radicale.user, radicale.password
+    propfind = '<propfind xmlns="DAV:" xmlns:c="{c}" xmlns:r="{r}"><prop>{props}</prop></propfind>'
+    body = propfind.format(props="<current-user-principal/>", **{k: ns[k] for k in ("c", "r")})
+    status, location, _ = _dav(radicale, test_ca, "GET", "/.well-known/caldav", "", "")
+    status, _, xml = _dav(radicale, test_ca, "PROPFIND", location, user, password, body)
+    assert status == 207
+    principal = ET.fromstring(xml).findtext(".//d:current-user-principal/d:href", namespaces=ns)
+    assert principal == f"/{user}/"
+    body = propfind.format(
+        props="<c:calendar-home-set/><r:addressbook-home-set/>",
+        **{k: ns[k] for k in ("c", "r")},
+    )
+    status, _, xml = _dav(radicale, test_ca, "PROPFIND", principal, user, password, body)
+    tree = ET.fromstring(xml)
+    assert tree.findtext(".//c:calendar-home-set/d:href", namespaces=ns) == principal
+    assert tree.findtext(".//r:addressbook-home-set/d:href", namespaces=ns) == principal
+
+
+def test_radicale_factory_with_an_expired_certificate(
+    radicale_factory: Callable[..., RadicaleServer], test_ca: CertAuthority
+) -> None:
+    server = radicale_factory(cert=test_ca.issue(expired=True))
+    conn = http.client.HTTPSConnection(
+        server.host, server.port, timeout=5, context=test_ca.client_context()
+    )
+    with pytest.raises(ssl.SSLCertVerificationError, match="certificate has expired"):
+        conn.request("OPTIONS", "/")
+    conn.close()
+
+
 # --- DNS --------------------------------------------------------------------------------------
 
 
@@ -250,6 +296,11 @@ def test_dns_faults(dns_server: DnsServer, dns_blackhole: Blackhole) -> None:
     with pytest.raises(dns.resolver.NoNameservers, match="SERVFAIL"):
         resolver.resolve("servfail.test", "MX")
     assert len([r for r in resolver.resolve("twospf.test", "TXT") if "v=spf1" in r.to_text()]) == 2
+    with pytest.raises(dns.resolver.NoAnswer):
+        resolver.resolve("nomx.test", "MX")
+    spf = b"".join(resolver.resolve("manylookups.test", "TXT")[0].strings).decode()
+    assert spf.startswith("v=spf1 ") and spf.count("include:") == 12
+    assert resolver.resolve("l11.manylookups.test", "TXT")[0].to_text().startswith('"v=spf1')
     with pytest.raises(dns.exception.Timeout):
         resolver.resolve("timeout.test", "MX")
     with pytest.raises(dns.exception.Timeout):
@@ -314,6 +365,7 @@ def test_https_responder_status_body_and_routes(
     response = conn.getresponse()
     response.read()
     assert (response.status, response.getheader("DAV")) == (200, "1, 2, calendar-access")
+    conn.close()
     assert [(r.method, r.path) for r in server.requests][:2] == [
         ("PROPFIND", "/dav/"),
         ("GET", "/.well-known/caldav"),

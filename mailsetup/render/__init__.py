@@ -24,6 +24,9 @@ SERVICES = ("mail", "caldav", "carddav")
 CLIENTS: dict[str, str] = {
     "apple": "mailsetup.render.apple",
     "dav": "mailsetup.render.dav",
+    "thunderbird": "mailsetup.render.thunderbird",
+    "emclient": "mailsetup.render.emclient",
+    "autodiscover": "mailsetup.render.autodiscover",
 }
 
 # Fixed namespace for every uuid5 we derive; changing it would change every identifier.
