@@ -20,7 +20,7 @@ from mailsetup.cli import app
 from mailsetup.errors import BadInput
 from mailsetup.provider import load_provider
 from mailsetup.render import RenderOptions, render
-from tests.support.apple_check import profile_problems
+from tests.apple_schema import validate_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "dav-descriptor.schema.json").read_text())
@@ -151,12 +151,12 @@ def test_vdirsyncer_needs_the_sync_user():
 
 
 def keyring_env(tmp_path: Path) -> dict[str, str]:
-    """Environment in which `mailsetup password set` and `keyring get` share a file store."""
+    """A real file-backed keyring (keyrings.alt) in a private folder, shared by
+    `mailsetup password set` and the `keyring` command vdirsyncer runs."""
     return {
         **os.environ,
-        "PYTHON_KEYRING_BACKEND": "tests.support.file_keyring.FileKeyring",
-        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
-        "MAILSETUP_TEST_KEYRING": str(tmp_path / "keyring.json"),
+        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+        "XDG_DATA_HOME": str(tmp_path / "data"),
         "PATH": os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")]),
     }
 
@@ -285,7 +285,7 @@ def test_mobileconfig_is_dav_only_and_conforms_to_apple_schemas():
     profile = plistlib.loads(only.data)
     kinds = [p["PayloadType"] for p in profile["PayloadContent"]]
     assert kinds == ["com.apple.caldav.account", "com.apple.carddav.account"]
-    assert profile_problems(profile) == []
+    assert validate_profile(profile) == []
     assert profile["PayloadContent"][0]["CalDAVUsername"] == "AB12345"
 
 
@@ -293,7 +293,7 @@ def test_apple_check_is_not_toothless():
     profile = plistlib.loads(_render("mobileconfig").files[0].data)
     profile["PayloadContent"][0]["CalDAVPort"] = "443"
     profile["PayloadContent"][1]["CardDAVColour"] = "red"
-    assert len(profile_problems(profile)) == 2
+    assert len(validate_profile(profile)) == 2
 
 
 # --- provider data: the optional home-set pattern -------------------------------------------

@@ -8,9 +8,10 @@ JSON a script reads, the vdirsyncer file and the DAVx5 QR code can never disagre
 - ``vdirsyncer``: a complete config; the password is fetched from the system keyring by
   vdirsyncer's ``password.fetch = ["command", ...]`` mechanism, under the same service and user
   that ``mailsetup password set --sync-user`` stores (:mod:`mailsetup.secret_store`).
-- ``davx5``: a ``caldavs://user@host/path`` link (DAVx5 opens its login screen pre-filled for the
-  ``caldav(s)``/``carddav(s)`` schemes, see its manual's "Integration" page) and the same link as
-  a QR code: PNG and SVG files, plus a text rendering for the terminal.
+- ``davx5``: a ``caldavs://user@host/path`` link (DAVx5 opens its login screen for the
+  ``caldav(s)``/``carddav(s)`` schemes, its manual's "Integration" page; it reads them as https
+  and takes the username from the user-info part) and the same link as a QR code: PNG and SVG
+  files, plus a text rendering for the terminal. Never a password in the link.
 - ``mobileconfig``: the Apple profile of :mod:`mailsetup.render.apple` with the DAV payloads only.
 
 Discovery (RFC 6764: ``/.well-known/caldav`` → current-user-principal → home set) is what every
