@@ -459,3 +459,29 @@ def test_event_outside_a_calendar(tmp_path):
     rep = report(path)
     assert not rep.will_import
     assert codes(rep)["not-a-calendar"] == [1, None]
+
+
+def test_split_carries_even_an_unreadable_event(tmp_path):
+    """The split copies components; it does not silently drop the ones with errors."""
+    data = samples.calendar(300)
+    bad = (
+        b"BEGIN:VEVENT\r\nUID:bad-one\r\nDTSTART:20240101T100000Z\r\n"
+        b'X-BROKEN;A="x:y\r\nEND:VEVENT\r\n'
+    )
+    source = tmp_path / "c.ics"
+    source.write_bytes(data.replace(b"END:VCALENDAR\r\n", bad + b"END:VCALENDAR\r\n"))
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run(
+        "--split",
+        "--output-dir",
+        str(out),
+        "--provider-file",
+        str(provider_with_limit(tmp_path, 60_000)),
+        str(source),
+    )
+    assert result.exit_code == 1  # the broken line is still an error
+    assert "[unreadable-line]" in result.output
+    joined = b"".join(p.read_bytes() for p in sorted(out.iterdir()))
+    assert joined.count(b"BEGIN:VEVENT") == 301
+    assert b"UID:bad-one" in joined

@@ -84,6 +84,20 @@ def _scan(block: Block, problems: Problems) -> tuple[dict[str, int], set[str]]:
     return found, bad
 
 
+def _uid(block: Block) -> str | None:
+    """The component's own UID (depth 1 of the block, not one of a nested VALARM)."""
+    depth = 0
+    for lg in block.lines:
+        key = lg.text[:6].upper()
+        if key.startswith("BEGIN:"):
+            depth += 1
+        elif key.startswith("END:"):
+            depth -= 1
+        elif depth == 1 and (key.startswith("UID:") or key.startswith("UID;")):
+            return lg.text.partition(":")[2].strip()
+    return None
+
+
 def _known_zone(tzid: str) -> bool:
     from zoneinfo import ZoneInfo
 
@@ -121,6 +135,10 @@ class _Calendar:
 
             self.behavior = getBehavior("VCALENDAR", "2.0")
         tzids, bad_dates = _scan(block, p) if block.name != "VTIMEZONE" else ({}, set())
+        if self.plan is not None and block.name != "VTIMEZONE":
+            # Planned from the raw lines, so that even a component vobject cannot read is
+            # carried into a part: the importer, not the split, decides about it.
+            self._plan_unit(_uid(block), block, frozenset(tzids))
         comp = build(block, p, self.behavior)
         if comp is None:
             p.error("unreadable-component", f"{block.name} cannot be read", block.line)
@@ -151,10 +169,6 @@ class _Calendar:
             p.warning("component-ignored", f"{block.name} is not imported", block.line)
         if block.name in IMPORTED and "uid" not in comp.contents:
             p.warning("missing-uid", f"{block.name} has no UID (RFC 5545 3.8.4.7)", block.line)
-        if self.plan is not None:
-            uid_line = comp.contents.get("uid")
-            uid = str(uid_line[0].value) if uid_line else None
-            self._plan_unit(uid, block, frozenset(tzids))
 
     def _plan_unit(self, uid: str | None, block: Block, tzids: frozenset[str]) -> None:
         plan = self.plan
