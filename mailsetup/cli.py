@@ -186,4 +186,9 @@ def password_set(email: EmailOpt, sync_user: SyncUserOpt = None) -> None:
 
 
 def main() -> None:
-    app()
+    """Entry point: typer's click command with plain parameter coercion (see param_coercion)."""
+    from mailsetup.param_coercion import install
+
+    command = typer.main.get_command(app)
+    install(command)
+    command(prog_name="mailsetup")

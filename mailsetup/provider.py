@@ -160,6 +160,10 @@ def parse_provider(text: str, source: str) -> Provider:
     except tomllib.TOMLDecodeError as exc:
         raise ProviderError(f"{source}: not valid TOML: {exc}") from None
     r = _Reader(source, doc)
+    provider_id = r.get("provider", "id", str)
+    provider_name = r.get("provider", "name", str)
+    imap = r.endpoint("imap")
+    smtp = r.endpoint("smtp")
     smtp_host_default = r.get("smtp", "host", str)
     smtp_user_default = r.get("smtp", "username", str, "%EMAILADDRESS%")
     alternatives = []
@@ -170,13 +174,13 @@ def parse_provider(text: str, source: str) -> Provider:
         alternatives.append(r.endpoint(f"smtp.alternatives[{i}]", merged))
     max_bytes = r.get("limits", "ics_max_bytes", int, 20 * 1024 * 1024)
     return Provider(
-        id=r.get("provider", "id", str),
-        name=r.get("provider", "name", str),
+        id=provider_id,
+        name=provider_name,
         identifier_prefix=r.get("provider", "identifier_prefix", str, "org.mailsetup"),
         password_hint=r.get("provider", "password_hint", str, ""),
         sync_password_hint=r.get("provider", "sync_password_hint", str, ""),
-        imap=r.endpoint("imap"),
-        smtp=r.endpoint("smtp"),
+        imap=imap,
+        smtp=smtp,
         smtp_alternatives=tuple(alternatives),
         caldav=r.dav("caldav"),
         carddav=r.dav("carddav"),

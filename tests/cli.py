@@ -1,0 +1,43 @@
+"""Run the real ``mailsetup`` command in a subprocess: real exit codes, real stdout/stderr."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+
+def run(
+    *args: str,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """``mailsetup ARGS`` with a clean environment (no password variables unless given)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")}
+    base["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    base.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "mailsetup", *args],
+        cwd=cwd,
+        env=base,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=None if input is not None else subprocess.DEVNULL,
+    )
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
+    """The documented contract: exit ``code``, one line on stderr, no traceback."""
+    assert proc.returncode == code, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("mailsetup: error: ")
+    for word in words:
+        assert word in lines[0], (word, lines[0])

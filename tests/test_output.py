@@ -1,0 +1,71 @@
+"""Atomic writes: a failure at any point leaves the old file whole and no litter behind."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from mailsetup.errors import OutputError
+from mailsetup.output import OutputFile, write_atomic, write_files
+
+
+def test_crash_before_rename_keeps_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "profile"
+    target.write_bytes(b"old and whole")
+
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OutputError, match="No space left"):
+        write_atomic(target, b"new" * 1000, force=True)
+    assert target.read_bytes() == b"old and whole"
+    assert [p.name for p in tmp_path.iterdir()] == ["profile"]
+
+
+def test_secret_files_are_private_from_the_first_byte(tmp_path: Path) -> None:
+    write_atomic(tmp_path / "s", b"pw", secret=True)
+    write_atomic(tmp_path / "p", b"public")
+    assert stat.S_IMODE((tmp_path / "s").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "p").stat().st_mode) == 0o644 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_replacing_a_secret_with_force_keeps_it_private(tmp_path: Path) -> None:
+    target = tmp_path / "s"
+    target.write_bytes(b"x")
+    target.chmod(0o644)
+    write_atomic(target, b"pw", secret=True, force=True)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_bundle_checks_every_name_before_writing_any(tmp_path: Path) -> None:
+    (tmp_path / "b.txt").write_text("keep")
+    files = [OutputFile("a.txt", b"A"), OutputFile("b.txt", b"B")]
+    with pytest.raises(OutputError, match=r"b\.txt"):
+        write_files(tmp_path, files)
+    assert not (tmp_path / "a.txt").exists()
+    assert (tmp_path / "b.txt").read_text() == "keep"
+
+
+def test_bundle_creates_only_the_last_folder(tmp_path: Path) -> None:
+    write_files(tmp_path / "new", [OutputFile("a", b"A")], make_dir=True)
+    assert (tmp_path / "new" / "a").read_bytes() == b"A"
+    with pytest.raises(OutputError, match="does not exist"):
+        write_files(tmp_path / "x" / "y", [OutputFile("a", b"A")], make_dir=True)
+
+
+def test_a_folder_in_the_way_is_an_output_error(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    with pytest.raises(OutputError, match="is a folder"):
+        write_atomic(tmp_path / "d", b"x", force=True)
