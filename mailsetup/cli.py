@@ -141,8 +141,9 @@ def check(
     ] = False,
     provider_file: ProviderFileOpt = None,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds each probe may take.")
-    ] = 10.0,
+        str,
+        typer.Option("--timeout", metavar="SECONDS", help="Time each probe may take (default 10)."),
+    ] = "10",
     resolver: Annotated[
         str | None,
         typer.Option("--resolver", help="DNS server to ask, IP[:PORT] (default: the system's)."),

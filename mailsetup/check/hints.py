@@ -24,11 +24,16 @@ def hint_for(result: ProbeResult, provider: Provider, account: Account) -> str |
     proto = result.protocol
     if fault == "authentication failed":
         if proto in _DAV:
-            parts = [provider.sync_password_hint or "check the sync username and password"]
+            first = provider.sync_password_hint or "check the sync username and password"
             if account.sync_user is None:
-                parts.append("pass --sync-user with the sync username")
-            parts.append("MAILSETUP_SYNC_PASSWORD or `mailsetup password set --sync-user` sets it")
-            return "; ".join(parts)
+                return (
+                    f"{first}; this check logged in with the address and the mail password: "
+                    "pass --sync-user (its password from MAILSETUP_SYNC_PASSWORD or the keyring)"
+                )
+            return (
+                f"{first}; MAILSETUP_SYNC_PASSWORD or `mailsetup password set --sync-user "
+                f"{account.sync_user}` sets the sync password"
+            )
         return (
             provider.password_hint or "check the address and the mail password"
         ) + "; MAILSETUP_PASSWORD or `mailsetup password set` sets it"

@@ -96,7 +96,8 @@ def certificate_evidence(sock: ssl.SSLSocket, now: datetime | None = None) -> Ev
     return {
         "version": sock.version(),
         "cipher": cipher[0] if cipher else None,
-        "subject": subject.get("commonName", ""),
+        # Modern certificates may carry their names only in subjectAltName (RFC 6125 §6.4.4).
+        "subject": subject.get("commonName") or (str(names[0]) if names else ""),
         "issuer": issuer.get("organizationName") or issuer.get("commonName", ""),
         "names": names,
         "expires": expires,
