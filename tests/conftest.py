@@ -9,6 +9,17 @@ import pytest
 
 IN_CI = os.environ.get("CI") == "true"
 
+# Real servers on loopback for every test (tests/servers/README.md lists the fixtures).
+pytest_plugins = [
+    "tests.servers.ca",
+    "tests.servers.dovecot",
+    "tests.servers.smtp",
+    "tests.servers.radicale",
+    "tests.servers.dns",
+    "tests.servers.faults",
+    "tests.servers.provider",
+]
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--quick", action="store_true", help="skip slow end-to-end tests")
