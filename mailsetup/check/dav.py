@@ -43,12 +43,15 @@ class _Spec:
     home_prop: str
     collection: str
     noun: str
+    label: str
 
 
 SPECS: dict[Kind, _Spec] = {
-    "caldav": _Spec("calendar-access", NS_CAL, "calendar-home-set", "calendar", "calendars"),
+    "caldav": _Spec(
+        "calendar-access", NS_CAL, "calendar-home-set", "calendar", "calendars", "CalDAV"
+    ),
     "carddav": _Spec(
-        "addressbook", NS_CARD, "addressbook-home-set", "addressbook", "address books"
+        "addressbook", NS_CARD, "addressbook-home-set", "addressbook", "address books", "CardDAV"
     ),
 }
 
@@ -142,7 +145,8 @@ class _Client:
         if len(data) > MAX_BODY:
             conn.close()
             raise Fault(
-                "response too large", f"response to {self.ctx.step} exceeds {MAX_BODY} bytes"
+                "response too large",
+                f"response too large: the answer to {self.ctx.step} exceeds {MAX_BODY} bytes",
             )
         if resp.will_close:
             conn.close()
@@ -160,7 +164,7 @@ def _status_fault(resp: Response, what: str, *, login: bool) -> Fault | None:
             scheme = clean_text(challenge.split()[0], 40)
             return Fault(
                 "unsupported authentication",
-                f"the server wants {scheme} authentication; mailsetup checks Basic only",
+                f"unsupported authentication: the server wants {scheme}; mailsetup checks Basic",
             )
         return Fault("authentication failed", f"authentication failed: 401 on {what}")
     if resp.status == 403:
@@ -230,7 +234,7 @@ class _Discovery:
         if _origin(url) != _origin(self.origin):
             raise Fault(
                 "foreign href",
-                f"the server points at {clean_text(url, 80)}, another host: not sending the "
+                f"foreign href: {clean_text(url, 80)} is on another host; not sending the "
                 "password there",
             )
         what = f"PROPFIND {urlsplit(url).path}"
@@ -241,7 +245,7 @@ class _Discovery:
         if fault:
             raise fault
         if resp.status != 207:
-            raise Fault("not DAV", f"{what} answered {resp.status}, not 207 Multi-Status")
+            raise Fault("not DAV", f"not DAV: {what} answered {resp.status}, not 207")
         return _multistatus(resp.body, what)
 
     def run(self, context_url: str) -> list[dict[str, JSONValue]]:
@@ -250,7 +254,8 @@ class _Discovery:
         principal = _href_prop(found, NS_DAV, "current-user-principal")
         if principal is None:
             raise Fault(
-                "no principal", f"no current-user-principal at {urlsplit(context_url).path}"
+                "no principal",
+                f"no principal: no current-user-principal at {urlsplit(context_url).path}",
             )
         principal_url = urljoin(context_url, principal)
         ev["principal"] = urlsplit(principal_url).path
@@ -258,7 +263,7 @@ class _Discovery:
         found = self.propfind(principal_url, "0", [(spec.home_ns, spec.home_prop)])
         home = _href_prop(found, spec.home_ns, spec.home_prop)
         if home is None:
-            raise Fault(f"no {spec.home_prop}", f"the principal has no {spec.home_prop}")
+            raise Fault(f"no {spec.home_prop}", f"no {spec.home_prop} on the principal")
         home_url = urljoin(principal_url, home)
         ev["home"] = urlsplit(home_url).path
         members = self.propfind(home_url, "1", [(NS_DAV, "resourcetype"), (NS_DAV, "displayname")])
@@ -344,17 +349,13 @@ def _probe(
     ctx.evidence["dav"] = list(classes)
     ctx.evidence["options_status"] = resp.status
     if classes and spec.dav_class not in classes:
-        raise Fault(
-            f"not a {kind.upper()} server".replace("CALDAV", "CalDAV").replace(
-                "CARDDAV", "CardDAV"
-            ),
-            f"the DAV header lacks {spec.dav_class}: {', '.join(classes)}",
-        )
+        name = f"not a {spec.label} server"
+        raise Fault(name, f"{name}: the DAV header lacks {spec.dav_class} ({', '.join(classes)})")
     if not classes:
         if resp.status == 401:
             notes.append("DAV classes shown only after login")
         else:
-            raise Fault("not DAV", f"{what} answered {resp.status} without a DAV header")
+            raise Fault("not DAV", f"not DAV: {what} answered {resp.status} without a DAV header")
 
     tls_ev = ctx.evidence.get("tls")
     summary = tls_summary(tls_ev) if isinstance(tls_ev, dict) else "no TLS"

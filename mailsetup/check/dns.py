@@ -101,13 +101,22 @@ def _no_nameserver_fault(exc: Any, qname: str, rdtype: str) -> Fault:
 
 
 def lookup(
-    ctx: ProbeContext, res: Any, qname: str, rdtype: str, *, missing_ok: bool = False
+    ctx: ProbeContext,
+    res: Any,
+    qname: str,
+    rdtype: str,
+    *,
+    missing_ok: bool = False,
+    nxdomain_ok: bool | None = None,
 ) -> list[Any] | None:
-    """The records of ``qname``, ``None`` when there are none (if ``missing_ok``).
+    """The records of ``qname``, ``None`` when there are none (if allowed).
 
-    Without ``missing_ok`` an empty answer is the ``no answer`` fault and a name that does not
-    exist is ``NXDOMAIN``. Timeouts, SERVFAIL and REFUSED are always faults.
+    Without ``missing_ok`` an empty answer is the ``no answer`` fault; without ``nxdomain_ok``
+    (default: same as ``missing_ok``) a name that does not exist is ``NXDOMAIN``. Timeouts,
+    SERVFAIL and REFUSED are always faults.
     """
+    if nxdomain_ok is None:
+        nxdomain_ok = missing_ok
     import dns.exception
     import dns.name
     import dns.resolver
@@ -118,7 +127,7 @@ def lookup(
             dns.name.from_text(qname), rdtype, lifetime=ctx.remaining(), search=False
         )
     except dns.resolver.NXDOMAIN:
-        if missing_ok:
+        if nxdomain_ok:
             return None
         raise Fault("NXDOMAIN", f"NXDOMAIN: {qname} does not exist") from None
     except dns.resolver.NoAnswer:
@@ -171,17 +180,15 @@ def probe_mx(
             f"MX not at provider: {shown} (expected hosts under {', '.join(expect.mx_suffixes)})",
         )
     if outside:
-        return Outcome(
-            "warn", f"some MX not at provider: {', '.join(outside)}", "MX partly elsewhere"
-        )
+        return Outcome("warn", f"MX partly elsewhere: {', '.join(outside)}", "MX partly elsewhere")
     return Outcome("pass", f"MX {shown}")
 
 
 # --- SPF ---------------------------------------------------------------------------------------
 
 
-def _spf_records(ctx: ProbeContext, res: Any, name: str, *, missing_ok: bool) -> list[str]:
-    records = lookup(ctx, res, name, "TXT", missing_ok=missing_ok) or []
+def _spf_records(ctx: ProbeContext, res: Any, name: str, *, nxdomain_ok: bool) -> list[str]:
+    records = lookup(ctx, res, name, "TXT", missing_ok=True, nxdomain_ok=nxdomain_ok) or []
     texts = [_txt(r) for r in records]
     # "v=spf1" followed by a space or the end (RFC 7208 §4.5); case-insensitive.
     return [t for t in texts if t.lower() == "v=spf1" or t.lower().startswith("v=spf1 ")]
@@ -220,7 +227,7 @@ class _SpfWalk:
             if "%" in target or target in self.seen or depth >= SPF_LOOKUP_LIMIT:
                 continue  # macros expand per message; loops are the publisher's problem
             self.seen.add(target)
-            found = _spf_records(self.ctx, self.res, target, missing_ok=True)
+            found = _spf_records(self.ctx, self.res, target, nxdomain_ok=True)
             if len(found) != 1:
                 self.problems.append(f"{target} has {'no' if not found else 'several'} SPF records")
                 continue
@@ -232,7 +239,7 @@ def probe_spf(
 ) -> Outcome:
     """One SPF record, with the provider's include, within ten DNS lookups."""
     res = _resolver(nameserver)
-    spf = _spf_records(ctx, res, domain, missing_ok=True)
+    spf = _spf_records(ctx, res, domain, nxdomain_ok=False)
     ctx.evidence["records"] = list(spf)
     if not spf:
         raise Fault("missing SPF", f"missing SPF: {domain} has no v=spf1 TXT record")
@@ -251,7 +258,10 @@ def probe_spf(
     shown = clean_text(record, 120)
     wanted = expect.spf_include
     if wanted and wanted.lower() not in walk.includes:
-        raise Fault("SPF without provider include", f"SPF lacks include:{wanted}: {shown}")
+        raise Fault(
+            "SPF without provider include",
+            f"SPF without provider include: no include:{wanted} in {shown}",
+        )
     if walk.lookups > SPF_LOOKUP_LIMIT:
         raise Fault(
             "too many SPF lookups",
@@ -259,9 +269,11 @@ def probe_spf(
         )
     terms = record.lower().split()
     if "+all" in terms or "all" in terms:
-        return Outcome("warn", f"SPF allows every sender (+all): {shown}", "SPF +all")
+        return Outcome("warn", f"SPF +all lets every sender pass: {shown}", "SPF +all")
     if walk.problems:
-        return Outcome("warn", f"{shown}; {'; '.join(walk.problems)}", "SPF include broken")
+        return Outcome(
+            "warn", f"SPF include broken: {'; '.join(walk.problems)}", "SPF include broken"
+        )
     return Outcome("pass", f"{shown} ({walk.lookups} lookups)")
 
 
@@ -304,9 +316,9 @@ def probe_dmarc(ctx: ProbeContext, domain: str, nameserver: Nameserver | None) -
             ctx.evidence[key] = tags[key]
     shown = clean_text(records[0], 120)
     if policy not in ("none", "quarantine", "reject"):
-        return Outcome("warn", f"DMARC record without a valid p= policy: {shown}", "invalid DMARC")
+        return Outcome("warn", f"invalid DMARC: no valid p= policy in {shown}", "invalid DMARC")
     if policy == "none":
-        return Outcome("warn", f"DMARC policy none (monitoring only): {shown}", "DMARC p=none")
+        return Outcome("warn", f"DMARC p=none: monitoring only, {shown}", "DMARC p=none")
     return Outcome("pass", f"DMARC p={policy}: {shown}")
 
 
@@ -439,11 +451,9 @@ def probe_discovery(
     if errors:
         ctx.evidence["errors"] = list(errors)
     if mismatched:
-        return Outcome(
-            "warn", f"discovery records point elsewhere: {'; '.join(mismatched)}", "SRV mismatch"
-        )
+        return Outcome("warn", f"SRV mismatch: {'; '.join(mismatched)}", "SRV mismatch")
     if errors:
-        return Outcome("warn", f"discovery look-ups failed: {'; '.join(errors)}", "DNS error")
+        return Outcome("warn", f"DNS error: {'; '.join(errors)}", "DNS error")
     if not found:
         return Outcome("pass", "no discovery records published (optional)")
     return Outcome("pass", f"published: {', '.join(found)}")

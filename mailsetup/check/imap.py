@@ -21,7 +21,7 @@ _AUTH_CODES = ("AUTHENTICATIONFAILED", "AUTHORIZATIONFAILED", "EXPIRED", "CONTAC
 def _auth_error(exc: Exception) -> Fault:
     text = clean_text(str(exc))
     if "UNAVAILABLE" in text.upper():
-        return Fault("server unavailable", f"login temporarily unavailable: {text}")
+        return Fault("server unavailable", f"server unavailable: {text}")
     return Fault("authentication failed", f"authentication failed: {text}")
 
 
@@ -83,7 +83,7 @@ def probe_imap(
         typ, data = conn.list('""', "INBOX")
         lines = [clean_text(d) for d in data if isinstance(d, bytes)]
         if typ != "OK" or not lines:
-            raise Fault("no INBOX", "logged in, but LIST shows no INBOX")
+            raise Fault("no INBOX", "no INBOX: logged in, but LIST shows none")
         ctx.evidence["inbox"] = lines[0]
         ctx.step = "LOGOUT"
         ctx.arm(conn.sock)

@@ -59,12 +59,15 @@ class _Slot:
 
     def _result(self, outcome: Outcome) -> ProbeResult:
         elapsed = int((time.monotonic() - self.ctx.started) * 1000)
+        detail = outcome.detail
+        if outcome.fault and outcome.fault.lower() not in detail.lower():
+            detail = f"{outcome.fault}: {detail}"  # the detail always names the fault
         return ProbeResult(
             name=self.probe.name,
             protocol=self.probe.protocol,
             target=self.probe.target,
             status=outcome.status,
-            detail=outcome.detail,
+            detail=detail,
             fault=outcome.fault,
             elapsed_ms=elapsed,
             evidence=dict(self.ctx.evidence),

@@ -110,7 +110,7 @@ def expiry_warning(tls: Evidence) -> str | None:
     """A warning text when the certificate expires soon, else ``None``."""
     days = tls.get("days_left")
     if isinstance(days, int) and days < EXPIRY_WARN_DAYS:
-        return f"certificate expires in {days} days"
+        return f"certificate expires soon: in {days} days"
     return None
 
 
