@@ -38,7 +38,9 @@ def median_seconds(cmd: list[str], runs: int, cwd: Path) -> float:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        subprocess.run(
+            cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+        )
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -65,7 +67,14 @@ def main() -> None:
         for client in args.client:
             out = work / f"out-{client}"
             calls[f"mailsetup profile --client {client}"] = [
-                *ours, "profile", *email, "--client", client, "-o", str(out), "--force",
+                *ours,
+                "profile",
+                *email,
+                "--client",
+                client,
+                "-o",
+                str(out),
+                "--force",
             ]
         t = {name: median_seconds(cmd, args.runs, work) for name, cmd in calls.items()}
 
