@@ -621,3 +621,118 @@ def test_ca_file_without_certificates_is_exit_2(servers: CheckEnv, tmp_path: Pat
     proc = run_check(*servers.args("--ca-file", str(junk)))
     assert proc.returncode == 2, proc.stderr
     assert "--ca-file" in proc.stderr
+
+
+def test_login_asks_for_the_passwords_on_a_terminal_without_echo(
+    servers: CheckEnv, dovecot: DovecotServer, radicale: RadicaleServer
+) -> None:
+    """No variable, no keyring: a hidden prompt on the terminal; what is typed never shows."""
+    import fcntl
+    import os
+    import pty
+    import subprocess
+    import sys
+    import termios
+
+    from tests.check_cli import RUN_CLI, clean_env
+
+    main, child = pty.openpty()
+
+    def own_terminal() -> None:  # the pty becomes the controlling terminal, as in a real shell
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            RUN_CLI,
+            "check",
+            *servers.args("--login", "--json", "--sync-user", radicale.user),
+        ],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        env=clean_env({"TERM": "dumb"}),
+        preexec_fn=own_terminal,
+    )
+    os.close(child)
+    seen = b""
+    deadline = time.monotonic() + 30
+    prompts = [
+        (f"Password for {dovecot.user}: ".encode(), dovecot.password),
+        (f"Password for sync:{radicale.user}: ".encode(), radicale.password),
+    ]
+    while time.monotonic() < deadline:
+        try:
+            data = os.read(main, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        seen += data
+        if prompts and prompts[0][0] in seen:
+            os.write(main, prompts.pop(0)[1].encode() + b"\n")
+    os.close(main)
+    assert proc.wait(30) == 0, seen
+    screen = seen.decode("utf-8", "replace")
+    assert not prompts, screen
+    assert dovecot.password not in screen
+    assert radicale.password not in screen
+    assert '"login": true' in screen
+
+
+def test_plain_port_configured_as_implicit_tls_is_no_tls(
+    servers: CheckEnv, make_provider_file: Callable[..., Path], dovecot: DovecotServer
+) -> None:
+    """The STARTTLS port (143-like) given as ``security = "ssl"``: the greeting is not TLS."""
+    pf = make_provider_file(imap_port=dovecot.imap_port, imap_security="ssl")
+    run = servers.json("--timeout", "3", provider_file=pf)
+    probe = assert_fault(run, "imap", "no TLS")
+    assert "port" in str(probe["hint"])
+
+
+def test_dav_without_well_known_redirect_warns(
+    servers: CheckEnv,
+    make_provider_file: Callable[..., Path],
+    https_responder: Callable[..., object],
+) -> None:
+    responder = https_responder(
+        routes={"/.well-known/caldav": Reply(404, b"", {})},
+        status=200,
+        headers={"DAV": "1, 2, calendar-access"},
+    )
+    pf = make_provider_file(caldav_url=responder.url)  # type: ignore[attr-defined]
+    run = servers.json("--timeout", "3", provider_file=pf)
+    probe = assert_fault(run, "caldav", "no well-known redirect", status="warn")
+    assert "/.well-known/caldav" in str(probe["detail"])
+    assert run.code == 0
+
+
+def test_certificate_expiring_soon_warns(
+    servers: CheckEnv,
+    make_provider_file: Callable[..., Path],
+    https_responder: Callable[..., object],
+    test_ca: CertAuthority,
+    tmp_path: Path,
+) -> None:
+    import datetime as dt
+
+    from tests.servers.ca import CertPair
+
+    now = dt.datetime.now(dt.UTC)
+    leaf = test_ca.ca.issue_cert(
+        "localhost", not_before=now - dt.timedelta(days=80), not_after=now + dt.timedelta(days=5)
+    )
+    pair = CertPair(tmp_path / "soon.crt", tmp_path / "soon.key")
+    pair.cert_path.write_bytes(b"".join(p.bytes() for p in leaf.cert_chain_pems))
+    leaf.private_key_pem.write_to_path(str(pair.key_path))
+    responder = https_responder(
+        status=200, headers={"DAV": "1, calendar-access", "Location": "/"}, cert=pair
+    )
+    pf = make_provider_file(caldav_url=responder.url)  # type: ignore[attr-defined]
+    run = servers.json("--timeout", "3", provider_file=pf)
+    probe = run.probe("caldav")
+    assert probe["status"] == "warn", probe
+    assert "certificate expires soon" in str(probe["detail"])
+    assert probe["evidence"]["tls"]["days_left"] in (4, 5)
