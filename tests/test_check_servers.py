@@ -736,3 +736,24 @@ def test_certificate_expiring_soon_warns(
     assert probe["status"] == "warn", probe
     assert "certificate expires soon" in str(probe["detail"])
     assert probe["evidence"]["tls"]["days_left"] in (4, 5)
+
+
+def test_another_service_on_the_port_is_named(
+    servers: CheckEnv,
+    make_provider_file: Callable[..., Path],
+    smtp_server: SmtpServer,
+    dovecot: DovecotServer,
+) -> None:
+    """A provider file with IMAP and SMTP ports swapped: each probe says what answered."""
+    pf = make_provider_file(
+        imap_port=smtp_server.smtps_port,
+        smtp_port=dovecot.imap_port,
+        smtp_alternatives=((dovecot.imaps_port, "ssl"),),
+    )
+    run = servers.json("--timeout", "3", provider_file=pf)
+    imap = assert_fault(run, "imap", "not IMAP")
+    assert "220" in str(imap["detail"])
+    for name in ("smtp", f"smtp.{dovecot.imaps_port}"):
+        smtp = assert_fault(run, name, "not SMTP")
+        assert "Dovecot" in str(smtp["detail"]) or "OK" in str(smtp["detail"])
+        assert "587" in str(smtp["hint"])

@@ -311,6 +311,8 @@ def _probe(
     # 1. /.well-known/<kind> (RFC 6764 §5): a redirect to the context path.
     well_known = f"{root}/.well-known/{kind}"
     resp = client.request("GET", well_known)
+    if resp.status == 401 and login is not None:
+        resp = client.request("GET", well_known, auth=login)  # some servers redirect only then
     target: str | None = None
     redirects: list[JSONValue] = []
     while resp.status in (301, 302, 303, 307, 308) and len(redirects) < MAX_REDIRECTS:
@@ -321,7 +323,7 @@ def _probe(
         redirects.append({"status": resp.status, "location": target})
         if _origin(target) != _origin(base) or urlsplit(target).path.rstrip("/") == "":
             break  # another host, or the root: nothing further to learn without credentials
-        resp = client.request("GET", target)
+        resp = client.request("GET", target, auth=login)
     ctx.evidence["well_known"] = {"url": well_known, "status": resp.status, "redirects": redirects}
     if not redirects:
         if resp.status >= 500:

@@ -55,6 +55,10 @@ def hint_for(result: ProbeResult, provider: Provider, account: Account) -> str |
         "this port; use the implicit-TLS port if the provider lists one (e.g. 465)",
         "no TLS": "this port does not speak TLS: check the port and security mode in the "
         "provider file",
+        "not IMAP": "another service answers on this port: check the IMAP port in the provider "
+        "file (IMAP with implicit TLS is 993)",
+        "not SMTP": "another service answers on this port: check the SMTP port in the provider "
+        "file (submission is 587, or 465 with implicit TLS)",
         "NXDOMAIN": f"{domain} does not exist in DNS: check the spelling of the address",
         "SERVFAIL": f"the name servers of {domain} fail to answer (often broken DNSSEC): ask "
         "whoever manages the domain's DNS",
@@ -77,6 +81,11 @@ def hint_for(result: ProbeResult, provider: Provider, account: Account) -> str |
         "587 or 465)",
         "response too large": "the server sent more than mailsetup reads; report it",
     }
+    if fault == "no answer" and result.name == "dns.mx":
+        return (
+            f"{domain} has no MX records, so mail to it goes nowhere useful: add MX records "
+            f"pointing at {provider.name}'s mail exchangers"
+        )
     if fault.startswith("DAV 5"):
         return "the server failed: try again later; if it lasts, tell the provider"
     return table.get(fault)

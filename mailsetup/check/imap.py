@@ -36,12 +36,22 @@ def probe_imap(
 
     ctx.step = "connect, TLS handshake and greeting"
     conn: Any
-    if endpoint.security == "ssl":
-        conn = imaplib.IMAP4_SSL(
-            endpoint.host, endpoint.port, ssl_context=tls, timeout=ctx.remaining()
-        )
-    else:
-        conn = imaplib.IMAP4(endpoint.host, endpoint.port, timeout=ctx.remaining())
+    try:
+        if endpoint.security == "ssl":
+            conn = imaplib.IMAP4_SSL(
+                endpoint.host, endpoint.port, ssl_context=tls, timeout=ctx.remaining()
+            )
+        else:
+            conn = imaplib.IMAP4(endpoint.host, endpoint.port, timeout=ctx.remaining())
+    except imaplib.IMAP4.error as exc:  # abort is a subclass: EOF, or a greeting that is not IMAP
+        if isinstance(exc.__context__, TimeoutError):
+            raise Fault("timeout", ctx.timeout_detail()) from None
+        text = clean_text(str(exc))
+        if "unexpected response" in text:
+            raise Fault(
+                "not IMAP", f"not IMAP: the server greeted with {text.partition(': ')[2]}"
+            ) from None
+        raise Fault("connection closed", f"connection closed: {text}") from None
     logged_out = False
     try:
         ctx.evidence["greeting"] = clean_text(conn.welcome)

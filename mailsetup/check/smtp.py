@@ -52,9 +52,10 @@ def probe_smtp(
                 endpoint.host, endpoint.port, local_hostname=EHLO_NAME, timeout=ctx.remaining()
             )
     except smtplib.SMTPConnectError as exc:
-        raise Fault(
-            "refused", f"refused: greeting {exc.smtp_code} {clean_text(exc.smtp_error)}"
-        ) from None
+        greeting = clean_text(exc.smtp_error)
+        if exc.smtp_code == -1:  # smtplib's code for a line that is not "NNN text"
+            raise Fault("not SMTP", f"not SMTP: the server greeted with {greeting}") from None
+        raise Fault("refused", f"refused: greeting {exc.smtp_code} {greeting}") from None
     except smtplib.SMTPServerDisconnected as exc:
         raise _disconnected(exc, ctx) from None
     quit_sent = False
