@@ -757,3 +757,84 @@ def test_another_service_on_the_port_is_named(
         smtp = assert_fault(run, name, "not SMTP")
         assert "Dovecot" in str(smtp["detail"]) or "OK" in str(smtp["detail"])
         assert "587" in str(smtp["hint"])
+
+
+def _multistatus(*responses: tuple[str, str]) -> bytes:
+    items = "".join(
+        f"<d:response><d:href>{href}</d:href><d:propstat><d:prop>{prop}</d:prop>"
+        "<d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>"
+        for href, prop in responses
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><d:multistatus xmlns:d="DAV:" '
+        f'xmlns:c="urn:ietf:params:xml:ns:caldav">{items}</d:multistatus>'
+    ).encode()
+
+
+def test_dav_discovery_on_a_sabredav_like_layout(
+    servers: CheckEnv,
+    make_provider_file: Callable[..., Path],
+    https_responder: Callable[..., object],
+    login_env: dict[str, str],
+) -> None:
+    """Principal and homes under other paths than Radicale's, with a redirect for a missing
+    slash: the probe follows RFC 6764 discovery instead of guessing paths, and sends the
+    password only to the provider's own origin."""
+    dav = {"DAV": "1, 2, 3, calendar-access", "Content-Type": "application/xml"}
+    routes = {
+        "/.well-known/caldav": Reply(301, b"", {"Location": "/dav/"}),
+        "/dav/": Reply(
+            207,
+            _multistatus(
+                (
+                    "/dav/",
+                    "<d:current-user-principal><d:href>/dav/principals/AB12345"
+                    "</d:href></d:current-user-principal>",
+                )
+            ),
+            dav,
+        ),
+        "/dav/principals/AB12345": Reply(301, b"", {"Location": "/dav/principals/AB12345/"}),
+        "/dav/principals/AB12345/": Reply(
+            207,
+            _multistatus(
+                (
+                    "/dav/principals/AB12345/",
+                    "<c:calendar-home-set><d:href>/dav/calendars/"
+                    "AB12345/</d:href></c:calendar-home-set>",
+                )
+            ),
+            dav,
+        ),
+        "/dav/calendars/AB12345/": Reply(
+            207,
+            _multistatus(
+                ("/dav/calendars/AB12345/", "<d:resourcetype><d:collection/></d:resourcetype>"),
+                (
+                    "/dav/calendars/AB12345/work/",
+                    "<d:resourcetype><d:collection/><c:calendar/>"
+                    "</d:resourcetype><d:displayname>Work</d:displayname>",
+                ),
+                (
+                    "/dav/calendars/AB12345/inbox/",
+                    "<d:resourcetype><d:collection/><c:schedule-inbox/></d:resourcetype>",
+                ),
+            ),
+            dav,
+        ),
+    }
+    responder = https_responder(routes=routes, status=404)
+    pf = make_provider_file(caldav_url=responder.url)  # type: ignore[attr-defined]
+    run = servers.json("--login", "--sync-user", "AB12345", provider_file=pf, env=login_env)
+    probe = run.probe("caldav")
+    assert probe["status"] == "pass", probe
+    ev = probe["evidence"]
+    assert ev["context_url"].endswith("/dav/")
+    assert ev["principal"] == "/dav/principals/AB12345"
+    assert ev["home"] == "/dav/calendars/AB12345/"
+    assert ev["collections"] == [{"href": "/dav/calendars/AB12345/work/", "name": "Work"}]
+    seen = responder.requests  # type: ignore[attr-defined]
+    propfinds = [r for r in seen if r.method == "PROPFIND"]
+    assert [r.headers.get("Depth") for r in propfinds][-1] == "1"
+    assert all("Authorization" in r.headers for r in propfinds)
+    assert not any("Authorization" in r.headers for r in seen if r.method == "GET")

@@ -231,16 +231,22 @@ class _Discovery:
         self.origin = origin
 
     def propfind(self, url: str, depth: str, props: list[tuple[str, str]]) -> list[Any]:
-        if _origin(url) != _origin(self.origin):
-            raise Fault(
-                "foreign href",
-                f"foreign href: {clean_text(url, 80)} is on another host; not sending the "
-                "password there",
+        """PROPFIND with credentials, following same-origin redirects (a missing slash)."""
+        for _hop in range(MAX_REDIRECTS + 1):
+            if _origin(url) != _origin(self.origin):
+                raise Fault(
+                    "foreign href",
+                    f"foreign href: {clean_text(url, 80)} is on another host; not sending the "
+                    "password there",
+                )
+            what = f"PROPFIND {urlsplit(url).path}"
+            resp = self.client.request(
+                "PROPFIND", url, auth=self.login, depth=depth, body=_propfind_body(props)
             )
-        what = f"PROPFIND {urlsplit(url).path}"
-        resp = self.client.request(
-            "PROPFIND", url, auth=self.login, depth=depth, body=_propfind_body(props)
-        )
+            location = resp.headers.get("location")
+            if resp.status not in (301, 302, 307, 308) or not location:
+                break
+            url = urljoin(url, location)
         fault = _status_fault(resp, what, login=True)
         if fault:
             raise fault
@@ -311,8 +317,10 @@ def _probe(
     # 1. /.well-known/<kind> (RFC 6764 §5): a redirect to the context path.
     well_known = f"{root}/.well-known/{kind}"
     resp = client.request("GET", well_known)
+    wk_auth: Credentials | None = None  # credentials only for servers that redirect only then
     if resp.status == 401 and login is not None:
-        resp = client.request("GET", well_known, auth=login)  # some servers redirect only then
+        wk_auth = login
+        resp = client.request("GET", well_known, auth=wk_auth)
     target: str | None = None
     redirects: list[JSONValue] = []
     while resp.status in (301, 302, 303, 307, 308) and len(redirects) < MAX_REDIRECTS:
@@ -323,7 +331,7 @@ def _probe(
         redirects.append({"status": resp.status, "location": target})
         if _origin(target) != _origin(base) or urlsplit(target).path.rstrip("/") == "":
             break  # another host, or the root: nothing further to learn without credentials
-        resp = client.request("GET", target, auth=login)
+        resp = client.request("GET", target, auth=wk_auth)
     ctx.evidence["well_known"] = {"url": well_known, "status": resp.status, "redirects": redirects}
     if not redirects:
         if resp.status >= 500:

@@ -14,13 +14,11 @@ from mailsetup.check.probe import Credentials, Fault, Outcome, ProbeContext, cle
 from mailsetup.check.tls import certificate_evidence, expiry_warning, tls_summary
 from mailsetup.provider import Endpoint
 
-# Server answers to a failed login that mean "wrong user or password" (RFC 5530 response codes).
-_AUTH_CODES = ("AUTHENTICATIONFAILED", "AUTHORIZATIONFAILED", "EXPIRED", "CONTACTADMIN")
-
 
 def _auth_error(exc: Exception) -> Fault:
+    """A refused LOGIN; ``[UNAVAILABLE]`` (RFC 5530 §3) is the server's fault, not the user's."""
     text = clean_text(str(exc))
-    if "UNAVAILABLE" in text.upper():
+    if "[UNAVAILABLE]" in text.upper():
         return Fault("server unavailable", f"server unavailable: {text}")
     return Fault("authentication failed", f"authentication failed: {text}")
 
@@ -60,13 +58,23 @@ def probe_imap(
                 raise Fault("STARTTLS not offered", "STARTTLS not offered: the server has no TLS")
             ctx.step = "STARTTLS"
             ctx.arm(conn.sock)
-            conn.starttls(ssl_context=tls)
+            try:
+                conn.starttls(ssl_context=tls)
+            except conn.abort:
+                raise
+            except conn.error as exc:
+                raise Fault(
+                    "STARTTLS refused", f"STARTTLS refused: {clean_text(str(exc))}"
+                ) from None
         if isinstance(conn.sock, ssl.SSLSocket):
             ctx.evidence["tls"] = certificate_evidence(conn.sock)
         caps = sorted(str(c) for c in conn.capabilities)
         ctx.evidence["capabilities"] = list(caps)
         if endpoint.security == "none":
-            return Outcome("warn", "no TLS: the provider file sets security = none", "no TLS")
+            not_tried = " (login not tried without TLS)" if login else ""
+            return Outcome(
+                "warn", f"no TLS: the provider file sets security = none{not_tried}", "no TLS"
+            )
         tls_ev = ctx.evidence.get("tls")
         assert isinstance(tls_ev, dict)
         summary = tls_summary(tls_ev)
@@ -90,7 +98,12 @@ def probe_imap(
         ctx.evidence["login"] = login.username
         ctx.step = "LIST INBOX"
         ctx.arm(conn.sock)
-        typ, data = conn.list('""', "INBOX")
+        try:
+            typ, data = conn.list('""', "INBOX")
+        except conn.abort:
+            raise
+        except conn.error as exc:
+            raise Fault("no INBOX", f"no INBOX: LIST failed: {clean_text(str(exc))}") from None
         lines = [clean_text(d) for d in data if isinstance(d, bytes)]
         if typ != "OK" or not lines:
             raise Fault("no INBOX", "no INBOX: logged in, but LIST shows none")

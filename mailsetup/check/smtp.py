@@ -74,7 +74,13 @@ def probe_smtp(
                 )
             ctx.step = "STARTTLS"
             ctx.arm(conn.sock)
-            conn.starttls(context=tls)
+            try:
+                conn.starttls(context=tls)
+            except smtplib.SMTPResponseException as exc:
+                raise Fault(
+                    "STARTTLS refused",
+                    f"STARTTLS refused: {exc.smtp_code} {clean_text(exc.smtp_error)}",
+                ) from None
             ctx.step = "EHLO after STARTTLS"
             ctx.arm(conn.sock)
             conn.ehlo()
@@ -87,7 +93,10 @@ def probe_smtp(
         if size.isdigit():
             ctx.evidence["size_limit"] = int(size)
         if endpoint.security == "none":
-            return Outcome("warn", "no TLS: the provider file sets security = none", "no TLS")
+            not_tried = " (AUTH not tried without TLS)" if login else ""
+            return Outcome(
+                "warn", f"no TLS: the provider file sets security = none{not_tried}", "no TLS"
+            )
         tls_ev = ctx.evidence.get("tls")
         assert isinstance(tls_ev, dict)
         summary = tls_summary(tls_ev)
@@ -103,9 +112,13 @@ def probe_smtp(
                     "authentication failed",
                     f"authentication failed: {exc.smtp_code} {clean_text(exc.smtp_error)}",
                 ) from None
-            except smtplib.SMTPException as exc:
+            except smtplib.SMTPServerDisconnected:
+                raise
+            except smtplib.SMTPException as exc:  # e.g. only mechanisms smtplib cannot do
                 raise Fault(
-                    "authentication failed", f"AUTH failed: {clean_text(str(exc))}"
+                    "no usable AUTH mechanism",
+                    f"no usable AUTH mechanism among {' '.join(mechanisms)}: "
+                    f"{clean_text(str(exc))}",
                 ) from None
             ctx.evidence["login"] = login.username
         ctx.step = "QUIT"
