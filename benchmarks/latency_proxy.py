@@ -12,8 +12,11 @@ Library use::
     ...
     proxy.stop()
 
+With ``udp=True`` (``--udp``) the same port also relays UDP datagrams, each delayed the same way
+in both directions: for a DNS server, which answers on both.
+
 Command line: ``python benchmarks/latency_proxy.py TARGET_PORT --delay-ms 200 [--target-host H]
-[--listen-port P]``; it prints the port it listens on and runs until interrupted.
+[--listen-port P] [--udp]``; it prints the port it listens on and runs until interrupted.
 """
 
 from __future__ import annotations
@@ -59,6 +62,68 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, dela
         reading.cancel()
 
 
+class _UdpRelay(asyncio.DatagramProtocol):
+    """Client side of the UDP relay: one upstream socket per client address."""
+
+    def __init__(self, proxy: LatencyProxy) -> None:
+        self.proxy = proxy
+        self.transport: asyncio.DatagramTransport | None = None
+        self.upstreams: dict[tuple[str, int], asyncio.Future[asyncio.DatagramTransport]] = {}
+        self.openings: set[asyncio.Task[None]] = set()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        loop = asyncio.get_running_loop()
+        if addr not in self.upstreams:
+            future: asyncio.Future[asyncio.DatagramTransport] = loop.create_future()
+            self.upstreams[addr] = future
+            task = loop.create_task(self._open(addr, future))
+            self.openings.add(task)
+            task.add_done_callback(self.openings.discard)
+        loop.call_later(self.proxy.delay, self._send_up, addr, data)
+
+    async def _open(
+        self, addr: tuple[str, int], future: asyncio.Future[asyncio.DatagramTransport]
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: _UdpBack(self, addr),
+            remote_addr=(self.proxy.target_host, self.proxy.target_port),
+        )
+        future.set_result(transport)
+
+    def _send_up(self, addr: tuple[str, int], data: bytes) -> None:
+        future = self.upstreams[addr]
+        if future.done():
+            future.result().sendto(data)
+        else:
+            future.add_done_callback(lambda f: f.result().sendto(data))
+
+    def close(self) -> None:
+        for future in self.upstreams.values():
+            if future.done() and not future.cancelled():
+                future.result().close()
+        if self.transport is not None:
+            self.transport.close()
+
+
+class _UdpBack(asyncio.DatagramProtocol):
+    """Target side of the UDP relay: replies go back to the client after the delay."""
+
+    def __init__(self, relay: _UdpRelay, client: tuple[str, int]) -> None:
+        self.relay = relay
+        self.client = client
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        transport = self.relay.transport
+        if transport is not None:
+            asyncio.get_running_loop().call_later(
+                self.relay.proxy.delay, transport.sendto, data, self.client
+            )
+
+
 class LatencyProxy:
     """Listens on ``listen_host:port`` (0 = a free port) and forwards to ``target``."""
 
@@ -69,13 +134,17 @@ class LatencyProxy:
         delay_ms: float = 200.0,
         listen_host: str = LOOPBACK,
         listen_port: int = 0,
+        *,
+        udp: bool = False,
     ) -> None:
         self.target_host = target_host
         self.target_port = target_port
         self.delay = delay_ms / 1000.0
         self.listen_host = listen_host
         self.port = listen_port
+        self.udp = udp
         self.connections = 0
+        self._udp: _UdpRelay | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.AbstractServer | None = None
         self._thread: threading.Thread | None = None
@@ -86,31 +155,46 @@ class LatencyProxy:
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
+        writers = [client_w]
         try:
             await asyncio.sleep(self.delay)  # the SYN's trip to the far end
-            try:
-                target_r, target_w = await asyncio.open_connection(
-                    self.target_host, self.target_port
-                )
-            except OSError:
-                client_w.close()
-                return
+            target_r, target_w = await asyncio.open_connection(self.target_host, self.target_port)
+            writers.append(target_w)
             await asyncio.gather(
                 _pump(client_r, target_w, self.delay),
                 _pump(target_r, client_w, self.delay),
                 return_exceptions=True,
             )
-            for w in (target_w, client_w):
-                w.close()
+        except (OSError, asyncio.CancelledError):
+            pass  # target refused, or the proxy is stopping: just close both sides
         finally:
+            for writer in writers:
+                writer.close()
             if task is not None:
                 self._tasks.discard(task)
 
     async def serve(self) -> asyncio.AbstractServer:
         """Start listening in the running loop (for callers that have their own loop)."""
-        self._server = await asyncio.start_server(self._handle, self.listen_host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self._server
+        for _attempt in range(20):
+            server = await asyncio.start_server(self._handle, self.listen_host, self.port)
+            port = server.sockets[0].getsockname()[1]
+            if not self.udp:
+                break
+            try:
+                _, relay = await asyncio.get_running_loop().create_datagram_endpoint(
+                    lambda: _UdpRelay(self), local_addr=(self.listen_host, port)
+                )
+            except OSError:  # that UDP port is taken: try another pair
+                server.close()
+                if self.port:
+                    raise
+                continue
+            self._udp = relay
+            break
+        else:
+            raise OSError("no port free for both TCP and UDP")
+        self._server, self.port = server, port
+        return server
 
     def start(self) -> LatencyProxy:
         """Run in a background thread with its own event loop; returns once listening."""
@@ -129,14 +213,22 @@ class LatencyProxy:
         async def close() -> None:
             if self._server is not None:
                 self._server.close()
-            for task in list(self._tasks):
+            if self._udp is not None:
+                self._udp.close()
+            tasks = list(self._tasks)
+            for task in tasks:
                 task.cancel()
+            # Each handler closes its two sockets as it ends; one more turn lets them go.
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 2)
+            await asyncio.sleep(0)
 
         with contextlib.suppress(Exception):
             asyncio.run_coroutine_threadsafe(close(), loop).result(5)
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(5)
+            if self._thread.is_alive():
+                return  # leave a stuck loop alone rather than close it under its thread
         loop.close()
         self._loop = None
 
@@ -153,11 +245,16 @@ def main() -> None:
     parser.add_argument("--target-host", default=LOOPBACK)
     parser.add_argument("--delay-ms", type=float, default=200.0)
     parser.add_argument("--listen-port", type=int, default=0)
+    parser.add_argument("--udp", action="store_true", help="relay UDP on the same port too")
     args = parser.parse_args()
 
     async def run() -> None:
         proxy = LatencyProxy(
-            args.target_host, args.target_port, args.delay_ms, listen_port=args.listen_port
+            args.target_host,
+            args.target_port,
+            args.delay_ms,
+            listen_port=args.listen_port,
+            udp=args.udp,
         )
         server = await proxy.serve()
         print(

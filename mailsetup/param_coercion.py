@@ -1,16 +1,16 @@
 """Plain coercion for simple CLI parameters, so a command does not import pydantic.
 
-typer 0.29 coerces every non-flag parameter through a pydantic ``TypeAdapter``, built lazily on
-first use; for a command with a single ``str`` option that import alone costs ~150 ms, more than
-everything mailsetup itself does (measured with ``python -X importtime``; see
-``benchmarks/startup.py``). Our options are only ``str``, ``int``, ``bool`` flags and ``Path``
-(optionally ``None``), which need no schema machinery: this module pre-fills typer's lazily
-built runtime parameter with a converter for exactly those types and leaves every other
-annotation to typer.
+typer 0.29 coerces every parameter (even ``--help``) through a pydantic ``TypeAdapter``, built
+lazily on first use; that import alone costs ~150 ms, more than everything mailsetup itself does
+for a command (measured with ``python -X importtime``; ``benchmarks/startup.py`` tracks it). Our
+options are ``str``, ``int``, ``float``, ``bool`` flags, ``Path`` and lists of those, optionally
+``None``: they need no schema machinery. This module pre-fills typer's lazily built runtime
+parameter with a plain converter for exactly those cases and leaves every other parameter
+(constraints such as ``min=``, path checks such as ``exists=``, custom parsers) to typer.
 
 It relies on typer internals (``typer._coercion.RuntimeParam`` and the ``_runtime_param`` slot),
-so it is defensive: if they are not there, nothing is changed and typer works as usual, only
-slower. pyproject.toml pins typer to 0.29.x; a test asserts the fast path stays in use.
+so it is defensive: if they are not there, nothing changes and typer works as usual, only
+slower. pyproject.toml pins typer to 0.29.x and a test asserts the fast path stays in use.
 """
 
 from __future__ import annotations
@@ -20,37 +20,53 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 
-_TRUTH = {
-    "1": True,
-    "true": True,
-    "yes": True,
-    "on": True,
-    "0": False,
-    "false": False,
-    "no": False,
-    "off": False,
-}
+_TRUTH = {"1": True, "true": True, "yes": True, "on": True}
+_FALSE = {"0": False, "false": False, "no": False, "off": False}
 
 
 def _to_bool(text: str) -> bool:
-    """Flags already arrive as bools; this only serves a string from an env var or default."""
+    """Flags arrive as bools already; this only serves a string (an env var, a default)."""
     try:
-        return _TRUTH[text.strip().lower()]
+        return {**_TRUTH, **_FALSE}[text.strip().lower()]
     except KeyError:
         raise ValueError(text) from None
 
 
-_CONVERTERS: dict[Any, Callable[[str], Any]] = {str: str, int: int, Path: Path, bool: _to_bool}
+_CONVERTERS: dict[Any, Callable[[str], Any]] = {
+    str: str,
+    int: int,
+    float: float,
+    Path: Path,
+    bool: _to_bool,
+}
+# ParameterInfo fields that ask typer for validation our converters do not do.
+_NEEDS_TYPER = (
+    "min", "max", "clamp", "parser", "click_type", "exists", "file_okay", "dir_okay",
+    "writable", "readable", "resolve_path", "allow_dash", "formats", "case_sensitive",
+)  # fmt: skip
+# typer's defaults for these (no check is done with them unless ``exists`` is asked for).
+_PATH_DEFAULTS = {"file_okay": True, "dir_okay": True, "readable": True, "case_sensitive": True}
 
 
-def _converter_for(annotation: Any) -> Callable[[str], Any] | None:
-    """The converter for ``T`` or ``T | None`` with ``T`` in str/int/bool/Path, else ``None``."""
+def plain_type(annotation: Any) -> tuple[Any, bool] | None:
+    """``(T, is_list)`` for ``T``, ``T | None``, ``list[T]`` with ``T`` plain; else ``None``."""
     if get_origin(annotation) in (Union, types.UnionType):
         args = [a for a in get_args(annotation) if a is not type(None)]
         if len(args) != 1:
             return None
         annotation = args[0]
-    return _CONVERTERS.get(annotation)
+    if get_origin(annotation) is list:
+        (inner,) = get_args(annotation) or (None,)
+        return (inner, True) if inner in _CONVERTERS else None
+    return (annotation, False) if annotation in _CONVERTERS else None
+
+
+def _is_plain(parameter_info: Any) -> bool:
+    for name in _NEEDS_TYPER:
+        value = getattr(parameter_info, name, None)
+        if value not in (None, False, _PATH_DEFAULTS.get(name)):
+            return False
+    return True
 
 
 def install(command: Any) -> None:
@@ -63,33 +79,39 @@ def install(command: Any) -> None:
         return
 
     class PlainRuntimeParam(RuntimeParam):
-        """Convert a command-line string with a plain callable; same error shape as typer."""
+        """Convert command-line strings with a plain callable; same error shape as typer."""
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
-            convert = _converter_for(self.annotation)
-            if convert is None or not isinstance(value, str):
-                return value
-            try:
-                return convert(value)
-            except ValueError:
-                name = getattr(self.annotation, "__name__", "value")
-                message = f"{value!r} is not a valid {name}."
-                raise BadParameter(message, ctx=ctx, param=param) from None
+            kind, is_list = plain_type(self.annotation) or (str, False)
+            convert = _CONVERTERS[kind]
+
+            def one(item: Any) -> Any:
+                if not isinstance(item, str):
+                    return item
+                try:
+                    return convert(item)
+                except ValueError:
+                    message = f"{item!r} is not a valid {kind.__name__}."
+                    raise BadParameter(message, ctx=ctx, param=param) from None
+
+            return [one(v) for v in value] if is_list else one(value)
 
     def visit(cmd: Any) -> None:
         params = list(getattr(cmd, "params", []))
         # The --help option is made (and cached) per command on first use; make it now.
-        help_option = cmd.get_help_option(Context(cmd)) if hasattr(cmd, "get_help_option") else None
-        for param in [*params, help_option] if help_option is not None else params:
+        if hasattr(cmd, "get_help_option"):
+            params.append(cmd.get_help_option(Context(cmd)))
+        for param in params:
             desc = getattr(param, "type_descriptor", None)
             if desc is None or getattr(param, "_runtime_param", "absent") is not None:
                 continue
-            if desc.file_annotation is None and _converter_for(desc.annotation) is not None:
-                annotation = desc.annotation
-                if get_origin(annotation) in (Union, types.UnionType):
-                    annotation = next(a for a in get_args(annotation) if a is not type(None))
+            if (
+                desc.file_annotation is None
+                and plain_type(desc.annotation) is not None
+                and _is_plain(desc.parameter_info)
+            ):
                 param._runtime_param = PlainRuntimeParam(
-                    parameter_info=desc.parameter_info, annotation=annotation
+                    parameter_info=desc.parameter_info, annotation=desc.annotation
                 )
         for sub in getattr(cmd, "commands", {}).values():
             visit(sub)

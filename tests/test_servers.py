@@ -103,6 +103,13 @@ def test_dovecot_wrong_password_is_logged(dovecot: DovecotServer, test_ca: CertA
             imap.login(dovecot.user, "not-the-password")
         assert time.monotonic() - started < 1.5  # auth_failure_delay = 0 keeps tests fast
     assert dovecot.wait_for_log("Password mismatch", since=mark)
+    # No auth penalty: the next good login from the same address is not delayed.
+    started = time.monotonic()
+    with imaplib.IMAP4_SSL(
+        dovecot.host, dovecot.imaps_port, ssl_context=test_ca.client_context(), timeout=5
+    ) as imap:
+        imap.login(dovecot.user, dovecot.password)
+    assert time.monotonic() - started < 1.0
 
 
 def test_dovecot_factory_serves_the_given_certificate(
@@ -134,6 +141,16 @@ def test_smtp_submission_starttls_then_auth(
     ok = smtp_server.wait_for("auth", success=True)
     assert ok is not None and ok.tls and ok.login == smtp_server.user
     assert smtp_server.events_of("starttls", "submission")
+
+
+def test_smtp_factory_with_an_untrusted_certificate(
+    smtp_factory: Callable[..., SmtpServer], untrusted_ca: CertAuthority, test_ca: CertAuthority
+) -> None:
+    server = smtp_factory(cert=untrusted_ca.issue())
+    with smtplib.SMTP(server.host, server.submission_port, timeout=5) as smtp:
+        smtp.ehlo()
+        with pytest.raises(ssl.SSLCertVerificationError, match="unable to get local issuer"):
+            smtp.starttls(context=test_ca.client_context())
 
 
 def test_smtp_implicit_tls_and_no_starttls_listeners(
@@ -209,6 +226,31 @@ def test_radicale_has_the_calendar_and_address_book(
     assert ("PROPFIND", f"/{radicale.user}/") in radicale.requests(mark)
 
 
+def test_radicale_supports_rfc6764_discovery(
+    radicale: RadicaleServer, test_ca: CertAuthority
+) -> None:
+    """current-user-principal -> calendar/addressbook home sets -> collections, as check does."""
+    import defusedxml.ElementTree as ET
+
+    ns = {"d": "DAV:", "c": "urn:ietf:params:xml:ns:caldav", "r": "urn:ietf:params:xml:ns:carddav"}
+    user, password = radicale.user, radicale.password
+    propfind = '<propfind xmlns="DAV:" xmlns:c="{c}" xmlns:r="{r}"><prop>{props}</prop></propfind>'
+    body = propfind.format(props="<current-user-principal/>", **{k: ns[k] for k in ("c", "r")})
+    status, location, _ = _dav(radicale, test_ca, "GET", "/.well-known/caldav", "", "")
+    status, _, xml = _dav(radicale, test_ca, "PROPFIND", location, user, password, body)
+    assert status == 207
+    principal = ET.fromstring(xml).findtext(".//d:current-user-principal/d:href", namespaces=ns)
+    assert principal == f"/{user}/"
+    body = propfind.format(
+        props="<c:calendar-home-set/><r:addressbook-home-set/>",
+        **{k: ns[k] for k in ("c", "r")},
+    )
+    status, _, xml = _dav(radicale, test_ca, "PROPFIND", principal, user, password, body)
+    tree = ET.fromstring(xml)
+    assert tree.findtext(".//c:calendar-home-set/d:href", namespaces=ns) == principal
+    assert tree.findtext(".//r:addressbook-home-set/d:href", namespaces=ns) == principal
+
+
 # --- DNS --------------------------------------------------------------------------------------
 
 
@@ -233,6 +275,11 @@ def test_dns_faults(dns_server: DnsServer, dns_blackhole: Blackhole) -> None:
     with pytest.raises(dns.resolver.NoNameservers, match="SERVFAIL"):
         resolver.resolve("servfail.test", "MX")
     assert len([r for r in resolver.resolve("twospf.test", "TXT") if "v=spf1" in r.to_text()]) == 2
+    with pytest.raises(dns.resolver.NoAnswer):
+        resolver.resolve("nomx.test", "MX")
+    spf = b"".join(resolver.resolve("manylookups.test", "TXT")[0].strings).decode()
+    assert spf.startswith("v=spf1 ") and spf.count("include:") == 12
+    assert resolver.resolve("l11.manylookups.test", "TXT")[0].to_text().startswith('"v=spf1')
     with pytest.raises(dns.exception.Timeout):
         resolver.resolve("timeout.test", "MX")
     with pytest.raises(dns.exception.Timeout):
@@ -277,6 +324,7 @@ def test_https_responder_status_body_and_routes(
         routes={
             "/.well-known/caldav": Reply(301, headers={"Location": "/dav/"}),
             "/huge": Reply(207, 3_000_000, {"Content-Type": "application/xml"}),
+            "OPTIONS /dav/": Reply(200, headers={"DAV": "1, 2, calendar-access"}),
         },
     )
     conn = http.client.HTTPSConnection(
@@ -292,6 +340,11 @@ def test_https_responder_status_body_and_routes(
     conn.request("REPORT", "/huge")
     response = conn.getresponse()
     assert response.status == 207 and len(response.read()) == 3_000_000
+    conn.request("OPTIONS", "/dav/")
+    response = conn.getresponse()
+    response.read()
+    assert (response.status, response.getheader("DAV")) == (200, "1, 2, calendar-access")
+    conn.close()
     assert [(r.method, r.path) for r in server.requests][:2] == [
         ("PROPFIND", "/dav/"),
         ("GET", "/.well-known/caldav"),
@@ -347,3 +400,17 @@ def test_latency_proxy_delays_each_direction(
     # connect + TLS 1.3 handshake + greeting + LOGIN + LOGOUT: several 200 ms round trips
     assert slowed - direct > 0.5
     assert proxy.connections == 1
+
+
+def test_latency_proxy_relays_dns_over_udp_and_tcp(dns_server: DnsServer) -> None:
+    from benchmarks.latency_proxy import LatencyProxy
+
+    with LatencyProxy(dns_server.host, dns_server.port, delay_ms=150, udp=True) as proxy:
+        resolver = dns.resolver.Resolver(configure=False)
+        resolver.nameservers = [dns_server.host]
+        resolver.port = proxy.port
+        resolver.lifetime = 3
+        for tcp in (False, True):
+            started = time.monotonic()
+            assert len(resolver.resolve("example.test", "MX", tcp=tcp)) == 2
+            assert time.monotonic() - started >= 0.3  # 150 ms each way

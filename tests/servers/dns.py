@@ -44,10 +44,21 @@ WRONG_MX_DOMAIN = "othermx.test"  # MX and SPF of another provider
 SERVFAIL_DOMAIN = "servfail.test"  # every name under it answers SERVFAIL
 TIMEOUT_DOMAIN = "timeout.test"  # every query under it is silently dropped
 NXDOMAIN_DOMAIN = "nxdomain.test"  # does not exist (nor does anything not listed here)
+NO_MX_DOMAIN = "nomx.test"  # SPF and DMARC but no MX (NODATA)
+MANY_LOOKUPS_DOMAIN = "manylookups.test"  # SPF needing 12 lookups (RFC 7208 4.6.4: max 10)
 
 _DKIM_KEY = (
     "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDmailsetupTestKeyNotRealAAAAAAAAAAAAAAAAAAAAAAAAA"
     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIDAQAB"
+)
+
+_MANY_INCLUDES = " ".join(f"include:l{i}.{MANY_LOOKUPS_DOMAIN}" for i in range(1, 12))
+_MANY_SPF_TEXT = f"v=spf1 include:{PROVIDER_SPF_INCLUDE} {_MANY_INCLUDES} -all"
+# Longer than one 255-byte character-string: published as several, which SPF joins (RFC 7208
+# section 3.3) -- a realistic case for a checker.
+_MANY_SPF = " ".join(f'"{_MANY_SPF_TEXT[i : i + 200]}"' for i in range(0, len(_MANY_SPF_TEXT), 200))
+_MANY_TARGETS = "".join(
+    f'l{i}.{MANY_LOOKUPS_DOMAIN}. IN TXT "v=spf1 ip4:192.0.2.{i} -all"\n' for i in range(1, 12)
 )
 
 DEFAULT_ZONE = f"""\
@@ -84,7 +95,13 @@ _dmarc.{TWO_SPF_DOMAIN}.          IN TXT "v=DMARC1; p=none"
 _dmarc.{WRONG_MX_DOMAIN}.         IN TXT "v=DMARC1; p=reject"
 mx.other.test.                    IN A   127.0.0.1
 spf.other.test.                   IN TXT "v=spf1 ip4:192.0.2.0/24 -all"
-"""
+{NO_MX_DOMAIN}.                   IN TXT "{SPF_RECORD}"
+{NO_MX_DOMAIN}.                   IN A   127.0.0.1
+_dmarc.{NO_MX_DOMAIN}.            IN TXT "v=DMARC1; p=reject"
+{MANY_LOOKUPS_DOMAIN}.            IN MX  10 mx1.{PROVIDER_MX_SUFFIX}.
+{MANY_LOOKUPS_DOMAIN}.            IN TXT {_MANY_SPF}
+_dmarc.{MANY_LOOKUPS_DOMAIN}.     IN TXT "v=DMARC1; p=quarantine"
+{_MANY_TARGETS}"""
 
 
 class _Drop(DNSError):  # type: ignore[misc]
@@ -223,7 +240,14 @@ def start_dns() -> DnsServer:
             udp.server.server_close()
             continue
         for server in (udp, tcp):
-            server.start_thread()
+            # dnslib's start_thread() polls every 0.5 s, which is what stop() then waits for.
+            server.thread = threading.Thread(
+                target=server.server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"dns-{port}",
+                daemon=True,
+            )
+            server.thread.start()
         return DnsServer(LOOPBACK, port, zone, queries, [udp, tcp])
     raise RuntimeError("no free port for both UDP and TCP")
 

@@ -76,6 +76,13 @@ userdb {{
 namespace inbox {{
   inbox = yes
 }}
+# No auth penalty: Dovecot's anvil would otherwise slow every login from 127.0.0.1 for a while
+# after a test's wrong password (up to 15 s), making tests depend on their order.
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 service imap-login {{
   inet_listener imap {{
     address = {loopback}
@@ -198,12 +205,13 @@ def start_dovecot(
             verbose_ssl="yes" if verbose_ssl else "no",
         )
     )
-    server.process = subprocess.Popen(
-        [binary, "-F", "-c", str(root / "dovecot.conf")],
-        stdout=subprocess.DEVNULL,
-        stderr=(root / "stderr.log").open("wb"),
-        start_new_session=True,
-    )
+    with (root / "stderr.log").open("wb") as stderr:
+        server.process = subprocess.Popen(
+            [binary, "-F", "-c", str(root / "dovecot.conf")],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+        )
     # The master binds every listener before it logs "starting up"; waiting for that line
     # instead of probing the ports keeps the log free of test-made connections.
     process = server.process
@@ -214,9 +222,9 @@ def start_dovecot(
     )
     if not started or process.poll() is not None:
         server.stop()
-        stderr = (root / "stderr.log").read_text(errors="replace")
+        errors = (root / "stderr.log").read_text(errors="replace")
         raise RuntimeError(
-            f"dovecot did not start (config {root}/dovecot.conf):\n{stderr}\n{server.log_text()}"
+            f"dovecot did not start (config {root}/dovecot.conf):\n{errors}\n{server.log_text()}"
         )
     return server
 

@@ -147,7 +147,10 @@ class _ReplyHandler(BaseHTTPRequestHandler):
         self.server.owner.requests.append(
             SeenRequest(self.command, self.path, dict(self.headers.items()), body)
         )
-        reply = self.server.owner.routes.get(path, self.server.owner.default)
+        routes = self.server.owner.routes
+        reply = (
+            routes.get(f"{self.command} {path}") or routes.get(path) or self.server.owner.default
+        )
         if reply.delay:
             time.sleep(reply.delay)
         size = reply.body if isinstance(reply.body, int) else len(reply.body)
@@ -193,7 +196,10 @@ class _ReplyServer(ThreadingHTTPServer):
 
 @dataclass
 class HttpsResponder:
-    """An HTTPS server on ``port`` answering from ``routes`` (path → Reply), else ``default``."""
+    """An HTTPS server on ``port`` answering from ``routes``, else ``default``.
+
+    A route key is a path (``"/.well-known/caldav"``) or a method and a path
+    (``"OPTIONS /dav/"``); the method-specific one wins."""
 
     host: str
     port: int

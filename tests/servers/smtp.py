@@ -113,15 +113,20 @@ class SmtpServer:
                 server.close()
             for server in self._servers:
                 await asyncio.wait_for(server.wait_closed(), 2)
-            for task in asyncio.all_tasks():
-                if task is not asyncio.current_task():
-                    task.cancel()
+            # Client sessions still open: cancel them and let them close their transports.
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 2)
+            await asyncio.sleep(0)
 
         # Stopping anyway: whatever close() hit, the loop is stopped below.
         with contextlib.suppress(Exception):
             asyncio.run_coroutine_threadsafe(close(), loop).result(5)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
+        if not thread.is_alive():
+            loop.close()
         self._loop = None
 
 
