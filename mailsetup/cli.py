@@ -141,9 +141,8 @@ def check(
     ] = False,
     provider_file: ProviderFileOpt = None,
     timeout: Annotated[
-        str,
-        typer.Option("--timeout", metavar="SECONDS", help="Time each probe may take (default 10)."),
-    ] = "10",
+        float, typer.Option("--timeout", metavar="SECONDS", help="Time each probe may take.")
+    ] = 10.0,
     resolver: Annotated[
         str | None,
         typer.Option("--resolver", help="DNS server to ask, IP[:PORT] (default: the system's)."),

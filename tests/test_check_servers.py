@@ -594,7 +594,6 @@ def test_dav_hostile_xml_is_refused(
     ("extra", "code", "word"),
     [
         (["--timeout", "0"], 2, "--timeout"),
-        (["--timeout", "soon"], 2, "--timeout"),
         (["--resolver", "dns.example"], 2, "--resolver"),
         (["--ca-file", "/nonexistent/ca.pem"], 2, "--ca-file"),
         (["--provider-file", "/nonexistent/p.toml"], 3, "no such file"),
@@ -607,6 +606,12 @@ def test_bad_input_exit_codes(servers: CheckEnv, extra: list[str], code: int, wo
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and word in lines[0], proc.stderr
+
+
+def test_timeout_that_is_not_a_number_is_a_usage_error(servers: CheckEnv) -> None:
+    proc = run_check(*servers.args("--timeout", "soon"))
+    assert proc.returncode == 2
+    assert "'--timeout'" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_invalid_address_is_exit_2() -> None:
