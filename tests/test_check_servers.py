@@ -359,6 +359,8 @@ def test_wrong_mail_password(
     for name in ("imap", "smtp", f"smtp.{smtps}"):
         probe = assert_fault(run, name, "authentication failed")
         assert "use the test device password" in str(probe["hint"])  # the provider's words
+    assert "AUTHENTICATIONFAILED" in run.probe("imap")["detail"]  # the server's own words
+    assert "b'" not in run.probe("imap")["detail"]
     assert run.probe("caldav")["status"] == "pass"
     assert "not-the-password" not in run.proc.stdout
 

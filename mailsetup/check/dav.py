@@ -389,7 +389,8 @@ def _probe(
         else:
             names = ", ".join(str(c["name"] or c["href"]) for c in collections[:5])
             more = f" and {len(collections) - 5} more" if len(collections) > 5 else ""
-            notes.append(f"{len(collections)} {spec.noun}: {names}{more}")
+            noun = spec.noun if len(collections) > 1 else spec.collection.replace("book", " book")
+            notes.append(f"{len(collections)} {noun}: {names}{more}")
     else:
         notes.insert(0, f"DAV {spec.dav_class}" if classes else "DAV")
 

@@ -274,7 +274,8 @@ def probe_spf(
         return Outcome(
             "warn", f"SPF include broken: {'; '.join(walk.problems)}", "SPF include broken"
         )
-    return Outcome("pass", f"{shown} ({walk.lookups} lookups)")
+    plural = "" if walk.lookups == 1 else "s"
+    return Outcome("pass", f"{shown} ({walk.lookups} DNS lookup{plural} of 10)")
 
 
 # --- DMARC -------------------------------------------------------------------------------------

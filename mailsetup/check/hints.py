@@ -31,12 +31,12 @@ def hint_for(result: ProbeResult, provider: Provider, account: Account) -> str |
                     "pass --sync-user (its password from MAILSETUP_SYNC_PASSWORD or the keyring)"
                 )
             return (
-                f"{first}; MAILSETUP_SYNC_PASSWORD or `mailsetup password set --sync-user "
-                f"{account.sync_user}` sets the sync password"
+                f"{first}; MAILSETUP_SYNC_PASSWORD or `mailsetup password set --email "
+                f"{account.email} --sync-user {account.sync_user}` sets the sync password"
             )
         return (
             provider.password_hint or "check the address and the mail password"
-        ) + "; MAILSETUP_PASSWORD or `mailsetup password set` sets it"
+        ) + f"; MAILSETUP_PASSWORD or `mailsetup password set --email {account.email}` sets it"
     table: dict[str, str] = {
         "refused": f"nothing listens on {result.target}: check host and port in the provider "
         "file, or a firewall on this network",

@@ -17,7 +17,8 @@ from mailsetup.provider import Endpoint
 
 def _auth_error(exc: Exception) -> Fault:
     """A refused LOGIN; ``[UNAVAILABLE]`` (RFC 5530 §3) is the server's fault, not the user's."""
-    text = clean_text(str(exc))
+    raw = exc.args[0] if exc.args else ""  # imaplib passes the server's bytes
+    text = clean_text(raw if isinstance(raw, bytes | str) else str(raw))
     if "[UNAVAILABLE]" in text.upper():
         return Fault("server unavailable", f"server unavailable: {text}")
     return Fault("authentication failed", f"authentication failed: {text}")
