@@ -160,18 +160,22 @@ def check(
     """
     from mailsetup.commands.check import CheckRequest, run_check_command
 
-    code = run_check_command(
-        CheckRequest(
-            email=email,
-            sync_user=sync_user,
-            login=login,
-            as_json=as_json,
-            provider_file=provider_file,
-            timeout=timeout,
-            resolver=resolver,
-            ca_file=ca_file,
+    try:
+        code = run_check_command(
+            CheckRequest(
+                email=email,
+                sync_user=sync_user,
+                login=login,
+                as_json=as_json,
+                provider_file=provider_file,
+                timeout=timeout,
+                resolver=resolver,
+                ca_file=ca_file,
+            )
         )
-    )
+    except KeyboardInterrupt:  # Ctrl-C while probes wait on the network: no traceback
+        print("mailsetup: interrupted", file=sys.stderr)
+        raise typer.Exit(130) from None
     if code:
         raise typer.Exit(code)
 

@@ -845,3 +845,36 @@ def test_dav_discovery_on_a_sabredav_like_layout(
     assert [r.headers.get("Depth") for r in propfinds][-1] == "1"
     assert all("Authorization" in r.headers for r in propfinds)
     assert not any("Authorization" in r.headers for r in seen if r.method == "GET")
+
+
+def test_ctrl_c_stops_a_waiting_check_at_once(
+    servers: CheckEnv, make_provider_file: Callable[..., Path], hanging_server: HangingServer
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from tests.check_cli import RUN_CLI, clean_env
+
+    pf = make_provider_file(imap_port=hanging_server.port)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            RUN_CLI,
+            "check",
+            *servers.args("--timeout", "60", provider_file=pf),
+        ],
+        env=clean_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert hanging_server.wait_for_connection(20)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=10)
+    assert time.monotonic() - started < 5
+    assert proc.returncode == 130
+    assert err.strip() == "mailsetup: interrupted"
