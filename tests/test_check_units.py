@@ -184,3 +184,13 @@ def test_plain_table_has_one_row_per_probe_and_a_verdict() -> None:
     assert lines[2].startswith("FAIL")
     assert lines[-1].startswith("FAIL: p1 failed")
     assert "\x1b[" not in text  # no colour codes when piped
+
+
+@given(st.text(max_size=60))
+def test_resolver_option_either_parses_or_is_bad_input(text: str) -> None:
+    try:
+        ns = parse_nameserver(text)
+    except BadInput:
+        return
+    assert 0 < ns.port < 65536
+    assert parse_nameserver(str(ns)) == ns  # what we print can be given back
