@@ -368,13 +368,12 @@ def _probe(
             raise Fault("not DAV", f"not DAV: {what} answered {resp.status} without a DAV header")
 
     tls_ev = ctx.evidence.get("tls")
-    summary = tls_summary(tls_ev) if isinstance(tls_ev, dict) else "no TLS"
+    summary = tls_summary(tls_ev) if isinstance(tls_ev, dict) else "no TLS (plain HTTP)"
     expiring = expiry_warning(tls_ev) if isinstance(tls_ev, dict) else None
     if expiring:
         notes.insert(0, expiring)
         warn_fault = warn_fault or "certificate expires soon"
     if not isinstance(tls_ev, dict):
-        notes.insert(0, "no TLS")
         warn_fault = "no TLS"
 
     # 4. With a login: principal -> home set -> collections.
