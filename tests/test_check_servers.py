@@ -818,9 +818,9 @@ def test_dav_discovery_on_a_sabredav_like_layout(
             _multistatus(
                 ("/dav/calendars/AB12345/", "<d:resourcetype><d:collection/></d:resourcetype>"),
                 (
-                    "/dav/calendars/AB12345/work/",
+                    "/dav/calendars/AB12345/team/",
                     "<d:resourcetype><d:collection/><c:calendar/>"
-                    "</d:resourcetype><d:displayname>Work</d:displayname>",
+                    "</d:resourcetype><d:displayname>Team</d:displayname>",
                 ),
                 (
                     "/dav/calendars/AB12345/inbox/",
@@ -839,7 +839,7 @@ def test_dav_discovery_on_a_sabredav_like_layout(
     assert ev["context_url"].endswith("/dav/")
     assert ev["principal"] == "/dav/principals/AB12345"
     assert ev["home"] == "/dav/calendars/AB12345/"
-    assert ev["collections"] == [{"href": "/dav/calendars/AB12345/work/", "name": "Work"}]
+    assert ev["collections"] == [{"href": "/dav/calendars/AB12345/team/", "name": "Team"}]
     seen = responder.requests  # type: ignore[attr-defined]
     propfinds = [r for r in seen if r.method == "PROPFIND"]
     assert [r.headers.get("Depth") for r in propfinds][-1] == "1"
