@@ -106,6 +106,15 @@ def test_every_probe_passes_on_working_servers(
     assert run.code == 0
     assert run.doc["verdict"] == "pass"
     assert run.doc["login"] is False
+    assert run.doc["schema"] == "mailsetup.check/1"
+    assert run.doc["summary"] == {"pass": 10, "warn": 0, "fail": 0, "skip": 0}
+    for p in run.doc["probes"]:  # the documented keys, on the real command's output
+        assert set(p) == {
+            "name", "protocol", "target", "status", "detail", "fault", "elapsed_ms", "hint",
+            "evidence",
+        }  # fmt: skip
+        assert p["fault"] is None and p["hint"] is None
+        assert isinstance(p["elapsed_ms"], int) and p["elapsed_ms"] >= 0
     imap = run.probe("imap")["evidence"]
     assert imap["tls"]["version"] in ("TLSv1.2", "TLSv1.3")
     assert imap["tls"]["name_match"] is True
