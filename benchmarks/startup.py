@@ -5,7 +5,7 @@ Prints the median wall time of each call over N runs and the ratios the project 
 app (one command, one option, typer's default settings, same interpreter and typer version) and
 of bare Python. Target: <= 1.0x the minimal typer app, i.e. mailsetup adds nothing measurable.
 
-Usage: python benchmarks/startup.py [--runs 21] [--client thunderbird ...]
+Usage: python benchmarks/startup.py [--runs 21] [--client emclient ...] (default: thunderbird)
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ def median_seconds(cmd: list[str], runs: int, cwd: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=21)
-    parser.add_argument("--client", action="append", default=[], help="also time these clients")
+    parser.add_argument(
+        "--client", action="append", default=None, help="clients to time (default: thunderbird)"
+    )
     args = parser.parse_args()
     py = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
@@ -64,7 +66,7 @@ def main() -> None:
             "mailsetup --help": [*ours, "--help"],
             "mailsetup profile": [*ours, "profile", *email, "-o", "-"],
         }
-        for client in args.client:
+        for client in args.client or ["thunderbird"]:
             out = work / f"out-{client}"
             calls[f"mailsetup profile --client {client}"] = [
                 *ours,

@@ -115,11 +115,20 @@ def test_dovecot_wrong_password_is_logged(dovecot: DovecotServer, test_ca: CertA
 def test_dovecot_factory_serves_the_given_certificate(
     dovecot_factory: Callable[..., DovecotServer], test_ca: CertAuthority
 ) -> None:
-    server = dovecot_factory(cert=test_ca.issue(["wrong.test"]))
+    server = dovecot_factory(
+        cert=test_ca.issue(["wrong.test"]), extra_users={"bob@x.test": "pw"}, verbose_ssl=True
+    )
     with pytest.raises(ssl.SSLCertVerificationError, match="Hostname mismatch"):
         imaplib.IMAP4_SSL(
             server.host, server.imaps_port, ssl_context=test_ca.client_context(), timeout=5
         )
+    # The server's side of the story, for tests that want to show it.
+    assert server.wait_for_log(r"SSL_accept\(\) failed: .*bad certificate")
+    # Same CA, name check off: the extra user can log in to this instance.
+    context = test_ca.client_context()
+    context.check_hostname = False
+    with imaplib.IMAP4_SSL(server.host, server.imaps_port, ssl_context=context, timeout=5) as imap:
+        imap.login("bob@x.test", "pw")
 
 
 # --- SMTP -------------------------------------------------------------------------------------
@@ -249,6 +258,18 @@ def test_radicale_supports_rfc6764_discovery(
     tree = ET.fromstring(xml)
     assert tree.findtext(".//c:calendar-home-set/d:href", namespaces=ns) == principal
     assert tree.findtext(".//r:addressbook-home-set/d:href", namespaces=ns) == principal
+
+
+def test_radicale_factory_with_an_expired_certificate(
+    radicale_factory: Callable[..., RadicaleServer], test_ca: CertAuthority
+) -> None:
+    server = radicale_factory(cert=test_ca.issue(expired=True))
+    conn = http.client.HTTPSConnection(
+        server.host, server.port, timeout=5, context=test_ca.client_context()
+    )
+    with pytest.raises(ssl.SSLCertVerificationError, match="certificate has expired"):
+        conn.request("OPTIONS", "/")
+    conn.close()
 
 
 # --- DNS --------------------------------------------------------------------------------------

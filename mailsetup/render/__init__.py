@@ -23,6 +23,9 @@ SERVICES = ("mail", "caldav", "carddav")
 # client name -> module holding ``render``. Adding a client is one line here plus its module.
 CLIENTS: dict[str, str] = {
     "apple": "mailsetup.render.apple",
+    "thunderbird": "mailsetup.render.thunderbird",
+    "emclient": "mailsetup.render.emclient",
+    "autodiscover": "mailsetup.render.autodiscover",
 }
 
 # Fixed namespace for every uuid5 we derive; changing it would change every identifier.

@@ -26,6 +26,7 @@ from tests.servers.ca import CertAuthority, CertPair
 from tests.servers.runtime import (
     HOST,
     LOOPBACK,
+    die_with_parent,
     free_port,
     remove_dir,
     scratch_dir,
@@ -165,6 +166,12 @@ class DovecotServer:
         if self.process is not None:
             stop_process(self.process, timeout=3)
 
+    def close(self) -> None:
+        """Stop, then delete its folder (config, log, storage). For code that calls
+        ``start_*`` itself rather than using the fixtures, which do this already."""
+        self.stop()
+        remove_dir(self.root)
+
     def stop_soon(self, remove: bool = True) -> None:
         """Stop in the background (and remove its folder), so a test's teardown is instant."""
         if self.process is not None:
@@ -211,6 +218,7 @@ def start_dovecot(
             stdout=subprocess.DEVNULL,
             stderr=stderr,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
     # The master binds every listener before it logs "starting up"; waiting for that line
     # instead of probing the ports keeps the log free of test-made connections.
@@ -244,8 +252,7 @@ def dovecot(test_ca: CertAuthority) -> Iterator[DovecotServer]:
     """The shared Dovecot with a valid certificate for localhost/127.0.0.1 from ``test_ca``."""
     server = start_dovecot(test_ca.issue(), test_ca.pem_path)
     yield server
-    server.stop()
-    remove_dir(server.root)
+    server.close()
 
 
 DovecotFactory = Callable[..., DovecotServer]

@@ -23,6 +23,7 @@ from tests.servers.ca import CertAuthority, CertPair
 from tests.servers.runtime import (
     HOST,
     LOOPBACK,
+    die_with_parent,
     free_port,
     remove_dir,
     scratch_dir,
@@ -130,6 +131,12 @@ class RadicaleServer:
         if self.process is not None:
             stop_process(self.process)
 
+    def close(self) -> None:
+        """Stop, then delete its folder (config, log, storage). For code that calls
+        ``start_*`` itself rather than using the fixtures, which do this already."""
+        self.stop()
+        remove_dir(self.root)
+
 
 def _write_collection(path: Path, props: dict[str, str]) -> None:
     path.mkdir(parents=True)
@@ -170,6 +177,7 @@ def start_radicale(cert: CertPair, *, level: str = "info") -> RadicaleServer:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=die_with_parent,
     )
     log.close()
     process = server.process
@@ -190,8 +198,7 @@ def radicale(test_ca: CertAuthority) -> Iterator[RadicaleServer]:
     """The shared Radicale, valid localhost certificate from ``test_ca``."""
     server = start_radicale(test_ca.issue())
     yield server
-    server.stop()
-    remove_dir(server.root)
+    server.close()
 
 
 @pytest.fixture
@@ -206,5 +213,4 @@ def radicale_factory(test_ca: CertAuthority) -> Iterator[Callable[..., RadicaleS
 
     yield make
     for server in started:
-        server.stop()
-        remove_dir(server.root)
+        server.close()

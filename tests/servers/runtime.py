@@ -127,6 +127,19 @@ def _join_background_stops() -> None:
         thread.join(max(0.0, deadline - time.monotonic()))
 
 
+def die_with_parent() -> None:
+    """``preexec_fn`` for server processes: SIGTERM them if the test process dies.
+
+    Finalizers do not run when pytest is killed (or pytest-timeout's thread method exits the
+    process); Linux's PR_SET_PDEATHSIG makes the kernel stop the server anyway.
+    """
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+
+
 def scratch_dir(prefix: str) -> Path:
     """A fresh folder under the system temp dir, mode 0755 on itself.
 

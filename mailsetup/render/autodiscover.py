@@ -1,0 +1,92 @@
+"""Outlook-style Autodiscover response (``autodiscover.xml``), the "POX" schema of MS-OXDSCLI.
+
+Structure ([MS-OXDSCLI] §2.2.4, Microsoft's "POX Autodiscover XML elements" reference):
+``Autodiscover`` (namespace ``.../autodiscover/responseschema/2006``) → ``Response`` (namespace
+``.../autodiscover/outlook/responseschema/2006a``) → ``User`` (``DisplayName``,
+``AutoDiscoverSMTPAddress``) and ``Account`` (``AccountType`` email, ``Action`` settings, one
+``Protocol`` per server). A ``Protocol`` of ``Type`` IMAP or SMTP carries ``Server``, ``Port``,
+``LoginName``, ``DomainRequired``, ``SPA`` (off: no NTLM), ``SSL`` (on: TLS required),
+``Encryption`` (SSL = implicit TLS, TLS = STARTTLS, None; it overrides ``SSL`` where both are
+present), ``AuthRequired``, and for SMTP ``UsePOPAuth`` on (same credentials as incoming) and
+``SMTPLast``.
+
+CalDAV and CardDAV: not part of MS-OXDSCLI. eM Client reads extra ``Protocol`` entries of
+``Type`` CalDAV / CardDAV with the service URL in ``Server`` and the login in ``LoginName``, and
+Outlook ignores unknown types (as deployed by mailcow and automx for eM Client). The login is
+the sync username when known; without it the entry is written with the address and eM Client
+asks again when the login fails.
+
+The response names one mailbox (``LoginName``): a domain owner serving it for many people
+renders it per request; docs/autodiscover.md says how.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mailsetup.account import Account
+from mailsetup.errors import BadInput
+from mailsetup.output import OutputFile
+from mailsetup.provider import Endpoint, Provider
+from mailsetup.render import Rendered, RenderOptions, login_for
+from mailsetup.render.templating import render_template
+
+ENCRYPTION = {"ssl": "SSL", "starttls": "TLS", "none": "None"}
+
+
+def _mail_protocol(kind: str, endpoint: Endpoint, account: Account) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "server": endpoint.host,
+        "port": endpoint.port,
+        "login": login_for(endpoint, account),
+        "ssl": "off" if endpoint.security == "none" else "on",
+        "encryption": ENCRYPTION[endpoint.security],
+    }
+
+
+def protocols(account: Account, provider: Provider, options: RenderOptions) -> list[dict[str, Any]]:
+    """The ``Protocol`` entries in order: IMAP, SMTP, CalDAV, CardDAV (as chosen)."""
+    result = []
+    if "mail" in options.services:
+        result.append(_mail_protocol("IMAP", provider.imap, account))
+        result.append(_mail_protocol("SMTP", provider.smtp_on_port(options.smtp_port), account))
+    dav_login = account.sync_user or account.email
+    for kind, service in (("CalDAV", provider.caldav), ("CardDAV", provider.carddav)):
+        if kind.lower() in options.services:
+            # The URL carries port and TLS, so no Port/SSL/Encryption elements.
+            result.append(
+                {
+                    "type": kind,
+                    "server": service.url + "/",
+                    "port": None,
+                    "login": dav_login,
+                    "ssl": None,
+                    "encryption": None,
+                }
+            )
+    return result
+
+
+def render_xml(account: Account, provider: Provider, options: RenderOptions) -> bytes:
+    if options.password is not None:
+        raise BadInput(
+            "an Autodiscover response carries no password; --embed-password does not apply"
+        )
+    return render_template(
+        "autodiscover/autodiscover.xml.j2",
+        display_name=account.display_name,
+        email=account.email,
+        protocols=protocols(account, provider, options),
+    )
+
+
+def render(account: Account, provider: Provider, options: RenderOptions) -> Rendered:
+    return Rendered(
+        files=[OutputFile("autodiscover.xml", render_xml(account, provider, options))],
+        instructions=[
+            f"Serve it at https://autodiscover.{account.domain}/autodiscover/autodiscover.xml"
+            f" (or https://{account.domain}/autodiscover/autodiscover.xml); see"
+            " docs/autodiscover.md.",
+        ],
+    )
