@@ -201,7 +201,8 @@ def main() -> None:
     finally:
         for item in reversed(stoppers):
             try:
-                item.stop()  # type: ignore[attr-defined]
+                # close() also deletes a server's scratch folder, where there is one.
+                (getattr(item, "close", None) or item.stop)()  # type: ignore[attr-defined]
             except Exception as exc:  # keep stopping the others
                 print(f"stopping {type(item).__name__}: {exc}", file=sys.stderr)
         remove_dir(ca_dir)
