@@ -194,3 +194,29 @@ def test_resolver_option_either_parses_or_is_bad_input(text: str) -> None:
         return
     assert 0 < ns.port < 65536
     assert parse_nameserver(str(ns)) == ns  # what we print can be given back
+
+
+def test_plan_for_infomaniak_comes_from_its_profile() -> None:
+    """Hosts, ports and the 465 alternative come from profiles/infomaniak.toml, not from code."""
+    from mailsetup.account import make_account
+    from mailsetup.check.plan import CheckOptions, plan_probes
+    from mailsetup.check.tls import make_context
+    from mailsetup.provider import load_provider
+
+    provider = load_provider("infomaniak")
+    probes = plan_probes(
+        make_account("jane@example.ch"), provider, CheckOptions(timeout=7), make_context()
+    )
+    assert [(p.name, p.target) for p in probes] == [
+        ("dns.mx", "example.ch"),
+        ("dns.spf", "example.ch"),
+        ("dns.dmarc", "_dmarc.example.ch"),
+        ("dns.dkim", "example.ch"),
+        ("dns.discovery", "example.ch"),
+        ("imap", f"{provider.imap.host}:993"),
+        ("smtp", f"{provider.smtp.host}:587"),
+        ("smtp.465", f"{provider.smtp.host}:465"),
+        ("caldav", provider.caldav.url),
+        ("carddav", provider.carddav.url),
+    ]
+    assert {p.timeout for p in probes} == {7}
