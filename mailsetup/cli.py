@@ -123,6 +123,63 @@ def profile(
     )
 
 
+@app.command(epilog=_EXIT_HELP)
+@handles_errors
+def check(
+    email: EmailOpt,
+    sync_user: SyncUserOpt = None,
+    login: Annotated[
+        bool,
+        typer.Option(
+            "--login",
+            help="Also log in (IMAP, SMTP AUTH, DAV discovery). Passwords come from "
+            "MAILSETUP_PASSWORD / MAILSETUP_SYNC_PASSWORD, the keyring, or a prompt.",
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON (see docs/check.md).")
+    ] = False,
+    provider_file: ProviderFileOpt = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", metavar="SECONDS", help="Time each probe may take.")
+    ] = 10.0,
+    resolver: Annotated[
+        str | None,
+        typer.Option("--resolver", help="DNS server to ask, IP[:PORT] (default: the system's)."),
+    ] = None,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--ca-file", help="Trust these CA certificates (PEM) instead of the system's."
+        ),
+    ] = None,
+) -> None:
+    """Check DNS, IMAP, SMTP, CalDAV and CardDAV for an address; exit 1 if something fails.
+
+    TLS certificates are always verified.
+    """
+    from mailsetup.commands.check import CheckRequest, run_check_command
+
+    try:
+        code = run_check_command(
+            CheckRequest(
+                email=email,
+                sync_user=sync_user,
+                login=login,
+                as_json=as_json,
+                provider_file=provider_file,
+                timeout=timeout,
+                resolver=resolver,
+                ca_file=ca_file,
+            )
+        )
+    except KeyboardInterrupt:  # Ctrl-C while probes wait on the network: no traceback
+        print("mailsetup: interrupted", file=sys.stderr)
+        raise typer.Exit(130) from None
+    if code:
+        raise typer.Exit(code)
+
+
 @password_app.command("set")
 @handles_errors
 def password_set(email: EmailOpt, sync_user: SyncUserOpt = None) -> None:

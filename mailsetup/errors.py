@@ -59,4 +59,5 @@ EXIT_CODES: dict[int, str] = {
     3: "provider data: provider file missing, malformed or incomplete",
     4: "output file: folder missing or not writable, file exists without --force",
     5: "secret store: no keyring backend, or no terminal to ask for the password",
+    130: "interrupted (Ctrl-C)",
 }

@@ -124,7 +124,7 @@ class _Reader:
         return value
 
     def get(self, section: str, key: str, kind: type, default: Any = ...) -> Any:
-        table = self.table(section, required=default is not ...)
+        table = self.table(section, required=default is ...)
         if key not in table:
             if default is ...:
                 raise self.fail(f"{section}.{key}", "missing")

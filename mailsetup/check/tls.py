@@ -1,0 +1,122 @@
+"""TLS for every probe: one verifying context, certificate evidence, and TLS faults by name.
+
+Verification is never optional (RFC 8314 §5 for mail, RFC 6125 §6 for name checks): the
+context comes from :func:`ssl.create_default_context`, which checks the chain and the host
+name; ``--ca-file`` replaces the system store with the given CA bundle (a private CA, or the
+test CA), it does not relax anything. TLS 1.2 is the floor (RFC 8996 deprecates older ones).
+"""
+
+from __future__ import annotations
+
+import ssl
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mailsetup.check.report import Evidence, JSONValue
+from mailsetup.errors import BadInput
+
+# Below this many days a still-valid certificate is reported as a warning: renewals normally
+# happen 30 days ahead (ACME clients), so 14 days left means renewal is failing.
+EXPIRY_WARN_DAYS = 14
+
+# OpenSSL X509_V_ERR_* codes (include/openssl/x509_vfy.h) -> fault class.
+_VERIFY_FAULTS = {
+    10: "certificate expired",  # X509_V_ERR_CERT_HAS_EXPIRED
+    9: "certificate not yet valid",  # X509_V_ERR_CERT_NOT_YET_VALID
+    18: "untrusted certificate",  # DEPTH_ZERO_SELF_SIGNED_CERT
+    19: "untrusted certificate",  # SELF_SIGNED_CERT_IN_CHAIN
+    20: "untrusted certificate",  # UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+    21: "untrusted certificate",  # UNABLE_TO_VERIFY_LEAF_SIGNATURE
+    2: "untrusted certificate",  # UNABLE_TO_GET_ISSUER_CERT
+    62: "certificate name mismatch",  # HOSTNAME_MISMATCH
+    64: "certificate name mismatch",  # IP_ADDRESS_MISMATCH
+    23: "certificate revoked",  # CERT_REVOKED
+}
+
+
+def make_context(ca_file: Path | None = None) -> ssl.SSLContext:
+    """A client context that verifies chain and host name, against ``ca_file`` if given."""
+    try:
+        ctx = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    except FileNotFoundError:
+        raise BadInput(f"--ca-file {str(ca_file)!r}: no such file") from None
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise BadInput(
+            f"--ca-file {str(ca_file)!r} holds no usable CA certificate: {exc}",
+            "give a PEM file with one or more CA certificates",
+        ) from None
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+def classify_tls_error(exc: ssl.SSLError) -> tuple[str, str]:
+    """``(fault, detail)`` for a failed handshake."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        code = exc.verify_code
+        message = exc.verify_message or exc.reason or "verification failed"
+        fault = _VERIFY_FAULTS.get(code, "certificate rejected")
+        return fault, f"{fault}: {message}"
+    reason = exc.reason or exc.__class__.__name__
+    if "WRONG_VERSION_NUMBER" in str(reason) or "record layer failure" in str(exc):
+        return "no TLS", f"no TLS: the server did not answer with TLS ({reason})"
+    if "UNSUPPORTED_PROTOCOL" in str(reason) or "PROTOCOL_VERSION" in str(reason):
+        return "old TLS", f"old TLS: the server offers no TLS 1.2 or newer ({reason})"
+    if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
+        return "TLS handshake failed", "TLS handshake failed: the server closed the connection"
+    return "TLS handshake failed", f"TLS handshake failed: {reason}"
+
+
+def _name_parts(rdns: Any) -> dict[str, str]:
+    """``getpeercert()``'s nested tuples -> ``{"commonName": ..., "organizationName": ...}``."""
+    out: dict[str, str] = {}
+    for rdn in rdns or ():
+        for key, value in rdn:
+            out[str(key)] = str(value)
+    return out
+
+
+def certificate_evidence(sock: ssl.SSLSocket, now: datetime | None = None) -> Evidence:
+    """TLS version, cipher, subject, issuer, names and days to expiry of a verified peer."""
+    cert: dict[str, Any] = dict(sock.getpeercert() or {})
+    subject = _name_parts(cert.get("subject"))
+    issuer = _name_parts(cert.get("issuer"))
+    names: list[JSONValue] = [
+        str(pair[1]) for pair in cert.get("subjectAltName", ()) if pair[0] == "DNS"
+    ]
+    not_after = cert.get("notAfter")
+    days_left: int | None = None
+    expires: str | None = None
+    if isinstance(not_after, str):
+        ts = ssl.cert_time_to_seconds(not_after)
+        expiry = datetime.fromtimestamp(ts, UTC)
+        expires = expiry.strftime("%Y-%m-%dT%H:%M:%SZ")
+        days_left = (expiry - (now or datetime.now(UTC))).days
+    cipher = sock.cipher()
+    return {
+        "version": sock.version(),
+        "cipher": cipher[0] if cipher else None,
+        # Modern certificates may carry their names only in subjectAltName (RFC 6125 §6.4.4).
+        "subject": subject.get("commonName") or (str(names[0]) if names else ""),
+        "issuer": issuer.get("organizationName") or issuer.get("commonName", ""),
+        "names": names,
+        "expires": expires,
+        "days_left": days_left,
+        "name_match": True,  # the handshake checked it (check_hostname); a mismatch never gets here
+    }
+
+
+def expiry_warning(tls: Evidence) -> str | None:
+    """A warning text when the certificate expires soon, else ``None``."""
+    days = tls.get("days_left")
+    if isinstance(days, int) and days < EXPIRY_WARN_DAYS:
+        return f"certificate expires soon: in {days} days"
+    return None
+
+
+def tls_summary(tls: Evidence) -> str:
+    """``TLSv1.3, cert mail.example.ch by Let's Encrypt, 60 days left`` for the detail column."""
+    return (
+        f"{tls.get('version')}, cert {tls.get('subject') or '?'} by {tls.get('issuer') or '?'}, "
+        f"{tls.get('days_left')} days left"
+    )
