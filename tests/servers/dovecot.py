@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import pwd
-import re
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ from tests.servers.ca import CertAuthority, CertPair
 from tests.servers.runtime import (
     HOST,
     LOOPBACK,
+    ServerLog,
     die_with_parent,
     free_port,
     remove_dir,
@@ -109,7 +109,7 @@ This message sits in INBOX so that clients have something to list.
 
 
 @dataclass
-class DovecotServer:
+class DovecotServer(ServerLog):
     """A running Dovecot; ``host`` is ``localhost`` (the name the certificate carries)."""
 
     root: Path
@@ -131,35 +131,6 @@ class DovecotServer:
     def maildir(self) -> Path:
         """The test user's Maildir (INBOX holds one welcome message)."""
         return self.root / "home" / self.user / "Maildir"
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def log_mark(self) -> int:
-        """Current end of the log: pass it to ``log_since``/``wait_for_log`` to see only news."""
-        return self.log_path.stat().st_size if self.log_path.exists() else 0
-
-    def log_since(self, mark: int = 0) -> str:
-        if not self.log_path.exists():
-            return ""
-        with self.log_path.open("rb") as f:
-            f.seek(mark)
-            return f.read().decode(errors="replace")
-
-    def wait_for_log(
-        self, pattern: str, timeout: float = 5.0, since: int = 0
-    ) -> re.Match[str] | None:
-        """First match of regex ``pattern`` in the log after offset ``since``, or None."""
-        found: list[re.Match[str]] = []
-
-        def seen() -> bool:
-            match = re.search(pattern, self.log_since(since))
-            if match:
-                found.append(match)
-            return match is not None
-
-        wait_until(seen, timeout)
-        return found[0] if found else None
 
     def stop(self) -> None:
         """Stop and wait (bounded: SIGTERM, then SIGKILL of its process group after 3 s)."""

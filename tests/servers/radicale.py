@@ -23,6 +23,7 @@ from tests.servers.ca import CertAuthority, CertPair
 from tests.servers.runtime import (
     HOST,
     LOOPBACK,
+    ServerLog,
     die_with_parent,
     free_port,
     remove_dir,
@@ -67,7 +68,7 @@ mask_passwords = True
 
 
 @dataclass
-class RadicaleServer:
+class RadicaleServer(ServerLog):
     root: Path
     port: int
     cert: CertPair
@@ -96,36 +97,9 @@ class RadicaleServer:
     def log_path(self) -> Path:
         return self.root / "radicale.log"
 
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def log_mark(self) -> int:
-        return self.log_path.stat().st_size if self.log_path.exists() else 0
-
-    def log_since(self, mark: int = 0) -> str:
-        if not self.log_path.exists():
-            return ""
-        with self.log_path.open("rb") as f:
-            f.seek(mark)
-            return f.read().decode(errors="replace")
-
     def requests(self, since: int = 0) -> list[tuple[str, str]]:
         """(method, path) of every request Radicale logged after log offset ``since``."""
         return re.findall(r"\] (\w+) request for '([^']*)'", self.log_since(since))
-
-    def wait_for_log(
-        self, pattern: str, timeout: float = 5.0, since: int = 0
-    ) -> re.Match[str] | None:
-        found: list[re.Match[str]] = []
-
-        def seen() -> bool:
-            match = re.search(pattern, self.log_since(since))
-            if match:
-                found.append(match)
-            return match is not None
-
-        wait_until(seen, timeout)
-        return found[0] if found else None
 
     def stop(self) -> None:
         if self.process is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -153,3 +154,44 @@ def scratch_dir(prefix: str) -> Path:
 
 def remove_dir(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+class ServerLog:
+    """Read a server's own log file, the evidence tests assert on (logins, requests, TLS).
+
+    Subclasses provide ``log_path``; offsets from ``log_mark`` let a test look only at what
+    happened after it acted.
+    """
+
+    @property
+    def log_path(self) -> Path:
+        raise NotImplementedError
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def log_mark(self) -> int:
+        """Current end of the log, for ``log_since`` / ``wait_for_log(since=...)``."""
+        return self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def log_since(self, mark: int = 0) -> str:
+        if not self.log_path.exists():
+            return ""
+        with self.log_path.open("rb") as f:
+            f.seek(mark)
+            return f.read().decode(errors="replace")
+
+    def wait_for_log(
+        self, pattern: str, timeout: float = 5.0, since: int = 0
+    ) -> re.Match[str] | None:
+        """First match of regex ``pattern`` in the log after offset ``since``, or None."""
+        found: list[re.Match[str]] = []
+
+        def seen() -> bool:
+            match = re.search(pattern, self.log_since(since))
+            if match:
+                found.append(match)
+            return match is not None
+
+        wait_until(seen, timeout)
+        return found[0] if found else None
