@@ -128,6 +128,12 @@ def test_unknown_client_lists_the_known_ones() -> None:
     assert_one_line_error(run("profile", "--email", EMAIL, "--client", "outlook98"), 2, "apple")
 
 
+def test_format_for_a_client_without_formats_is_bad_input(tmp_path: Path) -> None:
+    proc = run("profile", "--email", EMAIL, "--format", "json", cwd=tmp_path)
+    assert_one_line_error(proc, 2, "--client apple has no --format")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_unknown_service_is_bad_input() -> None:
     assert_one_line_error(run("profile", "--email", EMAIL, "--services", "mail,fax"), 2, "fax")
 

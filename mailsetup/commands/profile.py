@@ -29,7 +29,7 @@ class ProfileRequest:
 
 def run_profile(req: ProfileRequest) -> list[Path]:
     """Do the whole command; return the paths written (empty for stdout)."""
-    renderer = get_renderer(req.client)
+    renderer = get_renderer(req.client, req.format)
     account = make_account(req.email, req.name, req.sync_user)
     provider = load_provider(path=req.provider_file)
     services = parse_services(req.services)

@@ -79,12 +79,22 @@ def parse_services(text: str) -> frozenset[str]:
     return frozenset(chosen)
 
 
-def get_renderer(client: str) -> Renderer:
-    """The ``render`` function of ``client``; unknown clients list the known ones."""
+def get_renderer(client: str, fmt: str | None = None) -> Renderer:
+    """The ``render`` function of ``client``; unknown clients list the known ones.
+
+    A client with sub-formats declares them as ``FORMATS`` in its module; ``--format`` given to
+    any other client is a usage error rather than silently ignored.
+    """
     module_name = CLIENTS.get(client.lower())
     if module_name is None:
         raise BadInput(f"unknown client {client!r}", f"known clients: {', '.join(CLIENTS)}")
-    render: Renderer = importlib.import_module(module_name).render
+    module = importlib.import_module(module_name)
+    if fmt is not None and not getattr(module, "FORMATS", ()):
+        raise BadInput(
+            f"--client {client} has no --format",
+            "leave it out; only clients with several formats (such as dav) take one",
+        )
+    render: Renderer = module.render
     return render
 
 
