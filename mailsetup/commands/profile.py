@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailsetup.account import make_account
+from mailsetup.errors import BadInput
 from mailsetup.output import write_atomic, write_files, write_stdout
 from mailsetup.provider import load_provider
-from mailsetup.render import RenderOptions, get_renderer, parse_services
+from mailsetup.render import Renderer, RenderOptions, get_renderer, parse_services
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,23 @@ class ProfileRequest:
     provider_file: Path | None = None
 
 
+def _password_use(renderer: Renderer, client: str) -> str:
+    """What ``--embed-password`` means for this client, decided before any secret is asked for.
+
+    A client module declares ``EMBED_FLAG_USE = "embed"`` (the password goes into its file) or
+    ``"ignore"`` (it accepts the flag and never writes a password); any other client refuses the
+    flag as a usage error. Asking first would prompt for, or fail with exit 5 over, a password
+    that is then thrown away.
+    """
+    use = getattr(sys.modules[renderer.__module__], "EMBED_FLAG_USE", "refuse")
+    if use == "refuse":
+        raise BadInput(
+            f"--client {client} writes no password; --embed-password does not apply",
+            "leave it out: the app asks for the password itself",
+        )
+    return str(use)
+
+
 def run_profile(req: ProfileRequest) -> list[Path]:
     """Do the whole command; return the paths written (empty for stdout)."""
     renderer = get_renderer(req.client, req.format)
@@ -35,7 +53,7 @@ def run_profile(req: ProfileRequest) -> list[Path]:
     services = parse_services(req.services)
     provider.smtp_on_port(req.smtp_port)  # reject an unlisted port before asking for a secret
     password = None
-    if req.embed_password:
+    if req.embed_password and _password_use(renderer, req.client) == "embed":
         from mailsetup.secret_store import get_password
 
         password = get_password(account.email)

@@ -23,6 +23,9 @@ from mailsetup.output import OutputFile
 from mailsetup.provider import DavService, Provider
 from mailsetup.render import Rendered, RenderOptions, login_for, stable_uuid
 
+# --embed-password puts the mail password in the profile (IncomingPassword; SMTP reuses it).
+EMBED_FLAG_USE = "embed"
+
 
 def _common(account: Account, provider: Provider, payload_type: str, name: str) -> dict[str, Any]:
     uid = stable_uuid(provider.id, account.email, payload_type)

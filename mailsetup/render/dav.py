@@ -36,6 +36,8 @@ from mailsetup.render import Rendered, RenderOptions
 from mailsetup.secret_store import SERVICE, keyring_user
 
 FORMATS = ("json", "vdirsyncer", "davx5", "mobileconfig")
+# --embed-password is accepted and writes nothing: no format carries a password (see above).
+EMBED_FLAG_USE = "ignore"
 DAV_SERVICES = ("caldav", "carddav")
 SCHEMA_ID = "https://mailsetup.invalid/schemas/dav-descriptor-v1.json"
 WELL_KNOWN = {"caldav": "/.well-known/caldav", "carddav": "/.well-known/carddav"}  # RFC 6764 §5

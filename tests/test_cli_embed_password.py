@@ -1,0 +1,39 @@
+"""``--embed-password`` asks for a secret only when the chosen client will write it.
+
+Only the Apple profile can carry the mail password. The other clients either refuse the flag
+(their apps take the password themselves) or, for the ``dav`` descriptors, accept it and write
+no password. Neither case may prompt for a password, read the keyring, or stop with "no password
+available" (exit 5) for a secret that would be thrown away.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.cli import assert_one_line_error, run
+
+EMAIL = "jean.dupont@example.ch"
+
+
+@pytest.mark.parametrize("client", ["thunderbird", "emclient", "autodiscover"])
+def test_client_without_passwords_refuses_the_flag_before_asking(
+    tmp_path: Path, client: str
+) -> None:
+    # No MAILSETUP_PASSWORD, a failing keyring and no terminal: asking first would exit 5.
+    proc = run(
+        "profile", "-e", EMAIL, "--client", client, "--embed-password", "-o", str(tmp_path / "o")
+    )
+    assert_one_line_error(proc, 2, "--embed-password does not apply")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", ["json", "vdirsyncer", "davx5", "mobileconfig"])
+def test_dav_formats_do_not_ask_for_a_password_they_never_write(tmp_path: Path, fmt: str) -> None:
+    proc = run(
+        "profile", "-e", EMAIL, "--sync-user", "AB12345", "--client", "dav", "--format", fmt,
+        "--embed-password", "-o", str(tmp_path / "o"),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "o").exists()
