@@ -77,13 +77,19 @@ def profile(
     name: Annotated[str | None, typer.Option("--name", "-n", help="Display name.")] = None,
     sync_user: SyncUserOpt = None,
     client: Annotated[
-        str, typer.Option("--client", "-c", help="apple (default), or another client.")
+        str,
+        typer.Option(
+            "--client",
+            "-c",
+            help="apple, thunderbird, emclient, autodiscover or dav.",
+        ),
     ] = "apple",
     services: Annotated[
         str, typer.Option("--services", help="Comma list of mail,caldav,carddav.")
     ] = "mail,caldav,carddav",
     fmt: Annotated[
-        str | None, typer.Option("--format", help="Sub-format, for clients that have several.")
+        str | None,
+        typer.Option("--format", help="For --client dav: json, vdirsyncer, davx5 or mobileconfig."),
     ] = None,
     output: Annotated[
         str | None,
