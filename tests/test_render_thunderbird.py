@@ -247,6 +247,25 @@ def test_services_subset(account, provider):
     assert any(k.startswith("calendar.registry.") for k in prefs)
 
 
+@pytest.mark.parametrize(
+    "services",
+    [{"caldav"}, {"carddav"}, {"caldav", "carddav"}, {"mail"}],
+    ids=lambda s: "+".join(sorted(s)),
+)
+def test_autoconfig_always_describes_the_mail_servers(account, provider, services):
+    """Thunderbird's reader (comm-central ``readFromXML``) rejects an ``emailProvider`` without
+    an ``incomingServer`` ("Need proper <incomingServer> in XML file") or an ``outgoingServer``;
+    the file describes the domain, so ``--services`` picks only the DAV elements in it."""
+    xml = files(account, provider, services=frozenset(services))["config-v1.1.xml"]
+    email_provider = ElementTree.fromstring(xml).find("emailProvider")
+    assert email_provider is not None
+    assert email_provider.find("incomingServer/hostname").text == provider.imap.host
+    assert email_provider.find("outgoingServer/hostname").text == provider.smtp.host
+    root = ElementTree.fromstring(xml)
+    assert (root.find("calendar") is not None) == ("caldav" in services)
+    assert (root.find("addressBook") is not None) == ("carddav" in services)
+
+
 def test_readme_names_files_and_the_open_choice(account, provider):
     readme = files(account, provider)["README.txt"].decode()
     key = account_key(account, provider)

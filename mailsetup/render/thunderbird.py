@@ -10,6 +10,9 @@ type="smtp"`` (``hostname``, ``port``, ``socketType`` SSL/STARTTLS/plain, ``user
 provider, ``addressBook type="carddav"`` and ``calendar type="caldav"`` (``username``,
 ``authentication`` http-basic, ``serverURL``). Thunderbird itself ignores those two today and
 finds DAV servers by RFC 6764 instead, which is why ``user.js`` sets them up directly.
+The mail servers are always in the file, whatever ``--services`` says: it describes the domain,
+and Thunderbird's reader (comm-central ``readFromXML``) rejects an ``emailProvider`` without an
+``incomingServer`` and an ``outgoingServer``; ``--services`` picks the DAV elements only.
 
 ``user.js`` holds Thunderbird preferences; Thunderbird reads it at every start and its values
 win over ``prefs.js``. Choices, all driven by not breaking a profile that already has accounts:
@@ -84,7 +87,6 @@ def autoconfig_context(
     return {
         "provider": provider,
         "domain": account.domain,
-        "mail": "mail" in options.services,
         "imap": _endpoint(provider.imap),
         "smtps": [_endpoint(e) for e in (smtp, *others)],
         "carddav": provider.carddav.url if "carddav" in options.services else None,
