@@ -266,6 +266,19 @@ def test_autoconfig_always_describes_the_mail_servers(account, provider, service
     assert (root.find("addressBook") is not None) == ("carddav" in services)
 
 
+def test_readme_of_a_calendar_and_contacts_only_setup_speaks_of_no_mail_account(account, provider):
+    """With ``--services caldav,carddav`` user.js holds no mail prefs: README.txt must not say it
+    holds mail, ask to edit a ``mail.smtpservers`` line that is not there, or remove an account."""
+    readme = files(account, provider, services=frozenset({"caldav", "carddav"}))["README.txt"]
+    text = readme.decode()
+    assert "mail.smtpservers" not in text
+    assert "Remove Account" not in text
+    assert "Thunderbird: mail" not in text.replace("\n", " ")
+    assert provider.password_hint not in text
+    assert provider.sync_password_hint in " ".join(text.split())
+    assert "address book" in text and "calendar" in text
+
+
 def test_readme_names_files_and_the_open_choice(account, provider):
     readme = files(account, provider)["README.txt"].decode()
     key = account_key(account, provider)
