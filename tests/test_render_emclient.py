@@ -243,3 +243,24 @@ def test_golden(account, provider, client, name):
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_bytes(data)
     assert data == golden.read_bytes()
+
+
+@pytest.mark.parametrize("client", ["autodiscover", "emclient"])
+@pytest.mark.parametrize(
+    "services",
+    [{"caldav"}, {"carddav"}, {"caldav", "carddav"}, {"mail"}],
+    ids=lambda s: "+".join(sorted(s)),
+)
+def test_autodiscover_always_answers_with_the_mail_servers(client, services):
+    """An ``Account`` of ``AccountType`` email carries "settings for an e-mail server"
+    (Microsoft's AccountType (POX) reference): a response without the IMAP and SMTP ``Protocol``
+    entries configures nothing in Outlook. ``--services`` picks only the CalDAV/CardDAV ones."""
+    provider = load_provider()
+    account = make_account("jean.dupont@example.ch", "Jean Dupont", "AB12345")
+    result = render(client, account, provider, RenderOptions(services=frozenset(services)))
+    (xml,) = [f.data for f in result.files if f.name == "autodiscover.xml"]
+    ns = "{http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a}"
+    types = [t.text for t in ElementTree.fromstring(xml).iter(f"{ns}Type")]
+    expected = ["IMAP", "SMTP"]
+    expected += [k for k in ("CalDAV", "CardDAV") if k.lower() in services]
+    assert types == expected

@@ -46,11 +46,16 @@ def _mail_protocol(kind: str, endpoint: Endpoint, account: Account) -> dict[str,
 
 
 def protocols(account: Account, provider: Provider, options: RenderOptions) -> list[dict[str, Any]]:
-    """The ``Protocol`` entries in order: IMAP, SMTP, CalDAV, CardDAV (as chosen)."""
-    result = []
-    if "mail" in options.services:
-        result.append(_mail_protocol("IMAP", provider.imap, account))
-        result.append(_mail_protocol("SMTP", provider.smtp_on_port(options.smtp_port), account))
+    """The ``Protocol`` entries in order: IMAP, SMTP, then CalDAV, CardDAV (as chosen).
+
+    IMAP and SMTP are always there: an ``Account`` of ``AccountType`` email holds "settings for
+    an e-mail server" (Microsoft's AccountType (POX) reference), and an answer without them
+    configures nothing in Outlook; ``--services`` chooses only the DAV entries.
+    """
+    result = [
+        _mail_protocol("IMAP", provider.imap, account),
+        _mail_protocol("SMTP", provider.smtp_on_port(options.smtp_port), account),
+    ]
     dav_login = account.sync_user or account.email
     for kind, service in (("CalDAV", provider.caldav), ("CardDAV", provider.carddav)):
         if kind.lower() in options.services:
