@@ -37,3 +37,17 @@ def test_dav_formats_do_not_ask_for_a_password_they_never_write(tmp_path: Path, 
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "o").exists()
+
+
+def test_apple_profile_without_mail_neither_asks_nor_claims_to_hold_a_password(
+    tmp_path: Path,
+) -> None:
+    # The embedded password is the mail password; a calendars-and-contacts profile has no mail
+    # payload to put it in, so nothing is asked (no source here: asking would exit 5).
+    out = tmp_path / "p.mobileconfig"
+    proc = run(
+        "profile", "-e", EMAIL, "--services", "caldav,carddav", "--embed-password", "-o", str(out)
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "holds your password" not in proc.stdout
+    assert out.stat().st_mode & 0o044  # an ordinary file, not written 0600 as a secret

@@ -53,7 +53,10 @@ def run_profile(req: ProfileRequest) -> list[Path]:
     services = parse_services(req.services)
     provider.smtp_on_port(req.smtp_port)  # reject an unlisted port before asking for a secret
     password = None
-    if req.embed_password and _password_use(renderer, req.client) == "embed":
+    # The password to embed is the mail password: without the mail service there is no place
+    # for it, so it is not asked for.
+    wanted = req.embed_password and _password_use(renderer, req.client) == "embed"
+    if wanted and "mail" in services:
         from mailsetup.secret_store import get_password
 
         password = get_password(account.email)
