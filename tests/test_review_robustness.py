@@ -25,3 +25,70 @@ def test_inspect_refuses_a_device_behind_an_ics_name(tmp_path: Path) -> None:
     link.symlink_to("/dev/zero")
     proc = run("inspect", str(link), timeout=20)
     assert_one_line_error(proc, 2, "not a regular file")
+
+
+class _Recorder:
+    """A plain-HTTP server answering 401 Basic to everything and keeping the request headers."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        seen: list[dict[str, str]] = []
+        self.seen = seen
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(min(length, 100_000))
+                seen.append(dict(self.headers.items()))
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="dav"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_OPTIONS = do_PROPFIND = _answer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+def test_check_login_never_sends_the_password_over_plain_http(
+    tmp_path: Path, refused_port: int
+) -> None:
+    """A provider file with an http:// DAV URL: even the /.well-known retry after a 401 must
+    not carry the password in clear."""
+    from tests.check_cli import run_check
+    from tests.servers.provider import ProviderSettings
+
+    recorder = _Recorder()
+    try:
+        url = f"http://127.0.0.1:{recorder.port}"
+        pf = ProviderSettings(
+            imap_port=refused_port, smtp_port=refused_port, caldav_url=url, carddav_url=url
+        ).write(tmp_path / "plain.toml")
+        proc = run_check(
+            "--email", "jane@example.test", "--login", "--json", "--provider-file", str(pf),
+            "--resolver", f"127.0.0.1:{refused_port}", "--timeout", "5",
+            env={"MAILSETUP_PASSWORD": "s3cret-mail", "MAILSETUP_SYNC_PASSWORD": "s3cret-sync"},
+        )  # fmt: skip
+    finally:
+        recorder.stop()
+    assert proc.returncode == 1, proc.stderr
+    assert recorder.seen, "the DAV probes never reached the server"
+    assert not [h for h in recorder.seen if "Authorization" in h], recorder.seen
+    assert "s3cret" not in proc.stdout + proc.stderr

@@ -115,6 +115,9 @@ class _Client:
         if parts.query:
             path += "?" + parts.query
         headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
+        if auth is not None and parts.scheme.lower() != "https":
+            # The one place credentials are attached, so the one place this is enforced.
+            raise Fault("no TLS", "no TLS: refusing to send the password over plain HTTP")
         if auth is not None:
             token = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"  # RFC 7617
