@@ -10,6 +10,8 @@ import pytest
 
 from tests.cli import assert_one_line_error, run
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def test_inspect_refuses_a_fifo_at_once_instead_of_waiting_for_a_writer(tmp_path: Path) -> None:
     fifo = tmp_path / "calendar.ics"
@@ -92,3 +94,12 @@ def test_check_login_never_sends_the_password_over_plain_http(
     assert recorder.seen, "the DAV probes never reached the server"
     assert not [h for h in recorder.seen if "Authorization" in h], recorder.seen
     assert "s3cret" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("url", ["https://sync.example.net:99999", "https://[::1"])
+def test_a_dav_url_with_a_bad_port_or_host_is_provider_data(tmp_path: Path, url: str) -> None:
+    text = (ROOT / "profiles" / "infomaniak.toml").read_text(encoding="utf-8")
+    pf = tmp_path / "prov.toml"
+    pf.write_text(text.replace('url = "https://sync.infomaniak.com"', f"url = {url!r}", 1))
+    proc = run("profile", "--email", "a@example.ch", "--provider-file", str(pf), "-o", "-")
+    assert_one_line_error(proc, 3, "caldav.url")
