@@ -120,6 +120,11 @@ def write_stdout(files: list[OutputFile]) -> None:
     """``-o -``: one file's bytes to standard output (pipes, ``| ssh host 'cat > x'``)."""
     if len(files) != 1:
         raise OutputError("this client writes several files", "give a folder with -o DIR")
-    sys.stdout.flush()
-    sys.stdout.buffer.write(files[0].data)
-    sys.stdout.buffer.flush()
+    try:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(files[0].data)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        raise  # the reader went away (``| head``): click ends quietly, as other tools do
+    except OSError as exc:
+        raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None

@@ -103,3 +103,34 @@ def test_a_dav_url_with_a_bad_port_or_host_is_provider_data(tmp_path: Path, url:
     pf.write_text(text.replace('url = "https://sync.infomaniak.com"', f"url = {url!r}", 1))
     proc = run("profile", "--email", "a@example.ch", "--provider-file", str(pf), "-o", "-")
     assert_one_line_error(proc, 3, "caldav.url")
+
+
+def test_an_output_name_that_is_not_utf8_is_written_and_reported(tmp_path: Path) -> None:
+    """File names are bytes on POSIX: one that is not UTF-8 must not crash the "Wrote" line,
+    even where standard output is strict UTF-8 (a UTF-8 locale, PYTHONIOENCODING)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "mailsetup", "profile", "--email", "jane@example.ch",
+         "-o", b"jane\xff.mobileconfig"],
+        cwd=tmp_path, env={**os.environ, "PYTHONIOENCODING": "utf-8"}, capture_output=True,
+        stdin=subprocess.DEVNULL, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert b"Traceback" not in proc.stderr
+    assert proc.stdout.startswith(b"Wrote jane\xff.mobileconfig\n")
+    assert os.listdir(os.fsencode(tmp_path)) == [b"jane\xff.mobileconfig"]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_stdout_that_cannot_be_written_is_an_output_error() -> None:
+    import subprocess
+    import sys
+
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "mailsetup", "profile", "--email", "a@example.ch", "-o", "-"],
+            stdout=full, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, timeout=60,
+        )  # fmt: skip
+    assert_one_line_error(proc, 4, "standard output")
