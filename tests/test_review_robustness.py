@@ -134,3 +134,42 @@ def test_stdout_that_cannot_be_written_is_an_output_error() -> None:
             stdout=full, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, timeout=60,
         )  # fmt: skip
     assert_one_line_error(proc, 4, "standard output")
+
+
+@pytest.mark.parametrize(
+    ("password", "code"),
+    [(os.fsdecode(b"se\xffcret-pw"), 5), ("sec\x01ret-pw", 2)],
+    ids=["not-utf8", "control-character"],
+)
+def test_a_password_a_profile_cannot_carry_is_refused_without_showing_it(
+    tmp_path: Path, password: str, code: int
+) -> None:
+    proc = run(
+        "profile", "--email", "a@example.ch", "--embed-password", cwd=tmp_path,
+        env={"MAILSETUP_PASSWORD": password},
+    )  # fmt: skip
+    assert_one_line_error(proc, code, "MAILSETUP_PASSWORD" if code == 5 else "password")
+    assert "cret-pw" not in proc.stderr and "se" + "\\x" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_password_set_with_bytes_that_are_not_utf8_on_stdin(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")}
+    env.update(
+        HOME=str(tmp_path),
+        PYTHONIOENCODING="utf-8",
+        PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "mailsetup", "password", "set", "--email", "a@example.ch"],
+        input=b"p\xe4ss-word\n", capture_output=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert_one_line_error(
+        subprocess.CompletedProcess(proc.args, proc.returncode, "", proc.stderr.decode()),
+        5,
+        "UTF-8",
+    )
+    assert b"ss-word" not in proc.stderr
