@@ -173,3 +173,56 @@ def test_password_set_with_bytes_that_are_not_utf8_on_stdin(tmp_path: Path) -> N
         "UTF-8",
     )
     assert b"ss-word" not in proc.stderr
+
+
+@pytest.mark.servers
+def test_a_non_ascii_password_is_tried_and_never_shown(
+    provider_file: Path, test_ca: object, refused_port: int
+) -> None:
+    """IMAP LOGIN and smtplib's AUTH take ASCII only: a password with 'ä' must still be tried
+    (as UTF-8, the charset of SASL PLAIN, RFC 4616) and fail as a wrong password, not end in an
+    encoding error whose message quotes a character of it."""
+    import json
+
+    from tests.check_cli import run_check
+
+    proc = run_check(
+        "--email", "jane.doe@example.test", "--login", "--json",
+        "--provider-file", str(provider_file), "--ca-file", str(test_ca.pem_path),  # type: ignore[attr-defined]
+        "--resolver", f"127.0.0.1:{refused_port}", "--timeout", "8",
+        env={"MAILSETUP_PASSWORD": "wr\u00f6ng-pässword", "MAILSETUP_SYNC_PASSWORD": "x"},
+    )  # fmt: skip
+    doc = json.loads(proc.stdout)
+    for probe in doc["probes"]:
+        if probe["protocol"] in ("imap", "smtp"):
+            assert probe["fault"] == "authentication failed", probe
+    for leak in ("\u00f6", "\u00e4", "\\xf6", "\\xe4", "ng-p"):
+        assert leak not in proc.stdout + proc.stderr
+
+
+@pytest.mark.servers
+def test_a_right_non_ascii_password_logs_in_on_imap_and_smtp(
+    dovecot_factory: object, smtp_factory: object, test_ca: object
+) -> None:
+    """The UTF-8 path really authenticates (Dovecot and aiosmtpd, probes called as a library)."""
+    from mailsetup.check.imap import probe_imap
+    from mailsetup.check.probe import Credentials, ProbeContext
+    from mailsetup.check.smtp import probe_smtp
+    from mailsetup.check.tls import make_context
+    from mailsetup.provider import Endpoint
+
+    password = "pässwörd-ok"
+    dv = dovecot_factory(extra_users={"ana@example.test": password})  # type: ignore[operator]
+    smtp = smtp_factory()  # type: ignore[operator]
+    smtp.password = password
+    tls = make_context(test_ca.pem_path)  # type: ignore[attr-defined]
+    imap = probe_imap(
+        ProbeContext(8), Endpoint(dv.host, dv.imaps_port, "ssl"), tls,
+        Credentials("ana@example.test", password),
+    )  # fmt: skip
+    assert (imap.status, imap.fault) == ("pass", None), imap
+    sub = probe_smtp(
+        ProbeContext(8), Endpoint(smtp.host, smtp.submission_port, "starttls"), tls,
+        Credentials(smtp.user, password),
+    )  # fmt: skip
+    assert (sub.status, sub.fault) == ("pass", None), sub
