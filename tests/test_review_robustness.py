@@ -267,3 +267,67 @@ def test_folded_lines_are_bounded_too() -> None:
     assert [lg.line for lg in lines] == [1, 2, 5]
     assert lines[1].text == "NOTE:" + "a" * 50  # what came before the limit, not the rest
     assert lines[1].end == data.index(b"END:VCARD")
+
+
+def test_a_bundle_with_force_and_a_folder_in_the_way_writes_nothing(tmp_path: Path) -> None:
+    """thunderbird -o DIR --force where DIR/user.js is a folder: config-v1.1.xml used to be
+    written before the error, leaving half a bundle."""
+    out = tmp_path / "tb"
+    (out / "user.js").mkdir(parents=True)
+    proc = run(
+        "profile", "--email", "a@example.ch", "--client", "thunderbird", "-o", str(out), "--force"
+    )
+    assert_one_line_error(proc, 4, "user.js")
+    assert sorted(p.name for p in out.iterdir()) == ["user.js"]
+
+
+def test_a_bundle_failing_half_way_leaves_nothing_new(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Disk full while writing the second file: the first must not stay behind either."""
+    from mailsetup.errors import OutputError
+    from mailsetup.output import OutputFile, write_files
+
+    calls = []
+    real_fsync = os.fsync
+
+    def second_fails(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", second_fails)
+    with pytest.raises(OutputError, match="No space left"):
+        write_files(tmp_path, [OutputFile("a", b"A"), OutputFile("b", b"B")])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_split_failing_half_way_leaves_no_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mailsetup.errors import OutputError
+    from mailsetup.inspect import inspect_file
+
+    source = tmp_path / "cal.ics"
+    events = "".join(
+        f"BEGIN:VEVENT\r\nUID:{i}\r\nDTSTART:20240101T000000Z\r\nSUMMARY:{'x' * 200}\r\n"
+        "END:VEVENT\r\n"
+        for i in range(60)
+    )
+    source.write_text(f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{events}END:VCALENDAR\r\n")
+    out = tmp_path / "parts"
+    out.mkdir()
+    real_fsync = os.fsync
+    calls = []
+
+    def third_fails(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", third_fails)
+    with pytest.raises(OutputError, match="No space left"):
+        inspect_file(source, 4000, split_dir=out)
+    assert list(out.iterdir()) == []
