@@ -331,3 +331,34 @@ def test_a_split_failing_half_way_leaves_no_parts(
     with pytest.raises(OutputError, match="No space left"):
         inspect_file(source, 4000, split_dir=out)
     assert list(out.iterdir()) == []
+
+
+def test_absurd_certificate_names_are_cleaned_and_bounded(tmp_path: Path) -> None:
+    """A trusted certificate whose issuer name holds terminal escapes and 5,000 characters:
+    the row shows neither the escape nor the whole name (server data is untrusted)."""
+    import trustme
+
+    from mailsetup.check.dav import probe_dav
+    from mailsetup.check.probe import ProbeContext
+    from mailsetup.check.tls import make_context
+    from mailsetup.provider import DavService
+    from tests.servers.ca import CertPair
+    from tests.servers.faults import Reply, start_https_responder
+
+    ca = trustme.CA(organization_name="\x1b[2J\x1b]0;owned\x07" + "O" * 5000)
+    leaf = ca.issue_cert("localhost", "127.0.0.1")
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    leaf.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
+    leaf.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
+    server = start_https_responder(
+        CertPair(tmp_path / "cert.pem", tmp_path / "key.pem"),
+        Reply(200, b"", {"DAV": "1, calendar-access"}),
+    )
+    try:
+        outcome = probe_dav(
+            ProbeContext(5), "caldav", DavService(server.url), make_context(tmp_path / "ca.pem")
+        )
+    finally:
+        server.stop()
+    assert "\x1b" not in outcome.detail and "\x07" not in outcome.detail
+    assert len(outcome.detail) < 1000, len(outcome.detail)
