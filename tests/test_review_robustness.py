@@ -362,3 +362,23 @@ def test_absurd_certificate_names_are_cleaned_and_bounded(tmp_path: Path) -> Non
         server.stop()
     assert "\x1b" not in outcome.detail and "\x07" not in outcome.detail
     assert len(outcome.detail) < 1000, len(outcome.detail)
+
+
+def test_no_probe_detail_carries_control_characters() -> None:
+    """Whatever server text a probe puts in its detail (an SPF include name from a TXT record,
+    say), the row printed on a terminal holds no escape sequence and stays one line."""
+    from mailsetup.check.probe import Fault, Outcome, ProbeContext
+    from mailsetup.check.runner import Probe, run_probes
+
+    def spf_like(ctx: ProbeContext) -> Outcome:
+        raise Fault("SPF include broken", "SPF include broken: \x1b[2Jevil.test\nhas no record")
+
+    def passing(ctx: ProbeContext) -> Outcome:
+        return Outcome("pass", "v=spf1 \x1b]0;title\x07 -all")
+
+    results = run_probes(
+        [Probe("a", "dns", "x", spf_like, 2.0), Probe("b", "dns", "x", passing, 2.0)]
+    )
+    for r in results:
+        assert not any(ord(c) < 0x20 or ord(c) == 0x7F for c in r.detail), r.detail
+    assert "evil.test has no record" in results[0].detail
