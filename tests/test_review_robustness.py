@@ -382,3 +382,11 @@ def test_no_probe_detail_carries_control_characters() -> None:
     for r in results:
         assert not any(ord(c) < 0x20 or ord(c) == 0x7F for c in r.detail), r.detail
     assert "evil.test has no record" in results[0].detail
+
+
+def test_render_options_never_show_the_password_in_their_repr() -> None:
+    from mailsetup.render import RenderOptions
+
+    options = RenderOptions(password="s3cret-in-repr")
+    assert "s3cret" not in repr(options)
+    assert options.password == "s3cret-in-repr"
