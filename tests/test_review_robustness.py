@@ -390,3 +390,48 @@ def test_render_options_never_show_the_password_in_their_repr() -> None:
     options = RenderOptions(password="s3cret-in-repr")
     assert "s3cret" not in repr(options)
     assert options.password == "s3cret-in-repr"
+
+
+def test_a_deeply_nested_multistatus_is_read_in_linear_time(test_ca: object) -> None:
+    """2 MB of nested <response> elements (within the body limit): reading it walked every
+    subtree for every response, minutes of CPU; the probe must answer within its timeout."""
+    import time
+
+    from mailsetup.check.dav import probe_dav
+    from mailsetup.check.probe import Credentials, ProbeContext
+    from mailsetup.check.tls import make_context
+    from mailsetup.provider import DavService
+    from tests.servers.faults import Reply, start_https_responder
+
+    n = 80_000
+    nested = (
+        b'<?xml version="1.0"?><d:multistatus xmlns:d="DAV:">'
+        + b"<d:response>" * n
+        + b"</d:response>" * n
+        + b"</d:multistatus>"
+    )
+    server = start_https_responder(
+        test_ca.issue(),  # type: ignore[attr-defined]
+        Reply(404),
+        {
+            "OPTIONS /": Reply(200, b"", {"DAV": "1, calendar-access"}),
+            "PROPFIND /": Reply(207, nested, {"Content-Type": "application/xml"}),
+        },
+    )
+    try:
+        started = time.monotonic()
+        ctx = ProbeContext(20)
+        try:
+            outcome = probe_dav(
+                ctx, "caldav", DavService(server.url),
+                make_context(test_ca.pem_path),  # type: ignore[attr-defined]
+                Credentials("AB12345", "pw"),
+            )  # fmt: skip
+            fault = outcome.fault
+        except Exception as exc:  # the probe's own Fault, as the runner would see it
+            fault = getattr(exc, "fault", repr(exc))
+        elapsed = time.monotonic() - started
+    finally:
+        server.stop()
+    assert fault == "no principal", fault
+    assert elapsed < 5, elapsed
