@@ -435,3 +435,75 @@ def test_a_deeply_nested_multistatus_is_read_in_linear_time(test_ca: object) -> 
         server.stop()
     assert fault == "no principal", fault
     assert elapsed < 5, elapsed
+
+
+class _DripServer:
+    """Accepts TCP and sends one byte per second, for ever: each read gets data, so socket
+    timeouts alone never fire (a slow-loris server)."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.stop_event = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.listener.settimeout(0.1)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        import threading
+
+        while not self.stop_event.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+
+    def _drip(self, conn: object) -> None:
+        import socket
+
+        assert isinstance(conn, socket.socket)
+        with conn:
+            while not self.stop_event.wait(1.0):
+                try:
+                    conn.sendall(b"*")
+                except OSError:
+                    return
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.thread.join(5)
+        self.listener.close()
+
+
+def test_a_server_sending_one_byte_per_second_cannot_stretch_the_check(
+    tmp_path: Path, refused_port: int
+) -> None:
+    import json
+    import time
+
+    from tests.check_cli import run_check
+    from tests.servers.provider import ProviderSettings
+
+    drip = _DripServer()
+    try:
+        url = f"https://localhost:{drip.port}"
+        pf = ProviderSettings(
+            imap_port=drip.port, smtp_port=drip.port, caldav_url=url, carddav_url=url
+        ).write(tmp_path / "drip.toml")
+        started = time.monotonic()
+        proc = run_check(
+            "--email", "jane@example.test", "--json", "--provider-file", str(pf),
+            "--resolver", f"127.0.0.1:{refused_port}", "--timeout", "2",
+        )  # fmt: skip
+        wall = time.monotonic() - started
+    finally:
+        drip.stop()
+    doc = json.loads(proc.stdout)
+    faults = {p["name"]: p["fault"] for p in doc["probes"]}
+    for name in ("imap", "smtp", "caldav", "carddav"):
+        assert faults[name] == "timeout", doc
+    assert wall < 6, wall  # 2 s probes + the runner's grace + interpreter start
