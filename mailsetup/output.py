@@ -172,6 +172,11 @@ def write_files(
             target.mkdir()
         except OSError as exc:
             raise OutputError(f"cannot create {str(target)!r}: {exc.strerror}") from None
+    if target.exists() and not target.is_dir():
+        raise OutputError(
+            f"{str(target)!r} is a file, not a folder",
+            "this client writes several files: give a folder with -o DIR",
+        )
     if not target.is_dir():
         raise OutputError(
             f"the folder {str(target)!r} does not exist", f"create it first: mkdir -p {target}"

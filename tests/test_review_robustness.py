@@ -507,3 +507,13 @@ def test_a_server_sending_one_byte_per_second_cannot_stretch_the_check(
     for name in ("imap", "smtp", "caldav", "carddav"):
         assert faults[name] == "timeout", doc
     assert wall < 6, wall  # 2 s probes + the runner's grace + interpreter start
+
+
+def test_a_multi_file_client_pointed_at_an_existing_file_says_so(tmp_path: Path) -> None:
+    target = tmp_path / "notes.txt"
+    target.write_text("keep")
+    proc = run("profile", "--email", "a@example.ch", "--client", "thunderbird", "-o", str(target))
+    assert_one_line_error(proc, 4, "is a file, not a folder")
+    assert "does not exist" not in proc.stderr
+    assert target.read_text() == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
