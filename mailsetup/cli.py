@@ -238,6 +238,10 @@ def main() -> None:
     """Entry point: typer's click command with plain parameter coercion (see param_coercion)."""
     from mailsetup.param_coercion import install
 
+    # Paths from argv that are not UTF-8 arrive with surrogate escapes (PEP 383); printing
+    # them ("Wrote ...", inspect's report) must give back the same bytes, not a traceback.
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="surrogateescape")
     command = typer.main.get_command(app)
     install(command)
     command(prog_name="mailsetup")

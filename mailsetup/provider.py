@@ -153,9 +153,15 @@ class _Reader:
 
     def dav(self, section: str) -> DavService:
         url = self.get(section, "url", str)
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            port = parts.port  # raises ValueError for a port that is not 1-65535
+        except ValueError as exc:
+            raise self.fail(f"{section}.url", f"{exc}, got {url!r}") from None
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise self.fail(f"{section}.url", f"must be an http(s) URL, got {url!r}")
+        if port == 0:
+            raise self.fail(f"{section}.url", f"the port must be 1-65535, got {url!r}")
         home = self.get(section, "home", str, None)
         if home is not None and not (home.startswith("/") and "%SYNCUSER%" in home):
             raise self.fail(f"{section}.home", "must be a path starting with / holding %SYNCUSER%")

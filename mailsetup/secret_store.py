@@ -85,16 +85,30 @@ def prompt(label: str) -> str:
     return value
 
 
+def text_password(value: str, source: str) -> str:
+    """``value`` if it is Unicode text; bytes that are not UTF-8 (an environment variable or a
+    terminal in another charset) arrive as surrogate escapes, which no file or protocol can
+    carry. The message names the source, never the value or where in it the fault is."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SecretError(
+            f"the password from {source} is not valid UTF-8 text",
+            "set it again in UTF-8",
+        ) from None
+    return value
+
+
 def get_password(email: str, *, sync_user: str | None = None, interactive: bool = True) -> str:
     """Resolve a password: env var, then keyring, then (if ``interactive``) a hidden prompt."""
     env_name = ENV_SYNC if sync_user else ENV_MAIL
     value = os.environ.get(env_name)
     if value:
-        return value
+        return text_password(value, env_name)
     user = keyring_user(email, sync_user)
     stored = from_keyring(user)
     if stored:
-        return stored
+        return text_password(stored, "the keyring")
     if not interactive:
         raise SecretError(f"no password for {user}", f"set {env_name} or store one in the keyring")
-    return prompt(user)
+    return text_password(prompt(user), "the terminal")

@@ -115,6 +115,9 @@ class _Client:
         if parts.query:
             path += "?" + parts.query
         headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
+        if auth is not None and parts.scheme.lower() != "https":
+            # The one place credentials are attached, so the one place this is enforced.
+            raise Fault("no TLS", "no TLS: refusing to send the password over plain HTTP")
         if auth is not None:
             token = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"  # RFC 7617
@@ -201,9 +204,11 @@ def _multistatus(body: bytes, what: str) -> list[tuple[str, Any]]:
     except (ParseError, DefusedXmlException, ValueError) as exc:
         raise Fault("bad XML", f"bad XML in the answer to {what}: {exc}") from None
     out: list[tuple[str, Any]] = []
-    for response in root.iter(f"{{{NS_DAV}}}response"):
+    # Direct children only, as RFC 4918 §14.16 nests them (multistatus > response > propstat):
+    # iter() would walk each response's whole subtree again, quadratic in a hostile body.
+    for response in root.findall(f"{{{NS_DAV}}}response"):
         href = (response.findtext(f"{{{NS_DAV}}}href") or "").strip()
-        for propstat in response.iter(f"{{{NS_DAV}}}propstat"):
+        for propstat in response.findall(f"{{{NS_DAV}}}propstat"):
             status = propstat.findtext(f"{{{NS_DAV}}}status") or ""
             prop = propstat.find(f"{{{NS_DAV}}}prop")
             if " 200 " in f" {status} " and prop is not None:

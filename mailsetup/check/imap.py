@@ -89,7 +89,9 @@ def probe_imap(
         ctx.step = "LOGIN"
         ctx.arm(conn.sock)
         try:
-            if "LOGINDISABLED" in caps:
+            # LOGIN carries ASCII only in imaplib (RFC 9051 LOGIN strings are not UTF-8
+            # without UTF8=ACCEPT); AUTHENTICATE PLAIN carries UTF-8 (RFC 4616).
+            if "LOGINDISABLED" in caps or not login.password.isascii():
                 user, password = login.username, login.password
                 conn.authenticate("PLAIN", lambda _: f"\0{user}\0{password}".encode())
             else:

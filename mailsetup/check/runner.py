@@ -23,12 +23,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mailsetup.check.probe import Outcome, ProbeContext, outcome_from_exception
+from mailsetup.check.probe import Outcome, ProbeContext, clean_text, outcome_from_exception
 from mailsetup.check.report import ProbeResult
 
 # Extra time the runner gives a probe past its deadline to report its own fault (its own
 # timeout message says during which step it happened, which is more useful than ours).
 GRACE_SECONDS = 0.3
+MAX_DETAIL = 2000
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,9 @@ class _Slot:
 
     def _result(self, outcome: Outcome) -> ProbeResult:
         elapsed = int((time.monotonic() - self.ctx.started) * 1000)
-        detail = outcome.detail
+        # Details quote server data (TXT records, greetings, names): one line, no terminal
+        # escapes, bounded, whichever probe built it.
+        detail = clean_text(outcome.detail, MAX_DETAIL)
         if outcome.fault and outcome.fault.lower() not in detail.lower():
             detail = f"{outcome.fault}: {detail}"  # the detail always names the fault
         return ProbeResult(

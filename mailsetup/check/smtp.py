@@ -26,6 +26,19 @@ def _disconnected(exc: Exception, ctx: ProbeContext) -> Fault:
     return Fault("connection closed", f"connection closed by the server during {ctx.step}")
 
 
+def _auth_plain_utf8(conn: Any, login: Credentials, mechanisms: list[str]) -> None:
+    """AUTH PLAIN with a UTF-8 password (RFC 4616), which smtplib encodes as ASCII only."""
+    import base64
+    import smtplib
+
+    if "PLAIN" not in mechanisms:
+        raise smtplib.SMTPException("only PLAIN can carry a password that is not ASCII")
+    token = base64.b64encode(f"\0{login.username}\0{login.password}".encode()).decode()
+    code, resp = conn.docmd("AUTH", f"PLAIN {token}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, resp)
+
+
 def probe_smtp(
     ctx: ProbeContext,
     endpoint: Endpoint,
@@ -106,7 +119,10 @@ def probe_smtp(
             ctx.step = "AUTH"
             ctx.arm(conn.sock)
             try:
-                conn.login(login.username, login.password)
+                if login.password.isascii():
+                    conn.login(login.username, login.password)
+                else:
+                    _auth_plain_utf8(conn, login, mechanisms)
             except smtplib.SMTPAuthenticationError as exc:
                 raise Fault(
                     "authentication failed",

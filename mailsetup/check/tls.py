@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mailsetup.check.probe import clean_text
 from mailsetup.check.report import Evidence, JSONValue
 from mailsetup.errors import BadInput
 
@@ -67,12 +68,19 @@ def classify_tls_error(exc: ssl.SSLError) -> tuple[str, str]:
     return "TLS handshake failed", f"TLS handshake failed: {reason}"
 
 
+MAX_NAMES = 50  # subjectAltName entries kept as evidence
+
+
 def _name_parts(rdns: Any) -> dict[str, str]:
-    """``getpeercert()``'s nested tuples -> ``{"commonName": ..., "organizationName": ...}``."""
+    """``getpeercert()``'s nested tuples -> ``{"commonName": ..., "organizationName": ...}``.
+
+    Names are server data: a trusted CA may still have signed control characters (terminal
+    escapes) or kilobytes of text, so each value is cleaned and bounded before it is shown.
+    """
     out: dict[str, str] = {}
     for rdn in rdns or ():
         for key, value in rdn:
-            out[str(key)] = str(value)
+            out[str(key)] = clean_text(str(value))
     return out
 
 
@@ -81,9 +89,8 @@ def certificate_evidence(sock: ssl.SSLSocket, now: datetime | None = None) -> Ev
     cert: dict[str, Any] = dict(sock.getpeercert() or {})
     subject = _name_parts(cert.get("subject"))
     issuer = _name_parts(cert.get("issuer"))
-    names: list[JSONValue] = [
-        str(pair[1]) for pair in cert.get("subjectAltName", ()) if pair[0] == "DNS"
-    ]
+    dns_names = [pair[1] for pair in cert.get("subjectAltName", ()) if pair[0] == "DNS"]
+    names: list[JSONValue] = [clean_text(str(n)) for n in dns_names[:MAX_NAMES]]
     not_after = cert.get("notAfter")
     days_left: int | None = None
     expires: str | None = None

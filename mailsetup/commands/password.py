@@ -6,13 +6,21 @@ import sys
 
 from mailsetup.account import make_account, normalize_sync_user
 from mailsetup.errors import SecretError
-from mailsetup.secret_store import keyring_user, store_in_keyring
+from mailsetup.secret_store import keyring_user, store_in_keyring, text_password
 
 
 def read_new_password(label: str) -> str:
     """Ask twice on a terminal; read one line from a pipe (``pass show x | mailsetup ...``)."""
     if not sys.stdin.isatty():
-        value = sys.stdin.readline().rstrip("\r\n")
+        # Bytes, decoded here: a strict text stdin would raise with the offending byte in
+        # its message, that is, a piece of the password in a traceback.
+        raw = sys.stdin.buffer.readline().rstrip(b"\r\n")
+        try:
+            value = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise SecretError(
+                "the password on standard input is not UTF-8 text", "give it in UTF-8"
+            ) from None
         if not value:
             raise SecretError("no password on standard input")
         return value
@@ -27,7 +35,7 @@ def read_new_password(label: str) -> str:
         raise SecretError("no password entered")
     if first != second:
         raise SecretError("the two passwords differ", "run the command again")
-    return first
+    return text_password(first, "the terminal")
 
 
 def set_password(email: str, sync_user: str | None = None) -> str:

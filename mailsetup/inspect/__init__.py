@@ -7,6 +7,8 @@ Input files are only ever opened for reading.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from mailsetup.errors import BadInput
@@ -19,7 +21,15 @@ VCF_SUFFIXES = (".vcf", ".vcard")
 def detect_kind(path: Path) -> str:
     """``"ics"`` or ``"vcf"``: the first content line decides, then the file name."""
     try:
-        with path.open("rb") as fh:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; then only regular files pass,
+        # so neither a FIFO nor an endless device (/dev/zero behind a .ics name) is read.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as fh:
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
+                if stat.S_ISDIR(mode):
+                    raise IsADirectoryError
+                raise BadInput(f"{str(path)!r} is not a regular file", "give .ics or .vcf files")
             head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n").upper()
     except IsADirectoryError:
         raise BadInput(f"{str(path)!r} is a folder", "give .ics or .vcf files") from None

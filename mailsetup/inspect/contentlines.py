@@ -35,30 +35,90 @@ class Logical:
     end: int  # byte offset just after its last line ending
 
 
-def logical_lines(fh: BinaryIO, problems: Problems) -> Iterator[Logical]:
-    """Unfold ``fh`` (opened in binary) into logical lines, reporting encoding and fold damage."""
+# Longest logical line we hold. RFC 5545 3.1 folds at 75 octets, so only an embedded
+# attachment or photo comes near; a line longer than the provider's whole-file limit could never
+# import anyway. Without a bound, one 200 MB line (or /dev/zero-like content) took ~10x its size
+# in memory.
+MAX_LINE_BYTES = 16 * 1024 * 1024
+_CHUNK = 1024 * 1024
+_KEEP = 4096  # of a line over the limit: enough to name the property in reports
+
+
+def _physical_lines(fh: BinaryIO, limit: int) -> Iterator[tuple[bytes, int, bool]]:
+    """``(kept bytes, bytes consumed, cut)`` per physical line; of a line over ``limit`` bytes
+    only the start is kept, the rest is read in chunks and dropped so offsets stay right."""
+    while True:
+        raw = fh.readline(limit + 1)
+        if not raw:
+            return
+        size = len(raw)
+        if size <= limit or raw.endswith(b"\n"):
+            yield raw, size, False
+            continue
+        while True:
+            more = fh.readline(_CHUNK)
+            size += len(more)
+            if not more or more.endswith(b"\n"):
+                break
+        yield raw[:_KEEP], size, True
+
+
+def logical_lines(
+    fh: BinaryIO, problems: Problems, max_line: int = MAX_LINE_BYTES
+) -> Iterator[Logical]:
+    """Unfold ``fh`` (opened in binary) into logical lines, reporting encoding and fold damage.
+
+    A logical line longer than ``max_line`` bytes is reported (``line-too-long``) and only its
+    start is kept, so memory stays bounded whatever the file holds.
+    """
     parts: list[str] = []
+    held = 0  # characters in ``parts``
     first = start = end = 0
     qp_soft = False
     n = pos = 0
-    for raw in fh:
+
+    def too_long(line: int) -> None:
+        problems.error(
+            "line-too-long",
+            f"a content line longer than {max_line} bytes: no importer takes it; only its"
+            " start was read",
+            line,
+        )
+
+    def keep(piece: str) -> None:
+        nonlocal held
+        if held > max_line:
+            return  # already reported for this logical line
+        held += len(piece)
+        if held > max_line:
+            too_long(first)
+            parts[:] = ["".join(parts)[:_KEEP]]  # the start names the property; drop the rest
+            return
+        parts.append(piece)
+
+    for raw, size, cut in _physical_lines(fh, max_line):
         n += 1
         off = pos
-        pos += len(raw)
+        pos += size
         body = raw.rstrip(b"\r\n")
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            problems.error(
-                "invalid-utf8",
-                f"byte {exc.start + 1} of the line is not UTF-8 (the file must be saved as UTF-8)",
-                n,
-            )
-            text = body.decode("utf-8", "replace")
+        if cut:
+            too_long(n)
+            text = body.decode("utf-8", "replace")  # cut anywhere, maybe inside a character
+        else:
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                problems.error(
+                    "invalid-utf8",
+                    f"byte {exc.start + 1} of the line is not UTF-8 (the file must be saved as"
+                    " UTF-8)",
+                    n,
+                )
+                text = body.decode("utf-8", "replace")
         if n == 1 and text.startswith("\ufeff"):
             text = text[1:]
         if qp_soft and parts:
-            parts.append("\n" + text)
+            keep("\n" + text)
             end = pos
             qp_soft = text.endswith("=")
             continue
@@ -67,7 +127,7 @@ def logical_lines(fh: BinaryIO, problems: Problems) -> Iterator[Logical]:
         head = text[0]
         if head == " " or head == "\t":
             if parts:
-                parts.append(text[1:])
+                keep(text[1:])
                 end = pos
             else:
                 problems.error("broken-fold", "a continuation line with nothing to continue", n)
@@ -79,12 +139,13 @@ def logical_lines(fh: BinaryIO, problems: Problems) -> Iterator[Logical]:
                 " space (RFC 5545 3.1)",
                 n,
             )
-            parts.append(text)
+            keep(text)
             end = pos
             continue
         if parts:
             yield Logical("".join(parts), first, start, end)
         parts = [text]
+        held = len(text)
         first, start, end = n, off, pos
         qp_soft = text.endswith("=") and _QP.search(text.split(":", 1)[0]) is not None
     if parts:

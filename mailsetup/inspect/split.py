@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mailsetup.errors import OutputError
 from mailsetup.inspect.ics import SplitPlan
-from mailsetup.output import write_atomic
+from mailsetup.output import StagedWrites
 
 BEGIN = b"BEGIN:VCALENDAR\r\n"
 END = b"END:VCALENDAR\r\n"
@@ -79,20 +79,22 @@ def split(
         else (BEGIN, END, b"\r\n")
     )
     fd = os.open(source, os.O_RDONLY)
+    # Staged: every part is on disk before any appears, so a failure leaves no partial split.
     try:
-        for path, units in zip(paths, parts, strict=True):
-            zones: list[str] = []
-            for i in units:
-                for z in sorted(plan.unit_tzids[i]):
-                    if z in plan.timezones and z not in zones:
-                        zones.append(z)
-            chunks = [begin, header, *(plan.timezones[z] for z in zones)]
-            for i in units:
-                for start, end in plan.units[i]:
-                    data = os.pread(fd, end - start, start)
-                    chunks.append(data if data.endswith(b"\n") else data + newline)
-            chunks.append(end_line)
-            write_atomic(path, b"".join(chunks), force=force)
+        with StagedWrites(force=force) as batch:
+            for path, units in zip(paths, parts, strict=True):
+                zones: list[str] = []
+                for i in units:
+                    for z in sorted(plan.unit_tzids[i]):
+                        if z in plan.timezones and z not in zones:
+                            zones.append(z)
+                chunks = [begin, header, *(plan.timezones[z] for z in zones)]
+                for i in units:
+                    for start, end in plan.units[i]:
+                        data = os.pread(fd, end - start, start)
+                        chunks.append(data if data.endswith(b"\n") else data + newline)
+                chunks.append(end_line)
+                batch.add(path, b"".join(chunks))
+            return batch.commit()
     finally:
         os.close(fd)
-    return paths

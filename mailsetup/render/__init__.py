@@ -37,7 +37,8 @@ NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://mailsetup.invalid/ns/v1")
 class RenderOptions:
     services: frozenset[str] = frozenset(SERVICES)
     smtp_port: int | None = None
-    password: str | None = None  # mail password to embed (``--embed-password``)
+    # Mail password to embed (``--embed-password``); kept out of repr() like every secret.
+    password: str | None = field(default=None, repr=False)
     format: str | None = None  # sub-format for clients with several (``--client dav``)
 
 

@@ -19,6 +19,7 @@ import plistlib
 from typing import Any
 
 from mailsetup.account import Account
+from mailsetup.errors import BadInput
 from mailsetup.output import OutputFile
 from mailsetup.provider import DavService, Provider
 from mailsetup.render import Rendered, RenderOptions, login_for, stable_uuid
@@ -70,6 +71,12 @@ def mail_payload(account: Account, provider: Provider, options: RenderOptions) -
         }
     )
     if options.password is not None:
+        # A plist is XML 1.0: no C0 control character but tab, LF, CR (XML 1.0 §2.2).
+        if any(ord(c) < 0x20 and c not in "\t\n\r" for c in options.password):
+            raise BadInput(
+                "the password holds a control character, which a profile cannot carry",
+                "leave out --embed-password; the device then asks for the password",
+            )
         payload["IncomingPassword"] = options.password
     return payload
 
