@@ -233,6 +233,9 @@ def load_provider(provider_id: str = "infomaniak", path: Path | None = None) -> 
         source = f"profiles/{provider_id}.toml"
     else:
         source = str(path)
+    if path.exists() and not path.is_file():
+        # A FIFO or device would block or never end: refuse before opening it.
+        raise ProviderError(f"{source}: not a regular file")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -6,6 +6,7 @@ named in words, within its timeout; the other rows of the same run keep working.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -637,6 +638,14 @@ def test_ca_file_without_certificates_is_exit_2(servers: CheckEnv, tmp_path: Pat
     proc = run_check(*servers.args("--ca-file", str(junk)))
     assert proc.returncode == 2, proc.stderr
     assert "--ca-file" in proc.stderr
+
+
+def test_fifo_as_ca_file_is_refused_without_blocking(servers: CheckEnv, tmp_path: Path) -> None:
+    fifo = tmp_path / "ca.pem"
+    os.mkfifo(fifo)
+    proc = run_check(*servers.args("--ca-file", str(fifo)))
+    assert proc.returncode == 2, proc.stderr
+    assert "not a regular file" in proc.stderr
 
 
 def test_login_asks_for_the_passwords_on_a_terminal_without_echo(

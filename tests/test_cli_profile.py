@@ -169,6 +169,13 @@ def test_bad_provider_file_names_file_and_key(
     assert list(tmp_path.iterdir()) == [provider]
 
 
+def test_fifo_as_provider_file_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "provider.toml"
+    os.mkfifo(fifo)
+    proc = run("profile", "--email", EMAIL, "--provider-file", str(fifo), "-o", "-", timeout=20)
+    assert_one_line_error(proc, 3, "not a regular file")
+
+
 def test_missing_provider_file_is_a_provider_error(tmp_path: Path) -> None:
     proc = run("profile", "--email", EMAIL, "--provider-file", str(tmp_path / "none.toml"))
     assert_one_line_error(proc, 3, "no such file")

@@ -38,6 +38,9 @@ _VERIFY_FAULTS = {
 
 def make_context(ca_file: Path | None = None) -> ssl.SSLContext:
     """A client context that verifies chain and host name, against ``ca_file`` if given."""
+    if ca_file is not None and ca_file.exists() and not ca_file.is_file():
+        # OpenSSL would block on a FIFO: refuse anything but a regular file up front.
+        raise BadInput(f"--ca-file {str(ca_file)!r}: not a regular file")
     try:
         ctx = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
     except FileNotFoundError:
