@@ -10,7 +10,7 @@ from mailsetup.account import make_account
 from mailsetup.errors import BadInput
 from mailsetup.output import write_atomic, write_files, write_stdout
 from mailsetup.provider import load_provider
-from mailsetup.render import Renderer, RenderOptions, get_renderer, parse_services
+from mailsetup.render import RenderOptions, embed_policy, get_renderer, parse_services, render
 
 
 @dataclass(frozen=True)
@@ -28,26 +28,15 @@ class ProfileRequest:
     provider_file: Path | None = None
 
 
-def _password_use(renderer: Renderer, client: str) -> str:
-    """What ``--embed-password`` means for this client, decided before any secret is asked for.
-
-    A client module declares ``EMBED_FLAG_USE = "embed"`` (the password goes into its file) or
-    ``"ignore"`` (it accepts the flag and never writes a password); any other client refuses the
-    flag as a usage error. Asking first would prompt for, or fail with exit 5 over, a password
-    that is then thrown away.
-    """
-    use = getattr(sys.modules[renderer.__module__], "EMBED_FLAG_USE", "refuse")
-    if use == "refuse":
-        raise BadInput(
-            f"--client {client} writes no password; --embed-password does not apply",
-            "leave it out: the app asks for the password itself",
-        )
-    return str(use)
-
-
 def run_profile(req: ProfileRequest) -> list[Path]:
     """Do the whole command; return the paths written (empty for stdout)."""
-    renderer = get_renderer(req.client, req.format)
+    get_renderer(req.client, req.format)  # unknown client, stray --format: before anything else
+    policy = embed_policy(req.client)
+    if req.embed_password and policy == "refuse":
+        raise BadInput(
+            f"--client {req.client} writes no password; --embed-password does not apply",
+            "leave it out: the app asks for the password itself",
+        )
     account = make_account(req.email, req.name, req.sync_user)
     provider = load_provider(path=req.provider_file)
     services = parse_services(req.services)
@@ -55,15 +44,14 @@ def run_profile(req: ProfileRequest) -> list[Path]:
     password = None
     # The password to embed is the mail password: without the mail service there is no place
     # for it, so it is not asked for.
-    wanted = req.embed_password and _password_use(renderer, req.client) == "embed"
-    if wanted and "mail" in services:
+    if req.embed_password and policy == "embed" and "mail" in services:
         from mailsetup.secret_store import get_password
 
         password = get_password(account.email)
     options = RenderOptions(
         services=services, smtp_port=req.smtp_port, password=password, format=req.format
     )
-    result = renderer(account, provider, options)
+    result = render(req.client, account, provider, options)
 
     if req.output == "-":
         write_stdout(result.files)

@@ -99,6 +99,25 @@ def get_renderer(client: str, fmt: str | None = None) -> Renderer:
     return render
 
 
+def embed_policy(client: str) -> str:
+    """What ``--embed-password`` means for ``client``: ``embed``, ``ignore`` or ``refuse``.
+
+    A client module declares ``EMBED_FLAG_USE = "embed"`` (the password goes into its file) or
+    ``"ignore"`` (the flag is accepted, no format holds a password); any other client refuses
+    it. The CLI asks before prompting for a secret, so nobody types a password that is then
+    thrown away; :func:`render` enforces the same rule for library callers.
+    """
+    get_renderer(client)  # unknown clients: the usual error
+    module = importlib.import_module(CLIENTS[client.lower()])
+    return str(getattr(module, "EMBED_FLAG_USE", "refuse"))
+
+
 def render(client: str, account: Account, provider: Provider, options: RenderOptions) -> Rendered:
     """Render ``client``'s configuration for ``account`` at ``provider``."""
-    return get_renderer(client)(account, provider, options)
+    renderer = get_renderer(client, options.format)
+    if options.password is not None and embed_policy(client) == "refuse":
+        raise BadInput(
+            f"--client {client} writes no password; --embed-password does not apply",
+            "leave it out: the app asks for the password itself",
+        )
+    return renderer(account, provider, options)

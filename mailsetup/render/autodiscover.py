@@ -25,7 +25,6 @@ from __future__ import annotations
 from typing import Any
 
 from mailsetup.account import Account
-from mailsetup.errors import BadInput
 from mailsetup.output import OutputFile
 from mailsetup.provider import Endpoint, Provider
 from mailsetup.render import Rendered, RenderOptions, login_for
@@ -74,10 +73,6 @@ def protocols(account: Account, provider: Provider, options: RenderOptions) -> l
 
 
 def render_xml(account: Account, provider: Provider, options: RenderOptions) -> bytes:
-    if options.password is not None:
-        raise BadInput(
-            "an Autodiscover response carries no password; --embed-password does not apply"
-        )
     return render_template(
         "autodiscover/autodiscover.xml.j2",
         display_name=account.display_name,

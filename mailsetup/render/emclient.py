@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mailsetup.account import Account
-from mailsetup.errors import BadInput
 from mailsetup.output import OutputFile
 from mailsetup.provider import Endpoint, Provider
 from mailsetup.render import Rendered, RenderOptions, login_for
@@ -97,10 +96,6 @@ def wizard_steps(account: Account, provider: Provider, options: RenderOptions) -
 
 
 def render(account: Account, provider: Provider, options: RenderOptions) -> Rendered:
-    if options.password is not None:
-        raise BadInput(
-            "eM Client takes the password in its wizard; --embed-password does not apply"
-        )
     ctx = {
         "account": account,
         "provider": provider,

@@ -45,7 +45,6 @@ import hashlib
 from typing import Any
 
 from mailsetup.account import Account
-from mailsetup.errors import BadInput
 from mailsetup.output import OutputFile
 from mailsetup.provider import Endpoint, Provider
 from mailsetup.render import Rendered, RenderOptions, login_for
@@ -178,11 +177,6 @@ def user_prefs(
 
 
 def render(account: Account, provider: Provider, options: RenderOptions) -> Rendered:
-    if options.password is not None:
-        raise BadInput(
-            "Thunderbird keeps passwords encrypted in its profile; --embed-password does not apply",
-            "Thunderbird asks for the password once and can save it",
-        )
     key = account_key(account, provider)
     ctx = {
         "account": account,
