@@ -351,8 +351,6 @@ def _probe(
     if service.path in ("", "/") and target and _origin(target) == _origin(base):
         context_url = target
     ctx.evidence["context_url"] = context_url
-    if login is not None and _origin(context_url)[0] != "https":
-        raise Fault("no TLS", "no TLS: refusing to send the password over plain HTTP")
 
     # 3. OPTIONS: the DAV compliance classes (RFC 4918 §10.1).
     resp = client.request("OPTIONS", context_url, auth=login)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailsetup.account import Account
 from mailsetup.check.dns import (
@@ -22,11 +24,14 @@ from mailsetup.check.dns import (
     probe_spf,
 )
 from mailsetup.check.hints import hint_for
-from mailsetup.check.probe import Credentials
+from mailsetup.check.probe import Credentials, Outcome
 from mailsetup.check.report import Report
 from mailsetup.check.runner import Probe, run_probes
-from mailsetup.provider import Endpoint, Provider
+from mailsetup.provider import DavService, Endpoint, Provider
 from mailsetup.render import login_for
+
+if TYPE_CHECKING:
+    from mailsetup.check.dav import Kind
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -62,42 +67,16 @@ def plan_probes(
     ns = options.nameserver
     domain = account.domain
     expect = provider.dns
+    dns_checks: list[tuple[str, str, Callable[..., Outcome]]] = [
+        ("dns.mx", domain, partial(probe_mx, expect=expect)),
+        ("dns.spf", domain, partial(probe_spf, expect=expect)),
+        ("dns.dmarc", f"_dmarc.{domain}", probe_dmarc),
+        ("dns.dkim", domain, partial(probe_dkim, expect=expect)),
+        ("dns.discovery", domain, partial(probe_discovery, provider=provider)),
+    ]
     probes = [
-        Probe(
-            "dns.mx",
-            "dns",
-            domain,
-            partial(probe_mx, domain=domain, expect=expect, nameserver=ns),
-            t,
-        ),
-        Probe(
-            "dns.spf",
-            "dns",
-            domain,
-            partial(probe_spf, domain=domain, expect=expect, nameserver=ns),
-            t,
-        ),
-        Probe(
-            "dns.dmarc",
-            "dns",
-            f"_dmarc.{domain}",
-            partial(probe_dmarc, domain=domain, nameserver=ns),
-            t,
-        ),
-        Probe(
-            "dns.dkim",
-            "dns",
-            domain,
-            partial(probe_dkim, domain=domain, expect=expect, nameserver=ns),
-            t,
-        ),
-        Probe(
-            "dns.discovery",
-            "dns",
-            domain,
-            partial(probe_discovery, domain=domain, provider=provider, nameserver=ns),
-            t,
-        ),
+        Probe(name, "dns", target, partial(check, domain=domain, nameserver=ns), t)
+        for name, target, check in dns_checks
     ]
 
     def creds(endpoint: Endpoint) -> Credentials | None:
@@ -132,24 +111,13 @@ def plan_probes(
         dav_login = Credentials(
             account.sync_user or account.email, options.sync_password or options.mail_password
         )
-    probes.append(
-        Probe(
-            "caldav",
-            "caldav",
-            provider.caldav.url,
-            partial(probe_dav, kind="caldav", service=provider.caldav, tls=tls, login=dav_login),
-            t,
-        )
+    dav_services: tuple[tuple[Kind, DavService], ...] = (
+        ("caldav", provider.caldav),
+        ("carddav", provider.carddav),
     )
-    probes.append(
-        Probe(
-            "carddav",
-            "carddav",
-            provider.carddav.url,
-            partial(probe_dav, kind="carddav", service=provider.carddav, tls=tls, login=dav_login),
-            t,
-        )
-    )
+    for kind, service in dav_services:
+        dav_check = partial(probe_dav, kind=kind, service=service, tls=tls, login=dav_login)
+        probes.append(Probe(kind, kind, service.url, dav_check, t))
     return probes
 
 
