@@ -35,7 +35,6 @@ from mailsetup.provider import DavService, Provider
 from mailsetup.render import Rendered, RenderOptions
 from mailsetup.secret_store import SERVICE, keyring_user
 
-FORMATS = ("json", "vdirsyncer", "davx5", "mobileconfig")
 # --embed-password is accepted and writes nothing: no format carries a password (see above).
 EMBED_FLAG_USE = "ignore"
 DAV_SERVICES = ("caldav", "carddav")
@@ -241,6 +240,8 @@ _RENDERERS = {
     "davx5": _render_davx5,
     "mobileconfig": _render_mobileconfig,
 }
+# The sub-formats of --client dav; render.get_renderer reads this to accept --format.
+FORMATS = tuple(_RENDERERS)
 
 
 def render(account: Account, provider: Provider, options: RenderOptions) -> Rendered:
