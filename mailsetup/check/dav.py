@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
-from mailsetup.check.probe import Credentials, Fault, Outcome, ProbeContext, clean_text
+from mailsetup.check.probe import Credentials, Fault, Outcome, ProbeContext
 from mailsetup.check.report import JSONValue
 from mailsetup.check.tls import certificate_evidence, expiry_warning, tls_summary
 from mailsetup.provider import DavService
+from mailsetup.untrusted import clean_text
 
 MAX_BODY = 2 * 1024 * 1024
 MAX_REDIRECTS = 5

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from mailsetup.check.probe import Fault, Outcome, ProbeContext, clean_text
+from mailsetup.check.probe import Fault, Outcome, ProbeContext
 from mailsetup.check.report import JSONValue
 from mailsetup.errors import BadInput
 from mailsetup.provider import DnsExpectations, Provider
+from mailsetup.untrusted import clean_text
 
 SPF_LOOKUP_LIMIT = 10  # RFC 7208 §4.6.4
 

@@ -10,13 +10,13 @@ by its deadline still reports what it had seen (for example the TLS certificate 
 from __future__ import annotations
 
 import errno
-import re
 import socket
 import ssl
 import time
 from dataclasses import dataclass, field
 
 from mailsetup.check.report import Evidence, Status
+from mailsetup.untrusted import clean_text
 
 
 @dataclass(frozen=True)
@@ -75,13 +75,6 @@ class ProbeContext:
 
     def timeout_detail(self) -> str:
         return f"timeout: no answer within {self.timeout:g} s (during {self.step})"
-
-
-def clean_text(raw: bytes | str, limit: int = 200) -> str:
-    """Server text made safe to print: decoded, control characters removed, bounded."""
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    text = re.sub(r"[\x00-\x1f\x7f]+", " ", text).strip()
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def outcome_from_exception(exc: BaseException, ctx: ProbeContext, target: str) -> Outcome:

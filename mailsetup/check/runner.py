@@ -23,8 +23,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mailsetup.check.probe import Outcome, ProbeContext, clean_text, outcome_from_exception
+from mailsetup.check.probe import Outcome, ProbeContext, outcome_from_exception
 from mailsetup.check.report import ProbeResult
+from mailsetup.untrusted import clean_text
 
 # Extra time the runner gives a probe past its deadline to report its own fault (its own
 # timeout message says during which step it happened, which is more useful than ours).

@@ -10,9 +10,10 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
-from mailsetup.check.probe import Credentials, Fault, Outcome, ProbeContext, clean_text
+from mailsetup.check.probe import Credentials, Fault, Outcome, ProbeContext
 from mailsetup.check.tls import certificate_evidence, expiry_warning, tls_summary
 from mailsetup.provider import Endpoint
+from mailsetup.untrusted import clean_text
 
 # What we say in EHLO. A fixed name avoids socket.getfqdn(), a reverse lookup that can stall
 # for seconds on machines with poor DNS; submission servers authenticate users, not EHLO names.

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mailsetup.check.probe import clean_text
 from mailsetup.check.report import Evidence, JSONValue
 from mailsetup.errors import BadInput
+from mailsetup.untrusted import clean_text
 
 # Below this many days a still-valid certificate is reported as a warning: renewals normally
 # happen 30 days ahead (ACME clients), so 14 days left means renewal is failing.
