@@ -10,11 +10,14 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import urlsplit
 
 from mailsetup.errors import BadInput, ProviderError
 from mailsetup.resources import data_dir
+
+if TYPE_CHECKING:
+    from mailsetup.account import Account
 
 Security = Literal["ssl", "starttls", "none"]
 SECURITY_MODES: tuple[Security, ...] = ("ssl", "starttls", "none")
@@ -28,6 +31,15 @@ class Endpoint:
     port: int
     security: Security
     username: str = "%EMAILADDRESS%"
+
+    def login(self, account: Account) -> str:
+        """The username for ``account``: the provider's template with Mozilla autoconfig
+        placeholders (``%EMAILADDRESS%``, ``%EMAILLOCALPART%``, ``%EMAILDOMAIN%``) filled in."""
+        return (
+            self.username.replace("%EMAILADDRESS%", account.email)
+            .replace("%EMAILLOCALPART%", account.local_part)
+            .replace("%EMAILDOMAIN%", account.domain)
+        )
 
 
 @dataclass(frozen=True)

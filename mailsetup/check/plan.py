@@ -28,7 +28,6 @@ from mailsetup.check.probe import Credentials, Outcome
 from mailsetup.check.report import Report
 from mailsetup.check.runner import Probe, run_probes
 from mailsetup.provider import DavService, Endpoint, Provider
-from mailsetup.render import login_for
 
 if TYPE_CHECKING:
     from mailsetup.check.dav import Kind
@@ -82,7 +81,7 @@ def plan_probes(
     def creds(endpoint: Endpoint) -> Credentials | None:
         if options.mail_password is None:
             return None
-        return Credentials(login_for(endpoint, account), options.mail_password)
+        return Credentials(endpoint.login(account), options.mail_password)
 
     imap = provider.imap
     probes.append(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from mailsetup.account import Account
 from mailsetup.errors import BadInput
 from mailsetup.output import OutputFile
-from mailsetup.provider import Endpoint, Provider
+from mailsetup.provider import Provider
 
 SERVICES = ("mail", "caldav", "carddav")
 
@@ -57,15 +57,6 @@ Renderer = Callable[[Account, Provider, RenderOptions], Rendered]
 def stable_uuid(*parts: str) -> str:
     """An upper-case UUID derived from ``parts``: same input, same identifier, every run."""
     return str(uuid.uuid5(NAMESPACE, "\x1f".join(parts))).upper()
-
-
-def login_for(endpoint: Endpoint, account: Account) -> str:
-    """Expand the provider's username template (Mozilla autoconfig placeholders)."""
-    return (
-        endpoint.username.replace("%EMAILADDRESS%", account.email)
-        .replace("%EMAILLOCALPART%", account.local_part)
-        .replace("%EMAILDOMAIN%", account.domain)
-    )
 
 
 def parse_services(text: str) -> frozenset[str]:

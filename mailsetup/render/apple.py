@@ -22,7 +22,7 @@ from mailsetup.account import Account
 from mailsetup.errors import BadInput
 from mailsetup.output import OutputFile
 from mailsetup.provider import DavService, Provider
-from mailsetup.render import Rendered, RenderOptions, login_for, stable_uuid
+from mailsetup.render import Rendered, RenderOptions, stable_uuid
 
 # --embed-password puts the mail password in the profile (IncomingPassword; SMTP reuses it).
 EMBED_FLAG_USE = "embed"
@@ -61,12 +61,12 @@ def mail_payload(account: Account, provider: Provider, options: RenderOptions) -
             "IncomingMailServerPortNumber": imap.port,
             "IncomingMailServerUseSSL": imap.security != "none",
             "IncomingMailServerAuthentication": "EmailAuthPassword",
-            "IncomingMailServerUsername": login_for(imap, account),
+            "IncomingMailServerUsername": imap.login(account),
             "OutgoingMailServerHostName": smtp.host,
             "OutgoingMailServerPortNumber": smtp.port,
             "OutgoingMailServerUseSSL": smtp.security != "none",
             "OutgoingMailServerAuthentication": "EmailAuthPassword",
-            "OutgoingMailServerUsername": login_for(smtp, account),
+            "OutgoingMailServerUsername": smtp.login(account),
             "OutgoingPasswordSameAsIncomingPassword": True,
         }
     )

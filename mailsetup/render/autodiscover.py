@@ -27,7 +27,7 @@ from typing import Any
 from mailsetup.account import Account
 from mailsetup.output import OutputFile
 from mailsetup.provider import Endpoint, Provider
-from mailsetup.render import Rendered, RenderOptions, login_for
+from mailsetup.render import Rendered, RenderOptions
 from mailsetup.render.templating import render_template
 
 ENCRYPTION = {"ssl": "SSL", "starttls": "TLS", "none": "None"}
@@ -38,7 +38,7 @@ def _mail_protocol(kind: str, endpoint: Endpoint, account: Account) -> dict[str,
         "type": kind,
         "server": endpoint.host,
         "port": endpoint.port,
-        "login": login_for(endpoint, account),
+        "login": endpoint.login(account),
         "ssl": "off" if endpoint.security == "none" else "on",
         "encryption": ENCRYPTION[endpoint.security],
     }

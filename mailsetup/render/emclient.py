@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from mailsetup.account import Account
 from mailsetup.output import OutputFile
 from mailsetup.provider import Endpoint, Provider
-from mailsetup.render import Rendered, RenderOptions, login_for
+from mailsetup.render import Rendered, RenderOptions
 from mailsetup.render.autodiscover import render_xml
 from mailsetup.render.templating import render_template
 
@@ -67,7 +67,7 @@ def wizard_steps(account: Account, provider: Provider, options: RenderOptions) -
                 " choose manual set-up",
                 (
                     *_server_fields("IMAP", provider.imap),
-                    Field("Username", login_for(provider.imap, account)),
+                    Field("Username", provider.imap.login(account)),
                     *_server_fields("SMTP", smtp),
                     Field("Same as incoming", "yes (the same username and password)"),
                 ),

@@ -47,7 +47,7 @@ from typing import Any
 from mailsetup.account import Account
 from mailsetup.output import OutputFile
 from mailsetup.provider import Endpoint, Provider
-from mailsetup.render import Rendered, RenderOptions, login_for
+from mailsetup.render import Rendered, RenderOptions
 from mailsetup.render.templating import render_template
 
 # Autoconfig socketType values and Thunderbird's nsMsgSocketType numbers, by provider security.
@@ -124,7 +124,7 @@ def user_prefs(
                     (f"mail.server.{key}.hostname", imap.host),
                     (f"mail.server.{key}.port", imap.port),
                     (f"mail.server.{key}.socketType", TB_SOCKET[imap.security]),
-                    (f"mail.server.{key}.userName", login_for(imap, account)),
+                    (f"mail.server.{key}.userName", imap.login(account)),
                     (f"mail.server.{key}.authMethod", TB_AUTH_PASSWORD_CLEARTEXT),
                     (f"mail.server.{key}.login_at_startup", True),
                 ],
@@ -148,7 +148,7 @@ def user_prefs(
                     (f"mail.smtpserver.{key}.hostname", smtp.host),
                     (f"mail.smtpserver.{key}.port", smtp.port),
                     (f"mail.smtpserver.{key}.try_ssl", TB_SOCKET[smtp.security]),
-                    (f"mail.smtpserver.{key}.username", login_for(smtp, account)),
+                    (f"mail.smtpserver.{key}.username", smtp.login(account)),
                     (f"mail.smtpserver.{key}.authMethod", TB_AUTH_PASSWORD_CLEARTEXT),
                 ],
             ),
