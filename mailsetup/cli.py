@@ -108,9 +108,32 @@ def profile(
         ),
     ] = False,
     provider_file: ProviderFileOpt = None,
+    sign_cert: Annotated[
+        Path | None,
+        typer.Option(
+            "--sign-cert",
+            metavar="PATH",
+            help="Sign Apple profiles with this certificate (PEM; may hold the chain after it). "
+            "See docs/signing.md.",
+        ),
+    ] = None,
+    sign_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--sign-key",
+            metavar="PATH",
+            help="Its private key (PEM; passphrase from MAILSETUP_SIGN_PASSPHRASE, the keyring "
+            "or a prompt).",
+        ),
+    ] = None,
+    sign_chain: Annotated[
+        Path | None,
+        typer.Option("--sign-chain", metavar="PATH", help="Intermediate certificates (PEM)."),
+    ] = None,
 ) -> None:
     """Write a ready-to-import configuration (default: an Apple .mobileconfig)."""
     from mailsetup.commands.profile import ProfileRequest, run_profile
+    from mailsetup.mobileconfig.sign import sign_request
 
     run_profile(
         ProfileRequest(
@@ -125,6 +148,7 @@ def profile(
             smtp_port=smtp_port,
             embed_password=embed_password,
             provider_file=provider_file,
+            sign=sign_request(sign_cert, sign_key, sign_chain),
         )
     )
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailsetup.account import make_account
 from mailsetup.errors import BadInput
 from mailsetup.output import write_atomic, write_files, write_stdout
 from mailsetup.provider import load_provider
 from mailsetup.render import RenderOptions, embed_policy, get_renderer, parse_services, render
+
+if TYPE_CHECKING:
+    from mailsetup.mobileconfig.sign import SignRequest
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,7 @@ class ProfileRequest:
     smtp_port: int | None = None
     embed_password: bool = False
     provider_file: Path | None = None
+    sign: SignRequest | None = None  # --sign-cert/--sign-key/--sign-chain (docs/signing.md)
 
 
 def run_profile(req: ProfileRequest) -> list[Path]:
@@ -52,15 +57,20 @@ def run_profile(req: ProfileRequest) -> list[Path]:
         services=services, smtp_port=req.smtp_port, password=password, format=req.format
     )
     result = render(req.client, account, provider, options)
+    files = result.files
+    if req.sign is not None:  # every Apple profile among the outputs, before anything is written
+        from mailsetup.mobileconfig.sign import sign_outputs
+
+        files = sign_outputs(files, req.sign, sys.stderr if req.output == "-" else sys.stdout)
 
     if req.output == "-":
-        write_stdout(result.files)
+        write_stdout(files)
         return []
     if result.into_folder:
         target = Path(req.output) if req.output else Path(f"{account.email}-{req.client}")
-        paths = write_files(target, result.files, force=req.force, make_dir=True)
+        paths = write_files(target, files, force=req.force, make_dir=True)
     else:
-        (only,) = result.files
+        (only,) = files
         path = Path(req.output) if req.output else Path(only.name)
         if path.is_dir():
             path = path / only.name

@@ -1,0 +1,150 @@
+"""Would a device trust this signer? Chain building against a set of root certificates.
+
+macOS and iOS show a signed profile as "Verified" only when the signer's chain reaches a root
+in Apple's trust store; a self-signed or private-CA signature still installs but shows
+"Unverified" (Apple Platform Deployment, "Sign configuration profiles"). Apple's store cannot
+be read from here, so the estimate uses the closest public list at hand: the system's CA
+bundle (the file OpenSSL is configured with; on Debian and most Linux systems Mozilla's root
+program, which covers the same public CAs as Apple's), else certifi's copy of Mozilla's list if
+it is installed, or the ``--ca-file`` the user gives. The chain is built with cryptography's
+X.509 verification API (RFC 5280 path building, Web PKI rules for the CA certificates). The
+end-entity certificate is checked only for validity and chaining, not for TLS-specific
+extensions: a TLS, S/MIME or code-signing certificate may sign a profile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mailsetup.errors import BadInput
+
+if TYPE_CHECKING:
+    from cryptography.x509 import Certificate
+
+MAX_PEM_BYTES = 4 * 1024 * 1024  # a CA bundle is ~200 KB; refuse anything absurd
+
+
+@dataclass(frozen=True)
+class TrustVerdict:
+    """``verified``: the chain reaches one of the roots; ``detail``: why, in one line."""
+
+    verified: bool
+    detail: str
+    roots: str  # where the roots came from, for the report
+
+
+def read_pem_certificates(path: Path, option: str) -> list[Certificate]:
+    """Every certificate in a PEM file; a missing, unreadable or empty file is exit 2."""
+    from cryptography import x509
+
+    data = read_small_file(path, option, MAX_PEM_BYTES)
+    try:
+        certs = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        certs = []
+    if not certs:
+        raise BadInput(
+            f"{option} {str(path)!r} holds no PEM certificate",
+            "give a file with -----BEGIN CERTIFICATE----- blocks",
+        )
+    return certs
+
+
+def read_small_file(path: Path, option: str, limit: int) -> bytes:
+    """Read a user-named input file of at most ``limit`` bytes; any failure is exit 2."""
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
+    except FileNotFoundError:
+        raise BadInput(f"{option} {str(path)!r}: no such file") from None
+    except IsADirectoryError:
+        raise BadInput(f"{option} {str(path)!r} is a folder", "give a PEM file") from None
+    except OSError as exc:
+        raise BadInput(f"{option} {str(path)!r}: cannot read: {exc.strerror}") from None
+    if len(data) > limit:
+        raise BadInput(f"{option} {str(path)!r} is larger than {limit} bytes")
+    return data
+
+
+def system_roots() -> tuple[list[Certificate], str]:
+    """The system's CA bundle, else certifi's; empty with a label when neither exists."""
+    import ssl
+
+    from cryptography import x509
+
+    paths = ssl.get_default_verify_paths()
+    candidates = [p for p in (paths.cafile, paths.openssl_cafile) if p]
+    try:
+        import certifi  # optional: not a dependency, used when some other package brought it
+
+        candidates.append(certifi.where())
+    except ImportError:
+        pass
+    for name in candidates:
+        path = Path(name)
+        try:
+            data = path.read_bytes()
+            with warnings.catch_warnings():  # old roots with odd serials are still roots
+                warnings.simplefilter("ignore")
+                certs = x509.load_pem_x509_certificates(data)
+        except (OSError, ValueError):
+            continue
+        if certs:
+            return certs, f"system trust store, {path}"
+    return [], "no system trust store found"
+
+
+def check_chain(
+    leaf: Certificate,
+    intermediates: list[Certificate],
+    roots: list[Certificate],
+    roots_label: str,
+    now: dt.datetime | None = None,
+) -> TrustVerdict:
+    """Whether ``leaf`` chains through ``intermediates`` to one of ``roots`` at ``now``."""
+    from cryptography.x509 import verification as v
+
+    if not roots:
+        return TrustVerdict(False, "no trusted roots to check against", roots_label)
+    when = now or dt.datetime.now(dt.UTC)
+    try:
+        verifier = (
+            v.PolicyBuilder()
+            .store(v.Store(roots))
+            .time(when)
+            .extension_policies(
+                ca_policy=v.ExtensionPolicy.webpki_defaults_ca(),
+                ee_policy=v.ExtensionPolicy.permit_all(),
+            )
+            .build_client_verifier()
+        )
+        verified = verifier.verify(leaf, intermediates)
+    except (v.VerificationError, ValueError):  # ValueError: malformed extensions from outside
+        return TrustVerdict(False, f"no chain to a root in the {roots_label}", roots_label)
+    root = verified.chain[-1]
+    return TrustVerdict(True, f"chain reaches {name_of(root)}", roots_label)
+
+
+def name_of(cert: Certificate) -> str:
+    """A certificate's subject as one cleaned line (RFC 4514), for people."""
+    from mailsetup.untrusted import clean_text
+
+    try:
+        text = cert.subject.rfc4514_string()
+    except ValueError:
+        text = "(unreadable subject)"
+    return clean_text(text, limit=160)
+
+
+def issuer_of(cert: Certificate) -> str:
+    from mailsetup.untrusted import clean_text
+
+    try:
+        text = cert.issuer.rfc4514_string()
+    except ValueError:
+        text = "(unreadable issuer)"
+    return clean_text(text, limit=160)
