@@ -223,7 +223,8 @@ def password_set(email: EmailOpt, sync_user: SyncUserOpt = None) -> None:
 @handles_errors
 def inspect(
     files: Annotated[
-        list[Path], typer.Argument(metavar="FILE", help=".ics and .vcf files to check.")
+        list[Path],
+        typer.Argument(metavar="FILE", help=".ics, .vcf and .mobileconfig files to check."),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
     split: Annotated[
@@ -236,6 +237,15 @@ def inspect(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace existing part files.")] = False,
     provider_file: ProviderFileOpt = None,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--ca-file",
+            metavar="PATH",
+            help="For a signed .mobileconfig: check its chain against these CA certificates "
+            "(PEM) instead of the system's.",
+        ),
+    ] = None,
 ) -> None:
     """Check calendar (.ics) and contact (.vcf) files before importing them.
 
@@ -252,6 +262,7 @@ def inspect(
             output_dir=output_dir,
             force=force,
             provider_file=provider_file,
+            ca_file=ca_file,
         )
     )
     if not ok:

@@ -21,33 +21,50 @@ class InspectRequest:
     output_dir: Path | None = None
     force: bool = False
     provider_file: Path | None = None
+    ca_file: Path | None = None  # trust anchors for a signed profile's chain (docs/apple.md)
 
 
 def run_inspect(req: InspectRequest) -> bool:
     """Print the report; return True when every file will import (exit 0), else False (1)."""
     if not req.files:
         raise BadInput("no file given", "mailsetup inspect calendar.ics contacts.vcf")
-    for path in req.files:  # every bad argument is exit 2 before any work is done
+    from mailsetup.mobileconfig import is_profile_name
+
+    profiles = [p for p in req.files if is_profile_name(p.name)]  # Apple profiles: their own
+    files = [p for p in req.files if not is_profile_name(p.name)]
+    for path in files:  # every bad argument is exit 2 before any work is done
         detect_kind(path)
     if req.output_dir is not None and not req.split:
         raise BadInput("--output-dir only applies with --split")
     if req.output_dir is not None and not req.output_dir.is_dir():
         raise OutputError(f"the folder {str(req.output_dir)!r} does not exist")
     provider = load_provider(path=req.provider_file)
-    from mailsetup.inspect.vparse import quiet_vobject
+    profile_reports = []
+    if profiles:
+        from mailsetup.mobileconfig.inspect import inspect_profiles
 
-    quiet_vobject()
+        profile_reports = inspect_profiles(profiles, provider=provider, ca_file=req.ca_file)
     reports: list[FileReport] = []
-    for path in req.files:
+    if files:
+        from mailsetup.inspect.vparse import quiet_vobject
+
+        quiet_vobject()
+    for path in files:
         split_dir = (req.output_dir or path.parent) if req.split else None
         reports.append(
             inspect_file(path, provider.ics_max_bytes, split_dir=split_dir, force=req.force)
         )
-    ok = all(r.will_import for r in reports)
+    ok = all(r.will_import for r in reports) and all(p.will_install for p in profile_reports)
     if req.as_json:
-        doc = {"will_import": ok, "files": [r.as_dict() for r in reports]}
+        docs = [r.as_dict() for r in reports] + [p.as_dict() for p in profile_reports]
+        doc = {"will_import": ok, "files": docs}
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(format_table(reports))
+        if reports:
+            sys.stdout.write(format_table(reports))
+        if profile_reports:
+            from mailsetup.mobileconfig.inspect import format_reports
+
+            sys.stdout.write(format_reports(profile_reports))
     sys.stdout.flush()
     return ok

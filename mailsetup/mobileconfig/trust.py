@@ -124,7 +124,7 @@ def check_chain(
         )
         verified = verifier.verify(leaf, intermediates)
     except (v.VerificationError, ValueError):  # ValueError: malformed extensions from outside
-        return TrustVerdict(False, f"no chain to a root in the {roots_label}", roots_label)
+        return TrustVerdict(False, "no chain to a trusted root", roots_label)
     root = verified.chain[-1]
     return TrustVerdict(True, f"chain reaches {name_of(root)}", roots_label)
 
