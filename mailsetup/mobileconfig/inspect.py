@@ -143,8 +143,10 @@ def _signature_findings(sig: Signature) -> list[Finding]:
     if sig.signer is not None:
         import datetime as dt
 
-        now = dt.datetime.now(dt.UTC)
-        if sig.signer.not_valid_after_utc < now:
+        from mailsetup.mobileconfig.trust import validity
+
+        dates = validity(sig.signer)
+        if dates is None or dates[1] < dt.datetime.now(dt.UTC):
             out.append(
                 Finding(
                     "warning",
@@ -197,7 +199,7 @@ def payload_rows(plist: dict[str, Any]) -> list[dict[str, Any]]:
                         "username": _text(payload.get(f"{side}MailServerUsername")),
                     }
                 )
-        elif ptype in DAV_KINDS:
+        elif isinstance(ptype, str) and ptype in DAV_KINDS:
             kind = DAV_KINDS[str(ptype)]
             use_ssl = payload.get(f"{kind}UseSSL", True)
             servers.append(
@@ -250,7 +252,8 @@ def format_reports(reports: list[ProfileReport]) -> str:
             if d["subject"]:
                 out.append(f"  signed by {d['subject']}")
                 out.append(f"    issuer {d['issuer']}")
-                out.append(f"    valid {d['not_before'][:10]} to {d['not_after'][:10]}")
+                if d["not_before"]:
+                    out.append(f"    valid {d['not_before'][:10]} to {d['not_after'][:10]}")
             out.append(f"    {d['signature_detail']}")
             if sig.trust is not None:
                 shows = "Verified" if sig.trust.verified else "Unverified"

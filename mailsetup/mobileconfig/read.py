@@ -75,14 +75,15 @@ class Signature:
     trust: TrustVerdict | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        from mailsetup.mobileconfig.trust import issuer_of, name_of
+        from mailsetup.mobileconfig.trust import issuer_of, name_of, validity
 
         cert = self.signer
+        dates = validity(cert) if cert else None
         return {
             "subject": name_of(cert) if cert else None,
             "issuer": issuer_of(cert) if cert else None,
-            "not_before": cert.not_valid_before_utc.isoformat() if cert else None,
-            "not_after": cert.not_valid_after_utc.isoformat() if cert else None,
+            "not_before": dates[0].isoformat() if dates else None,
+            "not_after": dates[1].isoformat() if dates else None,
             "certificates": [name_of(c) for c in self.certificates],
             "signature_valid": self.valid,
             "signature_detail": self.detail,
@@ -161,26 +162,43 @@ def _parse_plist(data: bytes) -> dict[str, Any]:
         from mailsetup.untrusted import clean_text
 
         raise Unreadable("not-a-plist", f"not a valid plist: {clean_text(str(exc))}") from None
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError, UnicodeError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        OverflowError,
+        UnicodeError,
+        LookupError,  # an unknown encoding= in the XML declaration
+    ) as exc:
         # plistlib's binary reader reports some corruptions as plain Python errors
         raise Unreadable("not-a-plist", f"not a valid plist ({type(exc).__name__})") from None
+    if _depth_exceeds(value, MAX_DEPTH):
+        raise Unreadable(
+            "too-deep",
+            f"the plist is nested more than {MAX_DEPTH} levels deep or holds more than"
+            f" {MAX_VALUES} values",
+        )
     if not isinstance(value, dict):
         raise Unreadable(
             "not-a-profile", f"the plist holds a {type(value).__name__}, not a dictionary"
         )
-    if _depth_exceeds(value, MAX_DEPTH):
-        raise Unreadable("too-deep", f"the plist is nested more than {MAX_DEPTH} levels deep")
     return value
 
 
+MAX_VALUES = 100_000
+
+
 def _depth_exceeds(root: object, limit: int) -> bool:
-    """Iterative depth check (a binary plist may even hold a cycle)."""
+    """Iterative depth check. A binary plist may hold a cycle, or share one object between many
+    parents so that a 1 KB file unfolds into billions of values: the walk stops at
+    :data:`MAX_VALUES` as well (the code and JSON dump that come later would walk them too)."""
     stack: list[tuple[object, int]] = [(root, 1)]
     seen = 0
     while stack:
         value, depth = stack.pop()
         seen += 1
-        if depth > limit:
+        if depth > limit or seen > MAX_VALUES:
             return True
         if isinstance(value, dict):
             stack.extend((v, depth + 1) for v in value.values())
@@ -261,7 +279,7 @@ def diagnose_xml(data: bytes) -> list[Finding]:
     parser.EndElementHandler = end
     parser.CharacterDataHandler = text.append
     parser.EntityDeclHandler = entity
-    with contextlib.suppress(xml.parsers.expat.ExpatError, Unreadable, ValueError):
+    with contextlib.suppress(xml.parsers.expat.ExpatError, Unreadable, ValueError, LookupError):
         parser.Parse(data, True)
     return findings
 
@@ -383,13 +401,17 @@ def _signature(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 certs.append(x509.load_der_x509_certificate(der))
-        except ValueError:
+        except (ValueError, x509.InvalidVersion):
             continue
     if not signer_infos:
         return Signature(None, certs, False, "no signer in the signature")
+    from cryptography.exceptions import UnsupportedAlgorithm
+
     try:
-        signer, valid, detail = _check_signer(content, certs, signer_infos[0])
-    except (ValueError, TypeError, IndexError, OverflowError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            signer, valid, detail = _check_signer(content, certs, signer_infos[0])
+    except (ValueError, TypeError, IndexError, OverflowError, UnsupportedAlgorithm):
         return Signature(None, certs, False, "the signer information is broken")
     sig = Signature(signer, certs, valid, detail)
     if signer is not None:

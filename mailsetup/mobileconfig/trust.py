@@ -148,3 +148,12 @@ def issuer_of(cert: Certificate) -> str:
     except ValueError:
         text = "(unreadable issuer)"
     return clean_text(text, limit=160)
+
+
+def validity(cert: Certificate) -> tuple[dt.datetime, dt.datetime] | None:
+    """(not before, not after), or ``None`` when a certificate from outside has dates that do
+    not parse (cryptography reads them lazily and raises then)."""
+    try:
+        return cert.not_valid_before_utc, cert.not_valid_after_utc
+    except ValueError:
+        return None
