@@ -162,8 +162,8 @@ def _signature_findings(sig: Signature) -> list[Finding]:
                     "warning",
                     "signer-not-trusted",
                     "",
-                    f"the signer does not chain to a trusted root (checked against the {sig.trust.roots}): the"
-                    " device installs it but shows it as Unverified",
+                    "the signer does not chain to a trusted root (checked against the"
+                    f" {sig.trust.roots}): the device installs it but shows it as Unverified",
                 )
             )
     return out

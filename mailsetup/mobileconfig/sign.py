@@ -80,7 +80,8 @@ class Signer:
         else:
             what = (
                 "devices will install it but show it as Unverified: the certificate does not"
-                f" chain to a public root (checked against the {self.trust.roots}; see docs/signing.md)"
+                f" chain to a public root (checked against the {self.trust.roots};"
+                " see docs/signing.md)"
             )
         return f"Signed by {name_of(self.cert)}; {what}."
 
