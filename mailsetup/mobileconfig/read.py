@@ -417,8 +417,8 @@ def _signature(
     if signer is not None:
         from mailsetup.mobileconfig.trust import check_chain, system_roots
 
-        anchors, label = roots if roots is not None else system_roots()
         others = [c for c in certs if c is not signer]
+        anchors, label = roots if roots is not None else system_roots([signer, *others])
         sig.trust = check_chain(signer, others, anchors, label, dt.datetime.now(dt.UTC))
     return sig
 

@@ -129,11 +129,17 @@ def _load_key(path: Path) -> RSAPrivateKey | EllipticCurvePrivateKey:
             f"--sign-key {str(path)!r} holds no PEM private key",
             "give the key file (-----BEGIN PRIVATE KEY-----), not the certificate",
         )
+    # RSA key validation (primality tests on p and q) costs ~30 ms, more than the rest of the
+    # signing: it is skipped, and :func:`_self_test` instead proves the key signs correctly for
+    # the certificate's public key before anything is written (a key with broken CRT values
+    # would fail there, so no faulty signature, which could leak the key, ever leaves).
     try:
         try:
-            key = load_pem_private_key(data, password=None)
+            key = load_pem_private_key(data, password=None, unsafe_skip_rsa_key_validation=True)
         except TypeError:  # encrypted: only now is a passphrase asked for
-            key = load_pem_private_key(data, password=_passphrase(path))
+            key = load_pem_private_key(
+                data, password=_passphrase(path), unsafe_skip_rsa_key_validation=True
+            )
     except TypeError:
         raise BadInput(f"--sign-key {str(path)!r} could not be decrypted") from None
     except ValueError as exc:
@@ -152,6 +158,30 @@ def _load_key(path: Path) -> RSAPrivateKey | EllipticCurvePrivateKey:
             "profiles are signed with an RSA or EC key",
         )
     return key
+
+
+def _self_test(key: RSAPrivateKey | EllipticCurvePrivateKey, cert: Certificate) -> bool:
+    """Sign a probe with ``key`` and verify it with the certificate's public key."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+    probe = b"mailsetup signing self-test"
+    public = cert.public_key()
+    try:
+        if isinstance(key, rsa.RSAPrivateKey) and isinstance(public, rsa.RSAPublicKey):
+            sig = key.sign(probe, padding.PKCS1v15(), hashes.SHA256())
+            public.verify(sig, probe, padding.PKCS1v15(), hashes.SHA256())
+        elif isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(
+            public, ec.EllipticCurvePublicKey
+        ):
+            sig = key.sign(probe, ec.ECDSA(hashes.SHA256()))
+            public.verify(sig, probe, ec.ECDSA(hashes.SHA256()))
+        else:
+            return False
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 def _order_chain(leaf: Certificate, extra: list[Certificate]) -> list[Certificate]:
@@ -199,7 +229,7 @@ def load_signer(req: SignRequest, *, now: dt.datetime | None = None) -> Signer:
     def spki(k: object) -> bytes:
         return k.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)  # type: ignore[attr-defined, no-any-return]
 
-    if spki(key.public_key()) != spki(leaf.public_key()):
+    if spki(key.public_key()) != spki(leaf.public_key()) or not _self_test(key, leaf):
         raise BadInput(
             f"--sign-key {str(req.key)!r} does not belong to the certificate {name_of(leaf)}",
             "give the private key the certificate was issued for",
@@ -232,7 +262,7 @@ def load_signer(req: SignRequest, *, now: dt.datetime | None = None) -> Signer:
             )
     except ExtensionNotFound:
         pass
-    roots, label = system_roots()
+    roots, label = system_roots([leaf, *intermediates])
     trust = check_chain(leaf, intermediates, roots, label, when)
     return Signer(leaf, key, intermediates, trust, warnings)
 

@@ -4,9 +4,10 @@ macOS and iOS show a signed profile as "Verified" only when the signer's chain r
 in Apple's trust store; a self-signed or private-CA signature still installs but shows
 "Unverified" (Apple Platform Deployment, "Sign configuration profiles"). Apple's store cannot
 be read from here, so the estimate uses the closest public list at hand: the system's CA
-bundle (the file OpenSSL is configured with; on Debian and most Linux systems Mozilla's root
-program, which covers the same public CAs as Apple's), else certifi's copy of Mozilla's list if
-it is installed, or the ``--ca-file`` the user gives. The chain is built with cryptography's
+bundle (``SSL_CERT_FILE``, else the first of :data:`BUNDLES` that exists; on Linux that is
+Mozilla's root program, which covers the same public CAs as Apple's; on macOS the bundle the
+system ships), else certifi's copy of Mozilla's list if it is installed, or the ``--ca-file``
+the user gives. The chain is built with cryptography's
 X.509 verification API (RFC 5280 path building, Web PKI rules for the CA certificates). The
 end-entity certificate is checked only for validity and chaining, not for TLS-specific
 extensions: a TLS, S/MIME or code-signing certificate may sign a profile.
@@ -14,7 +15,12 @@ extensions: a TLS, S/MIME or code-signing certificate may sign a profile.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import datetime as dt
+import os
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +31,17 @@ from mailsetup.errors import BadInput
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
 
-MAX_PEM_BYTES = 4 * 1024 * 1024  # a CA bundle is ~200 KB; refuse anything absurd
+MAX_PEM_BYTES = 4 * 1024 * 1024
+# Where operating systems keep the CA bundle (the list Go's crypto/x509 also searches), so that
+# the ``ssl`` module, whose import costs more than the rest of the trust check, is not needed.
+# ``SSL_CERT_FILE`` (OpenSSL's variable) comes first.
+BUNDLES = (
+    "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Arch, Gentoo
+    "/etc/pki/tls/certs/ca-bundle.crt",  # Fedora, RHEL
+    "/etc/ssl/ca-bundle.pem",  # openSUSE
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",  # RHEL 7+
+    "/etc/ssl/cert.pem",  # macOS, Alpine, FreeBSD
+)  # a CA bundle is ~200 KB; refuse anything absurd
 
 
 @dataclass(frozen=True)
@@ -70,32 +86,61 @@ def read_small_file(path: Path, option: str, limit: int) -> bytes:
     return data
 
 
-def system_roots() -> tuple[list[Certificate], str]:
-    """The system's CA bundle, else certifi's; empty with a label when neither exists."""
-    import ssl
+def system_roots(chain: list[Certificate] | None = None) -> tuple[list[Certificate], str]:
+    """The system's CA bundle, else certifi's; empty with a label when neither exists.
 
+    With ``chain``, only the roots that can have issued one of its certificates are parsed: a
+    bundle holds ~150 roots and parsing them all costs more than the rest of ``inspect``. The
+    PEM blocks are base64-decoded (cheap) and kept when the DER holds the issuer name of a chain
+    certificate; the real check is the path building in :func:`check_chain`.
+    """
     from cryptography import x509
 
-    paths = ssl.get_default_verify_paths()
-    candidates = [p for p in (paths.cafile, paths.openssl_cafile) if p]
-    try:
-        import certifi  # optional: not a dependency, used when some other package brought it
-
-        candidates.append(certifi.where())
-    except ImportError:
-        pass
-    for name in candidates:
+    wanted = []
+    for cert in chain or []:
+        with contextlib.suppress(ValueError):
+            wanted.append(cert.issuer.public_bytes())
+    for name in (os.environ.get("SSL_CERT_FILE"), *BUNDLES, "certifi"):
+        if not name:
+            continue
+        if name == "certifi":  # optional, not a dependency: used when another package brought it
+            try:
+                import certifi
+            except ImportError:
+                continue
+            name = certifi.where()
         path = Path(name)
         try:
-            data = path.read_bytes()
+            blobs = _pem_blobs(path.read_bytes())
+        except OSError:
+            continue
+        if not blobs:
+            continue
+        if chain is not None:
+            blobs = [b for b in blobs if any(w in b for w in wanted)]
+        certs = []
+        for der in blobs:
             with warnings.catch_warnings():  # old roots with odd serials are still roots
                 warnings.simplefilter("ignore")
-                certs = x509.load_pem_x509_certificates(data)
-        except (OSError, ValueError):
-            continue
-        if certs:
-            return certs, f"system trust store, {path}"
+                with contextlib.suppress(ValueError):
+                    certs.append(x509.load_der_x509_certificate(der))
+        return certs, f"system trust store, {path}"
     return [], "no system trust store found"
+
+
+_PEM_CERT = re.compile(
+    rb"-----BEGIN CERTIFICATE-----\s+([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----"
+)
+
+
+def _pem_blobs(data: bytes) -> list[bytes]:
+    """The DER of every certificate block in a PEM bundle (blocks that do not decode are
+    skipped, as OpenSSL skips them)."""
+    out = []
+    for match in _PEM_CERT.finditer(data):
+        with contextlib.suppress(binascii.Error, ValueError):
+            out.append(base64.b64decode(b"".join(match.group(1).split()), validate=True))
+    return out
 
 
 def check_chain(
@@ -109,7 +154,9 @@ def check_chain(
     from cryptography.x509 import verification as v
 
     if not roots:
-        return TrustVerdict(False, "no trusted roots to check against", roots_label)
+        missing = roots_label.startswith("no ")
+        detail = "no trusted roots to check against" if missing else "no chain to a trusted root"
+        return TrustVerdict(False, detail, roots_label)
     when = now or dt.datetime.now(dt.UTC)
     try:
         verifier = (
