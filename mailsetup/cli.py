@@ -247,10 +247,12 @@ def inspect(
         ),
     ] = None,
 ) -> None:
-    """Check calendar (.ics) and contact (.vcf) files before importing them.
+    """Check calendar (.ics) and contact (.vcf) files before importing them, and lint Apple
+    profiles (.mobileconfig, signed or not).
 
     Exit 0 when every file will import, 1 when one will not, 2 for bad input (a missing
-    file), 4 when --split cannot write its parts. See docs/calendars-contacts.md.
+    file), 4 when --split cannot write its parts. See docs/calendars-contacts.md and
+    docs/apple.md.
     """
     from mailsetup.commands.inspect import InspectRequest, run_inspect
 

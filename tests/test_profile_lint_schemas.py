@@ -31,3 +31,53 @@ def test_lint_and_the_conformance_helper_agree_on_required_keys() -> None:
     for ptype in ("TopLevel", "com.apple.mail.managed", "com.apple.caldav.account"):
         required = {k for k, spec in load(ptype).items() if spec.get("presence") == "required"}
         assert required == {k for k, s in index[ptype].items() if s["presence"] == "required"}
+
+
+def test_docs_list_every_finding_code_and_no_other() -> None:
+    import re
+    from pathlib import Path
+
+    from mailsetup.mobileconfig.findings import CODES
+
+    text = (Path(__file__).resolve().parent.parent / "docs/apple.md").read_text(encoding="utf-8")
+    section = text.split("### Lint rules", 1)[1]
+    documented: set[str] = set()
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            first_cell = line.split("|")[1]
+            documented.update(re.findall(r"`([a-z-]+)`", first_cell))
+    assert documented == set(CODES)
+
+
+def test_every_code_in_the_source_is_catalogued() -> None:
+    """The kebab-case literals in mailsetup/mobileconfig are exactly the catalogued codes: a
+    new code without a CODES entry (and so without a docs row) fails here."""
+    import re
+    from pathlib import Path
+
+    from mailsetup.mobileconfig.findings import CODES
+
+    folder = Path(__file__).resolve().parent.parent / "mailsetup/mobileconfig"
+    used: set[str] = set()
+    for path in folder.glob("*.py"):
+        if path.name != "findings.py":
+            used |= set(re.findall(r'"([a-z]+(?:-[a-z]+)+)"', path.read_text(encoding="utf-8")))
+    assert used == set(CODES)
+
+
+def test_findings_carry_their_catalogued_severity() -> None:
+    import plistlib
+    from pathlib import Path
+
+    from mailsetup.mobileconfig.findings import CODES
+    from mailsetup.mobileconfig.lint import lint_profile
+    from tests.support import profiles
+
+    golden = Path(__file__).resolve().parent.parent / "tests/golden/infomaniak-apple.mobileconfig"
+    plist = plistlib.loads(golden.read_bytes())
+    plist.pop("PayloadVersion")
+    plist["PayloadContent"][0]["IncomingPassword"] = "x"
+    plist["PayloadContent"][1]["CalDAVPort"] = "443"
+    for sample in (plist, profiles.mailcow_shape(), profiles.mailinabox_shape()):
+        for finding in lint_profile(sample, signed=False):
+            assert CODES[finding.code] == finding.severity, finding

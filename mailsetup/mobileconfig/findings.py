@@ -30,3 +30,48 @@ class Finding:
             "message": self.message,
             "apple": self.apple,
         }
+
+
+# Every code a finding can carry, with its severity; docs/apple.md lists the same (a test
+# compares both ways). ``shared-identifier`` is a warning for one file and an error when two
+# files given together share the identifier.
+CODES: dict[str, str] = {
+    # reading the file
+    "too-large": "error",
+    "not-a-profile": "error",
+    "not-a-plist": "error",
+    "too-deep": "error",
+    "detached-signature": "error",
+    "corrupt-signature": "error",
+    "empty-value": "error",
+    "bad-number": "error",
+    # the signature
+    "signature-invalid": "error",
+    "signature-unchecked": "warning",
+    "signer-expired": "warning",
+    "signer-not-trusted": "warning",
+    # Apple's schema
+    "missing-key": "error",
+    "missing-payload-version": "error",
+    "missing-email-account-type": "error",
+    "wrong-type": "error",
+    "not-allowed": "error",
+    "unknown-key": "warning",
+    "no-schema": "warning",
+    "uuid-syntax": "warning",
+    "duplicate-uuid": "error",
+    "duplicate-identifier": "error",
+    # failures seen in the field
+    "port-empty": "error",
+    "port-is-string": "error",
+    "port-wrong-type": "error",
+    "port-out-of-range": "error",
+    "shared-identifier": "warning",
+    "random-identifier": "warning",
+    "embedded-password": "warning",
+    "dav-without-tls": "warning",
+    "bad-url": "error",
+    "principal-url-pinned": "warning",
+    "provider-dav-username": "error",
+    "provider-port": "error",
+}
