@@ -275,3 +275,12 @@ def test_text_from_the_file_is_cleaned(tmp_path: Path) -> None:
 def test_read_detects_containers() -> None:
     assert read_profile(plistlib.dumps(ours()), "a").container == "xml"
     assert read_profile(b"hello", "a").findings[0].code == "not-a-profile"
+
+
+def test_encrypted_profile_needs_no_payload_content() -> None:
+    plist = ours()
+    del plist["PayloadContent"]
+    assert ("missing-key", "PayloadContent") in codes(plist)
+    plist["IsEncrypted"] = True
+    plist["EncryptedPayloadContent"] = b"\x30\x80opaque"
+    assert codes(plist) == set()

@@ -171,9 +171,12 @@ def lint_profile(
 ) -> list[Finding]:
     """Every finding for one parsed profile, errors and warnings, in document order."""
     lint = _Linter()
-    lint.keys("", plist, top_level_keys())
-    content = plist.get("PayloadContent", [])
     encrypted = plist.get("IsEncrypted") is True or "EncryptedPayloadContent" in plist
+    top = top_level_keys()
+    if encrypted:  # Apple: "If 'IsEncrypted' is 'true', this array isn't needed."
+        top = {**top, "PayloadContent": {**top["PayloadContent"], "presence": "optional"}}
+    lint.keys("", plist, top)
+    content = plist.get("PayloadContent", [])
     uuids: dict[str, str] = {}
     identifiers: dict[str, str] = {}
     _remember(lint, uuids, "PayloadUUID", "", plist.get("PayloadUUID"))
