@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -427,6 +426,8 @@ def _check_signer(
     content: bytes, certs: list[Certificate], info: _TLV
 ) -> tuple[Certificate | None, bool | None, str]:
     """Find the signer certificate and check the signature (RFC 5652 §5.4, §5.6)."""
+    import hashlib
+
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
