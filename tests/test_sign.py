@@ -251,3 +251,29 @@ def test_sign_options_load_cryptography_only_when_used(tmp_path: Path) -> None:
         [os.sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path
     )
     assert proc.stderr.strip().splitlines()[-1] == "False False"
+
+
+def test_encrypted_key_passphrase_from_the_keyring(tmp_path: Path, ca: SigningCA) -> None:
+    """The documented keyring entry: service ``mailsetup``, user ``sign:<absolute key path>``."""
+    locked = ca.leaf(key_type="ec", passphrase=b"from the keyring")
+    env = {
+        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "HOME": str(tmp_path),
+    }
+    store = (
+        "import keyring, sys; keyring.set_password('mailsetup', sys.argv[1], 'from the keyring')"
+    )
+    subprocess.run(
+        [os.sys.executable, "-c", store, f"sign:{locked.key.resolve()}"],
+        check=True,
+        env={**os.environ, **env},
+        timeout=60,
+    )
+    out = tmp_path / "k.mobileconfig"
+    proc = run(
+        "profile", "-e", EMAIL, "--sign-cert", str(locked.fullchain),
+        "--sign-key", str(locked.key), "-o", str(out), env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert openssl_verify(out, locked.root, tmp_path / "c").returncode == 0
