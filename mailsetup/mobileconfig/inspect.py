@@ -53,19 +53,24 @@ class ProfileReport:
 
 
 def known_provider(provider: Provider) -> KnownProvider:
-    """The facts the linter compares against, from the provider file (nothing hard-coded)."""
+    """The facts the linter compares against, from the provider file (nothing hard-coded).
+
+    A provider file may have no mail or no DAV section; whether the sync login is a separate id
+    is its ``[texts] sync_user = "separate"``.
+    """
     texts = getattr(provider, "texts", None)
-    separate = getattr(texts, "sync_user", "") == "separate"
-    example = str(getattr(texts, "sync_user_example", "") or "")
-    smtp_ports = {provider.smtp.port, *(a.port for a in getattr(provider, "smtp_alternatives", ()))}
+    imap = getattr(provider, "imap", None)
+    smtp = getattr(provider, "smtp", None)
+    alternatives = getattr(provider, "smtp_alternatives", ())
+    davs = [d for d in (getattr(provider, "caldav", None), getattr(provider, "carddav", None)) if d]
     return KnownProvider(
         name=provider.name,
-        mail_hosts=frozenset({provider.imap.host.lower(), provider.smtp.host.lower()}),
-        imap_ports=frozenset({provider.imap.port}),
-        smtp_ports=frozenset(smtp_ports),
-        dav_hosts=frozenset({provider.caldav.host.lower(), provider.carddav.host.lower()}),
-        separate_sync_user=separate,
-        sync_user_example=example,
+        mail_hosts=frozenset(e.host.lower() for e in (imap, smtp) if e is not None),
+        imap_ports=frozenset({imap.port} if imap is not None else ()),
+        smtp_ports=frozenset(e.port for e in (smtp, *alternatives) if e is not None),
+        dav_hosts=frozenset(d.host.lower() for d in davs),
+        separate_sync_user=getattr(texts, "sync_user", "") == "separate",
+        sync_user_example=str(getattr(texts, "sync_user_example", "") or ""),
     )
 
 
