@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from mailsetup.check.dns import Nameserver, matches_suffix, parse_nameserver, parse_tags
 from mailsetup.check.probe import Fault, Outcome, ProbeContext
-from mailsetup.check.render import render_json, render_plain
 from mailsetup.check.report import ProbeResult, Report
 from mailsetup.check.runner import GRACE_SECONDS, Probe, run_probes
+from mailsetup.check.table import format_json, format_plain
 from mailsetup.commands.check import parse_timeout
 from mailsetup.errors import BadInput
 
@@ -143,13 +143,13 @@ def test_verdict_and_exit_code(statuses: tuple[str, ...], verdict: str, code: in
     report = _report(*statuses)
     assert report.verdict == verdict
     assert report.exit_code == code
-    doc = json.loads(render_json(report))
+    doc = json.loads(format_json(report))
     assert doc["verdict"] == verdict
     assert doc["exit_code"] == code
 
 
 def test_json_shape_is_the_documented_one() -> None:
-    doc = json.loads(render_json(_report("pass", "fail")))
+    doc = json.loads(format_json(_report("pass", "fail")))
     assert set(doc) == {
         "schema",
         "email",
@@ -177,7 +177,7 @@ def test_json_shape_is_the_documented_one() -> None:
 
 
 def test_plain_table_has_one_row_per_probe_and_a_verdict() -> None:
-    text = render_plain(_report("pass", "fail"))
+    text = format_plain(_report("pass", "fail"))
     lines = text.splitlines()
     assert lines[0].split() == ["STATUS", "PROBE", "TIME", "DETAIL"]
     assert lines[1].startswith("PASS") and "p0" in lines[1] and "5 ms" in lines[1]

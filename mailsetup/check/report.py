@@ -1,6 +1,6 @@
 """The typed result of ``mailsetup check``: one :class:`ProbeResult` per row, one :class:`Report`.
 
-Probes produce results; renderers (``check/render.py``) only read them. The JSON form produced by
+Probes produce results; the printers of ``check/table.py`` only read them. The JSON form produced by
 :meth:`Report.to_json` is a documented, stable interface (docs/check.md): keys are only ever
 added, never renamed or removed, and ``schema`` changes if that promise is ever broken.
 """

@@ -44,7 +44,7 @@ def run_check_command(req: CheckRequest) -> int:
     """Do the whole command; return its exit code."""
     from mailsetup.check.dns import parse_nameserver
     from mailsetup.check.plan import CheckOptions, run_check
-    from mailsetup.check.render import print_report
+    from mailsetup.check.table import print_report
     from mailsetup.check.tls import make_context
     from mailsetup.provider import load_provider
 

@@ -23,7 +23,7 @@ RICH_MARK: dict[Status, str] = {
 }
 
 
-def render_json(report: Report) -> str:
+def format_json(report: Report) -> str:
     """The documented, stable JSON shape (docs/check.md), one document, sorted keys."""
     return json.dumps(report.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -37,7 +37,7 @@ def _hints(probes: tuple[ProbeResult, ...]) -> list[tuple[str, str]]:
     return [(", ".join(names), hint) for hint, names in grouped.items()]
 
 
-def render_plain(report: Report) -> str:
+def format_plain(report: Report) -> str:
     """Aligned columns: status, probe, time, detail; hints below; the verdict last."""
     width = max((len(p.name) for p in report.probes), default=5)
     lines = [f"{'STATUS':<6}  {'PROBE':<{width}}  {'TIME':>8}  DETAIL"]
@@ -80,9 +80,9 @@ def print_report(report: Report, *, as_json: bool, stream: TextIO | None = None)
     """Print ``report`` in the form that suits where ``stream`` goes."""
     out = stream or sys.stdout
     if as_json:
-        out.write(render_json(report))
+        out.write(format_json(report))
     elif out.isatty():
         print_rich(report, out)
     else:
-        out.write(render_plain(report))
+        out.write(format_plain(report))
     out.flush()
