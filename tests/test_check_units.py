@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mailsetup.check.dns import Nameserver, matches_suffix, parse_nameserver, parse_tags
+from mailsetup.check.faults import FaultName
 from mailsetup.check.probe import Fault, Outcome, ProbeContext
 from mailsetup.check.report import ProbeResult, Report
 from mailsetup.check.runner import GRACE_SECONDS, Probe, run_probes
@@ -113,7 +114,7 @@ def test_runner_turns_exceptions_into_named_rows() -> None:
         raise ConnectionRefusedError(111, "Connection refused")
 
     def faulty(ctx: ProbeContext) -> Outcome:
-        raise Fault("missing SPF", "missing SPF: none")
+        raise Fault(FaultName.MISSING_SPF, "missing SPF: none")
 
     def buggy(ctx: ProbeContext) -> Outcome:
         raise KeyError("oops")
@@ -159,6 +160,7 @@ def test_json_shape_is_the_documented_one() -> None:
         "exit_code",
         "elapsed_ms",
         "summary",
+        "notices",
         "probes",
     }
     assert doc["schema"] == "mailsetup.check/1"

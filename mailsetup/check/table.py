@@ -40,7 +40,9 @@ def _hints(probes: tuple[ProbeResult, ...]) -> list[tuple[str, str]]:
 def format_plain(report: Report) -> str:
     """Aligned columns: status, probe, time, detail; hints below; the verdict last."""
     width = max((len(p.name) for p in report.probes), default=5)
-    lines = [f"{'STATUS':<6}  {'PROBE':<{width}}  {'TIME':>8}  DETAIL"]
+    lines = [f"NOTICE: {notice}" for notice in report.notices]
+    lines += [""] if lines else []
+    lines.append(f"{'STATUS':<6}  {'PROBE':<{width}}  {'TIME':>8}  DETAIL")
     for p in report.probes:
         lines.append(
             f"{PLAIN_MARK[p.status]:<6}  {p.name:<{width}}  {p.elapsed_ms:>5} ms  {p.detail}"
@@ -61,6 +63,8 @@ def print_rich(report: Report, stream: TextIO) -> None:
     from rich.table import Table
 
     console = Console(file=stream, highlight=False)
+    for notice in report.notices:
+        console.print(f"[bold yellow]notice:[/] {escape(notice)}")
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("", no_wrap=True)
     table.add_column("probe", no_wrap=True)
