@@ -154,7 +154,7 @@ def _host(name: Any) -> str:
 
 
 def matches_suffix(host: str, suffixes: tuple[str, ...]) -> bool:
-    """``mta-gw.infomaniak.ch`` matches ``infomaniak.ch`` (whole labels only)."""
+    """``mx1.mail.example.net`` matches ``example.net`` (whole labels only)."""
     host = host.rstrip(".").lower()
     return any(host == s.lower() or host.endswith("." + s.lower().lstrip(".")) for s in suffixes)
 
