@@ -84,6 +84,8 @@ def assert_within(probe: dict[str, object], timeout: float) -> None:
 
 
 def assert_fault(run: Checked, name: str, fault: str, status: str = "fail") -> dict[str, object]:
+    # "unexpected error" is a bug report: no fault provoked here may end as one, on any row.
+    assert all(p["fault"] != "unexpected error" for p in run.doc["probes"]), run.doc["probes"]
     probe = run.probe(name)
     assert (probe["status"], probe["fault"]) == (status, fault), probe
     assert fault.lower() in str(probe["detail"]).lower(), probe

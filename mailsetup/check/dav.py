@@ -152,54 +152,64 @@ class _Client:
         depth: str | None = None,
         body: bytes | None = None,
     ) -> Response:
-        import http.client
-
         url = iri_to_uri(url)
         conn = self._conn(url)
         parts = urlsplit(url)
-        path = parts.path or "/"
-        if parts.query:
-            path += "?" + parts.query
-        headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
-        if auth is not None and parts.scheme.lower() != "https":
-            # The one place credentials are attached, so the one place this is enforced.
-            raise Fault(F.TLS_OFF, "TLS off: refusing to send the password over plain HTTP")
-        if auth is not None:
-            token = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode()
-            headers["Authorization"] = f"Basic {token}"  # RFC 7617
-        if depth is not None:
-            headers["Depth"] = depth
-        if body is not None:
-            headers["Content-Type"] = 'application/xml; charset="utf-8"'
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        headers = _headers(parts.scheme, auth, depth, body)
         conn.timeout = self.ctx.enter(f"{method} {clean_text(path, 120)}", conn.sock)
+        try:
+            resp, data = self._exchange(conn, method, path, body, headers)
+        except BaseException:
+            conn.close()
+            raise
+        if resp.will_close:
+            conn.close()
+        hdrs = {k.lower(): v for k, v in resp.getheaders()}
+        return Response(resp.status, hdrs, data, url)
+
+    def _exchange(
+        self, conn: Any, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[Any, bytes]:
+        """Send one request, read its answer (bounded); faults by name."""
+        import http.client
+
         try:
             conn.request(method, path, body=body, headers=headers)
             if isinstance(conn.sock, ssl.SSLSocket) and "tls" not in self.ctx.evidence:
                 self.ctx.evidence["tls"] = certificate_evidence(conn.sock)
             self.ctx.enter(self.ctx.step, conn.sock)
             resp = conn.getresponse()
-            data = resp.read(MAX_BODY + 1)
+            data: bytes = resp.read(MAX_BODY + 1)
         except http.client.RemoteDisconnected:
-            conn.close()
             raise Fault(
                 F.CONNECTION_CLOSED, f"connection closed by the server during {self.ctx.step}"
             ) from None
         except http.client.HTTPException as exc:
-            conn.close()
             raise _http_fault(exc, self.ctx.step) from None
-        except Fault:
-            conn.close()
-            raise
         if len(data) > MAX_BODY:
-            conn.close()
             raise Fault(
                 F.REPLY_TOO_LONG,
                 f"server reply too long: the answer to {self.ctx.step} exceeds {MAX_BODY} bytes",
             )
-        if resp.will_close:
-            conn.close()
-        hdrs = {k.lower(): v for k, v in resp.getheaders()}
-        return Response(resp.status, hdrs, data, url)
+        return resp, data
+
+
+def _headers(
+    scheme: str, auth: Credentials | None, depth: str | None, body: bytes | None
+) -> dict[str, str]:
+    headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
+    if auth is not None:
+        if scheme.lower() != "https":
+            # The one place credentials are attached, so the one place this is enforced.
+            raise Fault(F.TLS_OFF, "TLS off: refusing to send the password over plain HTTP")
+        token = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"  # RFC 7617
+    if depth is not None:
+        headers["Depth"] = depth
+    if body is not None:
+        headers["Content-Type"] = 'application/xml; charset="utf-8"'
+    return headers
 
 
 def _bounded_response(sock: Any, *args: Any, ctx: ProbeContext, **kwargs: Any) -> Any:

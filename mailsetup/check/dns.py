@@ -468,6 +468,28 @@ def _parallel(jobs: dict[str, Callable[[], Any]]) -> dict[str, Any]:
     return results
 
 
+def _by_priority(records: list[Any]) -> list[Any]:
+    return sorted(records, key=lambda r: (r.priority, -r.weight))
+
+
+def _srv_evidence(records: list[Any]) -> list[JSONValue]:
+    return [
+        {"priority": r.priority, "weight": r.weight, "port": r.port, "target": _host(r.target)}
+        for r in _by_priority(records)
+    ]
+
+
+def _srv_mismatch(service: _Service, records: list[Any]) -> str | None:
+    """Where the first SRV record points, when that is not where the provider file says."""
+    first = _by_priority(records)[0]
+    target = _host(first.target)
+    if target in ("", "."):
+        return None  # "service not offered here" (RFC 2782)
+    if target != service.host.lower() or first.port != service.port:
+        return f"{service.label} -> {target}:{first.port} (expected {service.host}:{service.port})"
+    return None
+
+
 def probe_discovery(
     ctx: ProbeContext, domain: str, provider: Provider, nameserver: Nameserver | None
 ) -> Outcome:
@@ -486,7 +508,7 @@ def probe_discovery(
     jobs["autoconfig"] = partial(lookup, ctx, res, f"autoconfig.{domain}", "A", missing_ok=True)
     results = _parallel(jobs)
     for value in results.values():
-        if isinstance(value, Fault) and value.fault == "timeout":
+        if isinstance(value, Fault) and value.fault is F.TIMEOUT:
             raise value
     found: dict[str, JSONValue] = {}
     mismatched: list[str] = []
@@ -495,20 +517,11 @@ def probe_discovery(
         value = results.get(s.label)
         if isinstance(value, BaseException):
             errors.append(f"{s.label}: {value}")
-            continue
-        if not value:
-            continue
-        srv = sorted(value, key=lambda r: (r.priority, -r.weight))
-        first = srv[0]
-        target = _host(first.target)
-        found[s.label] = [
-            {"priority": r.priority, "weight": r.weight, "port": r.port, "target": _host(r.target)}
-            for r in srv
-        ]
-        if target in ("", "."):
-            continue  # "service not offered here" (RFC 2782)
-        if target != s.host.lower() or first.port != s.port:
-            mismatched.append(f"{s.label} -> {target}:{first.port} (expected {s.host}:{s.port})")
+        elif value:
+            found[s.label] = _srv_evidence(value)
+            mismatch = _srv_mismatch(s, value)
+            if mismatch:
+                mismatched.append(mismatch)
     auto = results.get("autoconfig")
     if isinstance(auto, BaseException):
         errors.append(f"autoconfig: {auto}")
@@ -517,6 +530,12 @@ def probe_discovery(
     ctx.evidence["records"] = found
     if errors:
         ctx.evidence["errors"] = list(errors)
+    return _discovery_outcome(found, mismatched, errors)
+
+
+def _discovery_outcome(
+    found: dict[str, JSONValue], mismatched: list[str], errors: list[str]
+) -> Outcome:
     if mismatched:
         return Outcome.of(F.SRV_MISMATCH, f"SRV mismatch: {'; '.join(mismatched)}")
     if errors:
