@@ -28,6 +28,7 @@ from mailsetup.untrusted import has_unsafe
 from tests.check_cli import RUN_CLI, Checked, CheckEnv, clean_env
 from tests.servers.ca import CertAuthority
 from tests.servers.dns import GOOD_DOMAIN, DnsServer
+from tests.servers.dovecot import DovecotServer
 from tests.servers.faults import (
     Reply,
     TalkServer,
@@ -368,3 +369,25 @@ def test_missing_sync_password_names_its_variable_and_option(
     assert proc.returncode == 5
     assert "MAILSETUP_SYNC_PASSWORD" in proc.stderr and "--sync-user" in proc.stderr
     assert "MAILSETUP_PASSWORD " not in proc.stderr.replace("MAILSETUP_SYNC_PASSWORD", "")
+
+
+# --- TLS turned off by the provider file --------------------------------------------------------
+
+
+def test_security_none_is_a_warning_and_no_password_is_sent(
+    env: CheckEnv, make_provider_file: Callable[..., Path], dovecot: DovecotServer
+) -> None:
+    pf = make_provider_file(imap_port=dovecot.imap_port, imap_security="none")
+    login = {"MAILSETUP_PASSWORD": dovecot.password, "MAILSETUP_SYNC_PASSWORD": "x"}
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN_CLI, "check", *env.args("--json", "--login", provider_file=pf)],
+        env=clean_env(login),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if proc.returncode == 3 and "security" in proc.stderr:
+        pytest.skip("this provider loader refuses security = none without an explicit opt-in")
+    probe = Checked(proc, json.loads(proc.stdout)).probe("imap")
+    assert (probe["status"], probe["fault"]) == ("warn", "TLS off"), probe
+    assert "login not tried" in probe["detail"] and "login" not in probe["evidence"]

@@ -222,3 +222,32 @@ def test_plan_for_infomaniak_comes_from_its_profile() -> None:
         ("carddav", provider.carddav.url),
     ]
     assert {p.timeout for p in probes} == {7}
+
+
+# --- the certificate expiry rule, once for every TLS row ----------------------------------------
+
+
+def test_expiry_is_decided_once_by_the_runner_from_the_tls_evidence() -> None:
+    from mailsetup.check.runner import with_expiry
+
+    soon: dict[str, object] = {"tls": {"days_left": 3}}
+    fine: dict[str, object] = {"tls": {"days_left": 60}}
+    passed = Outcome("pass", "TLSv1.3")
+    warned = Outcome.of(FaultName.NO_WELL_KNOWN, "no /.well-known/caldav redirect (404)")
+    failed = Outcome.of(FaultName.AUTH_FAILED, "authentication failed: 401")
+    assert with_expiry(passed, soon) == Outcome.of(  # type: ignore[arg-type]
+        FaultName.CERT_EXPIRES_SOON, "certificate expires soon: in 3 days; TLSv1.3"
+    )
+    kept = with_expiry(warned, soon)  # type: ignore[arg-type]
+    assert kept.fault is FaultName.NO_WELL_KNOWN and "expires soon" in kept.detail
+    assert with_expiry(failed, soon) == failed  # type: ignore[arg-type]
+    assert with_expiry(passed, fine) == passed  # type: ignore[arg-type]
+    assert with_expiry(passed, {}) == passed
+
+
+def test_a_fault_takes_its_status_from_the_catalogue() -> None:
+    def lying(ctx: ProbeContext) -> Outcome:
+        return Outcome("pass", "all good", FaultName.MISSING_SPF)
+
+    (row,) = run_probes([_probe("x", lying)])
+    assert (row.status, row.fault) == ("fail", "missing SPF")
