@@ -107,7 +107,7 @@ class _Slot:
         return ProbeResult(
             name=self.probe.name,
             protocol=self.probe.protocol,
-            target=self.probe.target,
+            target=clean_text(self.probe.target, 300),  # provider data: validated, cleaned anyway
             status=status,
             detail=detail,
             fault=str(outcome.fault) if outcome.fault else None,
