@@ -251,3 +251,23 @@ def test_a_fault_takes_its_status_from_the_catalogue() -> None:
 
     (row,) = run_probes([_probe("x", lying)])
     assert (row.status, row.fault) == ("fail", "missing SPF")
+
+
+def test_notices_come_first_in_every_form() -> None:
+    import io
+
+    from mailsetup.check.table import print_rich
+
+    report = Report(
+        "jane@example.ch",
+        "acme",
+        False,
+        _report("fail").probes,
+        notices=("no working resolver: [bold]nothing[/] answers",),
+    )
+    assert format_plain(report).startswith("NOTICE: no working resolver")
+    assert json.loads(format_json(report))["notices"] == list(report.notices)
+    out = io.StringIO()
+    print_rich(report, out)
+    first = out.getvalue().splitlines()[0]
+    assert first.startswith("notice:") and "[bold]nothing[/]" in first  # shown, not interpreted
