@@ -14,19 +14,12 @@ import errno
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from mailsetup.errors import OutputError
+from mailsetup.model import OutputFile
 
-
-@dataclass(frozen=True)
-class OutputFile:
-    """One rendered file: its default name, its bytes, and whether it embeds a secret."""
-
-    name: str
-    data: bytes
-    secret: bool = False
+__all__ = ["OutputFile", "StagedWrites", "write_atomic", "write_files", "write_stdout"]
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -101,7 +101,6 @@ class Provider:
     sync_password_hint: str = ""
     dns: DnsExpectations = field(default_factory=DnsExpectations)
     ics_max_bytes: int = 20 * 1024 * 1024
-    source: str = ""
 
     def smtp_on_port(self, port: int | None) -> Endpoint:
         """The submission endpoint to use: the default, or the listed one on ``port``."""
@@ -223,7 +222,6 @@ def parse_provider(text: str, source: str) -> Provider:
             dkim_selectors=r.str_list("dns", "dkim_selectors"),
         ),
         ics_max_bytes=max_bytes,
-        source=source,
     )
 
 

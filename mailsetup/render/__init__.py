@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from mailsetup.account import Account
 from mailsetup.errors import BadInput
-from mailsetup.output import OutputFile
+from mailsetup.model import OutputFile
 from mailsetup.provider import Provider
 
 SERVICES = ("mail", "caldav", "carddav")
