@@ -52,7 +52,10 @@ def handles_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            finally:  # a full disk or closed pipe on stdout is an error (exit 4), not success
+                sys.stdout.flush()
         except MailsetupError as err:
             raise fail(err) from None
 
@@ -242,6 +245,9 @@ def main() -> None:
     # them ("Wrote ...", inspect's report) must give back the same bytes, not a traceback.
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="surrogateescape")
+    from mailsetup.output import guard_stdout
+
+    guard_stdout()
     command = typer.main.get_command(app)
     install(command)
     command(prog_name="mailsetup")

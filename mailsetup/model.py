@@ -27,3 +27,28 @@ class OutputFile:
     name: str
     data: bytes
     secret: bool = False
+
+
+# Bytes, not characters: file systems limit a name to 255 bytes; room is kept for the suffix a
+# client adds ("-thunderbird") and for the temporary name output.py stages under.
+MAX_NAME_BYTES = 150
+
+
+def safe_file_name(text: str) -> str:
+    """``text`` made into one harmless file or folder name, the same for the same input.
+
+    Names come from data (the address: ``/`` and a leading ``.`` are legal in a local part), so
+    path separators, NUL and control characters become ``_``, a leading dot becomes ``_`` (no
+    hidden files, no ``..``), and the name is cut to :data:`MAX_NAME_BYTES` bytes of UTF-8,
+    keeping its extension. The result never leaves the folder it is joined to.
+    """
+    name = "".join("_" if ch in "/\\\0" or ord(ch) < 32 or ord(ch) == 127 else ch for ch in text)
+    if name.startswith("."):
+        name = "_" + name[1:]
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 20 or not stem:
+        stem, ext = name, ""
+    suffix = f".{ext}" if ext else ""
+    while len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return (stem + suffix) or "_"

@@ -9,6 +9,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """No ``MAILSETUP_*`` variables unless given; a keyring that has nothing ('fail' backend)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")}
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    env.update(extra or {})
+    return env
+
+
 def run(
     *args: str,
     cwd: Path | None = None,
@@ -17,13 +25,10 @@ def run(
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
     """``mailsetup ARGS`` with a clean environment (no password variables unless given)."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")}
-    base["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
-    base.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "mailsetup", *args],
         cwd=cwd,
-        env=base,
+        env=clean_env(env),
         input=input,
         capture_output=True,
         text=True,

@@ -8,9 +8,16 @@ from pathlib import Path
 
 from mailsetup.account import make_account
 from mailsetup.errors import BadInput
-from mailsetup.output import write_atomic, write_files, write_stdout
+from mailsetup.output import make_folder, write_atomic, write_files, write_stdout
 from mailsetup.provider import load_provider
-from mailsetup.render import RenderOptions, embed_policy, get_renderer, parse_services, render
+from mailsetup.render import (
+    RenderOptions,
+    check_embed,
+    client_spec,
+    default_name,
+    parse_services,
+    render,
+)
 
 
 @dataclass(frozen=True)
@@ -28,15 +35,32 @@ class ProfileRequest:
     provider_file: Path | None = None
 
 
-def run_profile(req: ProfileRequest) -> list[Path]:
-    """Do the whole command; return the paths written (empty for stdout)."""
-    get_renderer(req.client, req.format)  # unknown client, stray --format: before anything else
-    policy = embed_policy(req.client)
-    if req.embed_password and policy == "refuse":
+def _refuse_secret_on_terminal(req: ProfileRequest) -> None:
+    """``-o - --embed-password`` on a terminal would show the password on screen: refuse.
+
+    Refused rather than warned: a warning comes after the password is already visible (and in
+    the terminal's scroll-back). A pipe or a redirect is fine: that is what ``-o -`` is for.
+    """
+    if req.output == "-" and req.embed_password and sys.stdout.isatty():
         raise BadInput(
-            f"--client {req.client} writes no password; --embed-password does not apply",
-            "leave it out: the app asks for the password itself",
+            "--embed-password with -o - would print the password on this terminal",
+            "redirect standard output to a file or a pipe, or write a file with -o FILE",
         )
+
+
+def run_profile(req: ProfileRequest) -> list[Path]:
+    """Do the whole command; return the paths written (empty for stdout).
+
+    Where ``-o`` writes (see README.md): ``-`` is standard output; a client that writes several
+    files (or ``-o`` ending in ``/``) takes a folder, created with its parents if missing; any
+    other ``-o`` is a file, whose folder must exist. Without ``-o`` the registry's default
+    name is used, made file-name safe from the address.
+    """
+    # Unknown client, stray or missing --format, --embed-password where it cannot apply,
+    # -o - with a secret on a terminal: all before a password is asked for.
+    spec, fmt = client_spec(req.client, req.format)
+    policy = check_embed(spec.name, req.embed_password)
+    _refuse_secret_on_terminal(req)
     account = make_account(req.email, req.name, req.sync_user)
     provider = load_provider(path=req.provider_file)
     services = parse_services(req.services)
@@ -51,17 +75,19 @@ def run_profile(req: ProfileRequest) -> list[Path]:
     options = RenderOptions(
         services=services, smtp_port=req.smtp_port, password=password, format=req.format
     )
-    result = render(req.client, account, provider, options)
+    result = render(spec.name, account, provider, options)
 
     if req.output == "-":
         write_stdout(result.files)
         return []
-    if result.into_folder:
-        target = Path(req.output) if req.output else Path(f"{account.email}-{req.client}")
+    if fmt.folder:
+        target = Path(req.output) if req.output else Path(default_name(fmt, account))
         paths = write_files(target, result.files, force=req.force, make_dir=True)
     else:
         (only,) = result.files
         path = Path(req.output) if req.output else Path(only.name)
+        if req.output and req.output.endswith(("/", "\\")):  # a trailing slash means a folder
+            make_folder(path)
         if path.is_dir():
             path = path / only.name
         write_atomic(path, only.data, force=req.force, secret=only.secret)
