@@ -153,8 +153,14 @@ def format_help() -> str:
     )
 
 
+def suggestion(name: str) -> str:
+    """``"for outlook use --client autodiscover"`` when we know what was meant, else ``""``."""
+    better = SUGGESTIONS.get(name.strip().lower())
+    return f"for {name} use --client {better}" if better else ""
+
+
 def unknown_client_hint(name: str) -> str:
     """The hint for an unknown ``--client``: a suggestion when we know what was meant."""
     known = f"known clients: {', '.join(CLIENTS)}"
-    better = SUGGESTIONS.get(name.strip().lower())
-    return f"for {name} use --client {better}; {known}" if better else known
+    better = suggestion(name)
+    return f"{better}; {known}" if better else known

@@ -15,7 +15,7 @@ from mailsetup.errors import SecretError
 from mailsetup.model import KEYRING_SERVICE as SERVICE
 from mailsetup.model import keyring_user
 
-__all__ = ["SERVICE", "get_password", "keyring_user", "store_in_keyring"]
+__all__ = ["SERVICE", "get_password", "keyring_user", "require_keyring", "store_in_keyring"]
 ENV_MAIL = "MAILSETUP_PASSWORD"
 ENV_SYNC = "MAILSETUP_SYNC_PASSWORD"
 
@@ -48,14 +48,20 @@ def from_keyring(user: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def store_in_keyring(user: str, password: str) -> None:
-    """Save ``password``; a missing backend is a :class:`SecretError` (exit 5)."""
+def require_keyring() -> object:
+    """The usable keyring backend; none is a :class:`SecretError` (exit 5)."""
     backend = _usable_keyring()
     if backend is None:
         raise SecretError(
             "no usable keyring backend on this system",
             f"install one (e.g. gnome-keyring or keyrings.alt), or set {ENV_MAIL} instead",
         )
+    return backend
+
+
+def store_in_keyring(user: str, password: str) -> None:
+    """Save ``password``; a missing backend is a :class:`SecretError` (exit 5)."""
+    backend = require_keyring()
     try:
         backend.set_password(SERVICE, user, password)  # type: ignore[attr-defined]
     except Exception as exc:

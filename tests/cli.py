@@ -1,4 +1,11 @@
-"""Run the real ``mailsetup`` command in a subprocess: real exit codes, real stdout/stderr."""
+"""THE way tests run ``mailsetup``: a subprocess, real exit codes, real stdout/stderr.
+
+One runner for every test (``run``), with one environment rule (``clean_env``): no
+``MAILSETUP_*`` variable leaks in from the developer's shell, and the keyring is the empty
+'fail' backend unless a test gives another. ``test_domains=True`` lets the reserved ``.test``
+domain through the address check (email-validator's documented ``TEST_ENVIRONMENT`` switch,
+which allows exactly ``.test`` and changes nothing else), for the loopback servers' zone.
+"""
 
 from __future__ import annotations
 
@@ -17,16 +24,24 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+RUN_CLI = (
+    "import email_validator; email_validator.TEST_ENVIRONMENT = True; "
+    "from mailsetup.cli import main; main()"
+)
+
+
 def run(
     *args: str,
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     input: str | None = None,
     timeout: float = 60,
+    test_domains: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """``mailsetup ARGS`` with a clean environment (no password variables unless given)."""
+    entry = ["-c", RUN_CLI] if test_domains else ["-m", "mailsetup"]
     return subprocess.run(
-        [sys.executable, "-m", "mailsetup", *args],
+        [sys.executable, *entry, *args],
         cwd=cwd,
         env=clean_env(env),
         input=input,

@@ -1,38 +1,72 @@
 """``mailsetup profile``: validate input, render the client's files, write them safely."""
 
+# ruff: noqa: RUF009 - option() is dataclasses.field with command-line metadata
+
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailsetup.account import make_account
+from mailsetup.clients import CLIENTS, DEFAULT_CLIENT, all_format_names, client_help, format_help
+from mailsetup.commands.options import option
 from mailsetup.errors import BadInput
-from mailsetup.output import make_folder, write_atomic, write_files, write_stdout
-from mailsetup.provider import load_provider
-from mailsetup.render import (
-    RenderOptions,
-    check_embed,
-    client_spec,
-    default_name,
-    parse_services,
-    render,
-)
+
+# The request is also the command line's declaration (see commands/options.py); the heavy
+# modules (account, provider, renderers, output) load inside run_profile, so that building
+# the parser for ``--help`` costs nothing.
 
 
 @dataclass(frozen=True)
 class ProfileRequest:
-    email: str
-    name: str | None = None
-    sync_user: str | None = None
-    client: str = "apple"
-    services: str = "mail,caldav,carddav"
-    format: str | None = None
-    output: str | None = None
-    force: bool = False
-    smtp_port: int | None = None
-    embed_password: bool = False
-    provider_file: Path | None = None
+    email: str = option("--email", "-e", help="The mailbox address.", metavar="ADDRESS")
+    name: str | None = option(
+        "--name", "-n", default=None, metavar="TEXT", help="Display name (sender name)."
+    )
+    sync_user: str | None = option(
+        "--sync-user", default=None, metavar="TEXT", help="CalDAV/CardDAV username, e.g. AB12345."
+    )
+    client: str = option(
+        "--client", "-c", default=DEFAULT_CLIENT, choices=tuple(CLIENTS), help=client_help()
+    )
+    services: str = option(
+        "--services",
+        default="mail,caldav,carddav",
+        metavar="LIST",
+        help="Comma list of mail,caldav,carddav.",
+    )
+    format: str | None = option(
+        "--format", default=None, choices=all_format_names(), help=format_help()
+    )
+    output: str | None = option(
+        "--output",
+        "-o",
+        default=None,
+        metavar="PATH",
+        help="File or folder to write ('-' for standard output; a trailing '/' or a client "
+        "that writes several files means a folder, created if missing).",
+    )
+    force: bool = option("--force", default=False, help="Replace an existing regular file.")
+    smtp_port: int | None = option(
+        "--smtp-port",
+        default=None,
+        metavar="PORT",
+        min=1,
+        max=65535,
+        help="Another SMTP port the provider lists.",
+    )
+    embed_password: bool = option(
+        "--embed-password",
+        default=False,
+        help="Put the mail password in the file (from MAILSETUP_PASSWORD, the keyring or a "
+        "prompt); the file is written 0600. Refused with -o - on a terminal.",
+    )
+    provider_file: Path | None = option(
+        "--provider-file",
+        default=None,
+        metavar="PATH",
+        help="Provider data (TOML, schema of profiles/*.toml).",
+    )
 
 
 def _refuse_secret_on_terminal(req: ProfileRequest) -> None:
@@ -56,6 +90,18 @@ def run_profile(req: ProfileRequest) -> list[Path]:
     other ``-o`` is a file, whose folder must exist. Without ``-o`` the registry's default
     name is used, made file-name safe from the address.
     """
+    from mailsetup.account import make_account
+    from mailsetup.output import make_folder, write_atomic, write_files, write_stdout
+    from mailsetup.provider import load_provider
+    from mailsetup.render import (
+        RenderOptions,
+        check_embed,
+        client_spec,
+        default_name,
+        parse_services,
+        render,
+    )
+
     # Unknown client, stray or missing --format, --embed-password where it cannot apply,
     # -o - with a secret on a terminal: all before a password is asked for.
     spec, fmt = client_spec(req.client, req.format)
