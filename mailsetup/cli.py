@@ -202,9 +202,10 @@ def check(
 
     TLS certificates are always verified.
     """
+    params = dict(locals())  # first statement: exactly the parameters, the request's fields
     from mailsetup.commands.check import CheckRequest, run_check_command
 
-    request = CheckRequest(**locals())  # the parameters above are the request's fields
+    request = CheckRequest(**params)
     try:
         code = run_check_command(request)
     except KeyboardInterrupt:  # Ctrl-C while probes wait on the network: no traceback
