@@ -69,13 +69,13 @@ class ProfileRequest:
     )
 
 
-def _refuse_secret_on_terminal(req: ProfileRequest) -> None:
+def _refuse_secret_on_terminal(req: ProfileRequest, policy: str) -> None:
     """``-o - --embed-password`` on a terminal would show the password on screen: refuse.
 
     Refused rather than warned: a warning comes after the password is already visible (and in
     the terminal's scroll-back). A pipe or a redirect is fine: that is what ``-o -`` is for.
     """
-    if req.output == "-" and req.embed_password and sys.stdout.isatty():
+    if req.output == "-" and req.embed_password and policy == "embed" and sys.stdout.isatty():
         raise BadInput(
             "--embed-password with -o - would print the password on this terminal",
             "redirect standard output to a file or a pipe, or write a file with -o FILE",
@@ -106,7 +106,7 @@ def run_profile(req: ProfileRequest) -> list[Path]:
     # -o - with a secret on a terminal: all before a password is asked for.
     spec, fmt = client_spec(req.client, req.format)
     policy = check_embed(spec.name, req.embed_password)
-    _refuse_secret_on_terminal(req)
+    _refuse_secret_on_terminal(req, policy)
     account = make_account(req.email, req.name, req.sync_user)
     provider = load_provider(path=req.provider_file)
     services = parse_services(req.services)
