@@ -237,7 +237,11 @@ def inspect(
     ] = False,
     output_dir: Annotated[
         Path | None,
-        typer.Option("--output-dir", help="Folder for --split parts (default: beside the input)."),
+        typer.Option(
+            "--output-dir",
+            metavar="PATH",
+            help="Folder for --split parts (default: beside the input).",
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace existing part files.")] = False,
     provider_file: ProviderFileOpt = None,

@@ -29,13 +29,11 @@ class FormatSpec:
     ``name`` is the ``--format`` value ("" for a client with a single format); ``folder`` says
     that it writes several files, so ``-o`` names a folder; ``default_name`` is the file or
     folder written without ``-o`` (``{email}`` is replaced by a file-name-safe address).
-    ``consumer`` names what reads it, for the contract suite's parse check.
     """
 
     name: str
     folder: bool
     default_name: str
-    consumer: str
 
 
 @dataclass(frozen=True)
@@ -61,8 +59,8 @@ class ClientSpec:
         return next((f for f in self.formats if f.name == (name or "").lower()), None)
 
 
-def _one(folder: bool, default_name: str, consumer: str) -> tuple[FormatSpec, ...]:
-    return (FormatSpec("", folder, default_name, consumer),)
+def _one(folder: bool, default_name: str) -> tuple[FormatSpec, ...]:
+    return (FormatSpec("", folder, default_name),)
 
 
 CLIENTS: dict[str, ClientSpec] = {
@@ -74,7 +72,7 @@ CLIENTS: dict[str, ClientSpec] = {
             summary="Apple .mobileconfig (macOS, iOS, iPadOS)",
             doc="docs/apple.md",
             embed="embed",
-            formats=_one(False, "{email}.mobileconfig", "plist"),
+            formats=_one(False, "{email}.mobileconfig"),
         ),
         ClientSpec(
             name="thunderbird",
@@ -82,7 +80,7 @@ CLIENTS: dict[str, ClientSpec] = {
             summary="Thunderbird user.js, Mozilla autoconfig config-v1.1.xml and a README",
             doc="docs/thunderbird.md",
             embed="refuse",
-            formats=_one(True, "{email}-thunderbird", "thunderbird"),
+            formats=_one(True, "{email}-thunderbird"),
         ),
         ClientSpec(
             name="emclient",
@@ -90,7 +88,7 @@ CLIENTS: dict[str, ClientSpec] = {
             summary="eM Client: autodiscover.xml and a printable setup sheet",
             doc="docs/em-client.md",
             embed="refuse",
-            formats=_one(True, "{email}-emclient", "emclient"),
+            formats=_one(True, "{email}-emclient"),
         ),
         ClientSpec(
             name="autodiscover",
@@ -98,7 +96,7 @@ CLIENTS: dict[str, ClientSpec] = {
             summary="Outlook-style Autodiscover (POX) response for a domain owner to serve",
             doc="docs/autodiscover.md",
             embed="refuse",
-            formats=_one(False, "autodiscover.xml", "xml"),
+            formats=_one(False, "autodiscover.xml"),
         ),
         ClientSpec(
             name="dav",
@@ -107,10 +105,10 @@ CLIENTS: dict[str, ClientSpec] = {
             doc="docs/calendars-contacts.md",
             embed="ignore",
             formats=(
-                FormatSpec("json", False, "{email}-dav.json", "json"),
-                FormatSpec("vdirsyncer", False, "{email}-vdirsyncer.conf", "ini"),
-                FormatSpec("davx5", True, "{email}-dav", "davx5"),
-                FormatSpec("mobileconfig", False, "{email}-dav.mobileconfig", "plist"),
+                FormatSpec("json", False, "{email}-dav.json"),
+                FormatSpec("vdirsyncer", False, "{email}-vdirsyncer.conf"),
+                FormatSpec("davx5", True, "{email}-dav"),
+                FormatSpec("mobileconfig", False, "{email}-dav.mobileconfig"),
             ),
         ),
     )

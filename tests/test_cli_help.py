@@ -31,6 +31,7 @@ def test_profile_help_lists_every_client_and_dav_format() -> None:
 
 
 def test_option_types_are_words_people_know() -> None:
-    for command in ("profile", "check", "password set"):
+    for command in ("profile", "check", "inspect", "password set"):
         text = run(*command.split(), "--help").stdout
-        assert "<str>" not in text and "<path>" not in text and "<int>" not in text, command
+        for raw in ("<str>", "<path>", "<int>", "<float>"):
+            assert raw not in text, (command, raw)
