@@ -101,7 +101,6 @@ class Provider:
     sync_password_hint: str = ""
     dns: DnsExpectations = field(default_factory=DnsExpectations)
     ics_max_bytes: int = 20 * 1024 * 1024
-    source: str = ""
     # [check.hints]: fault name -> hint template for `mailsetup check` (validated by check).
     check_hints: dict[str, str] = field(default_factory=dict)
 
@@ -225,7 +224,6 @@ def parse_provider(text: str, source: str) -> Provider:
             dkim_selectors=r.str_list("dns", "dkim_selectors"),
         ),
         ics_max_bytes=max_bytes,
-        source=source,
         check_hints=_check_hints(r),
     )
 
