@@ -282,8 +282,12 @@ def sign_bytes(data: bytes, signer: Signer) -> bytes:
     return builder.sign(Encoding.DER, [pkcs7.PKCS7Options.Binary])
 
 
-def sign_request(cert: Path | None, key: Path | None, chain: Path | None) -> SignRequest | None:
-    """The three options as one request; a partial set is a usage error (exit 2)."""
+def sign_request(
+    cert: Path | None, key: Path | None, chain: Path | None, writes: str | None = None
+) -> SignRequest | None:
+    """The three options as one request; a partial set is a usage error (exit 2), and so is
+    signing with a client whose single output (``writes``, its file name) is no Apple profile.
+    Both are checked before any password or passphrase is asked for."""
     if cert is None and key is None and chain is None:
         return None
     if cert is None or key is None:
@@ -291,7 +295,16 @@ def sign_request(cert: Path | None, key: Path | None, chain: Path | None) -> Sig
             "signing needs both --sign-cert and --sign-key",
             "give the certificate and its private key (--sign-chain is optional)",
         )
+    if writes is not None and not is_profile_name(writes):
+        raise _nothing_to_sign()
     return SignRequest(cert, key, chain)
+
+
+def _nothing_to_sign() -> BadInput:
+    return BadInput(
+        "--sign-cert signs Apple profiles (.mobileconfig) and this client writes none",
+        "use --client apple, or --client dav --format mobileconfig",
+    )
 
 
 class _File(Protocol):
@@ -316,10 +329,7 @@ def sign_outputs(files: list[F], req: SignRequest, info: IO[str]) -> list[F]:
     (stdout, or stderr when stdout carries the file itself).
     """
     if not any(is_profile_name(f.name) for f in files):
-        raise BadInput(
-            "--sign-cert signs Apple profiles (.mobileconfig) and this client writes none",
-            "use --client apple, or --client dav --format mobileconfig",
-        )
+        raise _nothing_to_sign()
     signer = load_signer(req)
     out: list[F] = []
     for f in files:
