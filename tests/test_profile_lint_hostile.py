@@ -114,6 +114,10 @@ def test_cli_on_hostile_files_reports_every_file(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr and proc.stderr == ""
     assert proc.stdout.count("will NOT install") == 2
     assert proc.stdout.count(": will install") == 1
+    missing = run("inspect", str(tmp_path / "gone.mobileconfig"), paths[2])
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    assert "error [cannot-read] file: no such file" in missing.stdout
+    assert ": will install" in missing.stdout  # the other file is still reported
 
 
 @pytest.fixture(scope="module")

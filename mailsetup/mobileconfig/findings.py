@@ -37,6 +37,7 @@ class Finding:
 # files given together share the identifier.
 CODES: dict[str, str] = {
     # reading the file
+    "cannot-read": "error",
     "too-large": "error",
     "not-a-profile": "error",
     "not-a-plist": "error",

@@ -74,14 +74,21 @@ def known_provider(provider: Provider) -> KnownProvider:
     )
 
 
+class _Unreadable(Exception):
+    """A file that could not be read at all (missing, no permission): reported, not fatal."""
+
+
 def read_file(path: Path) -> bytes:
-    """The file's bytes (at most one over the limit); only regular files are read."""
+    """The file's bytes (at most one over the limit). Only regular files are read: a FIFO or a
+    device is a wrong argument (exit 2); a missing or unreadable file gets its own report."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
-        raise BadInput(f"{str(path)!r}: no such file") from None
+        raise _Unreadable("no such file") from None
+    except IsADirectoryError:
+        raise BadInput(f"{str(path)!r} is a folder", "give .mobileconfig files") from None
     except OSError as exc:
-        raise BadInput(f"{str(path)!r}: cannot read: {exc.strerror}") from None
+        raise _Unreadable(f"cannot read: {exc.strerror}") from None
     with os.fdopen(fd, "rb") as fh:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
@@ -91,7 +98,7 @@ def read_file(path: Path) -> bytes:
         try:
             return fh.read(MAX_BYTES + 1)
         except OSError as exc:
-            raise BadInput(f"{str(path)!r}: cannot read: {exc.strerror}") from None
+            raise _Unreadable(f"cannot read: {exc.strerror}") from None
 
 
 def inspect_profiles(
@@ -103,9 +110,19 @@ def inspect_profiles(
         from mailsetup.mobileconfig.trust import read_pem_certificates
 
         roots = (read_pem_certificates(ca_file, "--ca-file"), f"--ca-file {ca_file}")
-    data = [(path, read_file(path)) for path in paths]  # every bad argument before any work
+    data: list[tuple[Path, bytes | str]] = []
+    for path in paths:  # a wrong argument (a FIFO, a folder) is exit 2 before any work
+        try:
+            data.append((path, read_file(path)))
+        except _Unreadable as exc:
+            data.append((path, str(exc)))
     known = known_provider(provider) if provider is not None else None
-    done = [_one(str(path), raw, roots, known) for path, raw in data]
+    done = [
+        _one(str(path), raw, roots, known)
+        if isinstance(raw, bytes)
+        else (_unreadable(str(path), raw), None)
+        for path, raw in data
+    ]
     across = lint_across([(r.path, plist) for r, plist in done if plist is not None])
     for report, _ in done:
         report.findings.extend(across.get(report.path, []))
@@ -130,6 +147,10 @@ def _one(
         )
         payloads = payload_rows(read.plist)
     return ProfileReport(name, read.container, read.size, sig, payloads, findings), read.plist
+
+
+def _unreadable(name: str, why: str) -> ProfileReport:
+    return ProfileReport(name, "unknown", 0, None, [], [Finding("error", "cannot-read", "", why)])
 
 
 def _signature_findings(sig: Signature) -> list[Finding]:
