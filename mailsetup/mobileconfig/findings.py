@@ -14,6 +14,14 @@ from typing import Any, Literal
 Severity = Literal["error", "warning"]
 
 
+class Unreadable(ValueError):
+    """The file is not a profile we can read; the message says why, for a person."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 @dataclass(frozen=True)
 class Finding:
     severity: Severity

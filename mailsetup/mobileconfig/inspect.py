@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 from mailsetup.errors import BadInput
 from mailsetup.mobileconfig.findings import Finding
 from mailsetup.mobileconfig.lint import DAV_KINDS, MAIL, KnownProvider, lint_across, lint_profile
-from mailsetup.mobileconfig.read import MAX_BYTES, ReadProfile, Signature, read_profile
+from mailsetup.mobileconfig.read import MAX_BYTES, ReadProfile, read_profile
 from mailsetup.untrusted import clean_text
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
 
+    from mailsetup.mobileconfig.cms import Signature
     from mailsetup.provider import Provider
 
 
