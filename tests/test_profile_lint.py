@@ -284,3 +284,17 @@ def test_encrypted_profile_needs_no_payload_content() -> None:
     plist["IsEncrypted"] = True
     plist["EncryptedPayloadContent"] = b"\x30\x80opaque"
     assert codes(plist) == set()
+
+
+def test_same_account_under_two_identifiers_is_named(tmp_path: Path) -> None:
+    """Two downloads from a generator that makes a new identifier each time."""
+    first = profiles.automx2_shape()
+    first["PayloadIdentifier"] = f"com.example.mail.{profiles.V4}"
+    second = copy.deepcopy(first)
+    second["PayloadIdentifier"] = "com.example.mail.9C858901-8A57-4791-81FE-4C455B099BC9"
+    a = write(tmp_path, "one.mobileconfig", first)
+    b = write(tmp_path, "two.mobileconfig", second)
+    reports = inspect_profiles([a, b], provider=None)
+    for report in reports:
+        hits = [f for f in report.findings if f.code == "random-identifier"]
+        assert [f.severity for f in hits] == ["warning", "error"], hits

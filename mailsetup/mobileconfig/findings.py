@@ -41,8 +41,8 @@ class Finding:
 
 
 # Every code a finding can carry, with its severity; docs/apple.md lists the same (a test
-# compares both ways). ``shared-identifier`` is a warning for one file and an error when two
-# files given together share the identifier.
+# compares both ways). ``shared-identifier`` and ``random-identifier`` are warnings for one
+# file (a heuristic) and errors when files given together prove them.
 CODES: dict[str, str] = {
     # reading the file
     "cannot-read": "error",

@@ -398,29 +398,43 @@ def _provider_rules(
 
 
 def lint_across(profiles: list[tuple[str, dict[str, Any]]]) -> dict[str, list[Finding]]:
-    """Rules between files given together: the same top-level PayloadIdentifier for two
-    different accounts (installing one removes the other)."""
-    by_ident: dict[str, list[tuple[str, frozenset[str]]]] = {}
+    """Rules between files given together. The same top-level PayloadIdentifier for two
+    different accounts: installing one removes the other. Different identifiers for the same
+    account (two downloads of one generator): installing both adds the account twice, which is
+    what a random identifier does."""
+    accounts: list[tuple[str, str, frozenset[str]]] = []
     for name, plist in profiles:
         ident = plist.get("PayloadIdentifier")
         content = plist.get("PayloadContent")
         if isinstance(ident, str) and isinstance(content, list):
             payloads = [("", p) for p in content if isinstance(p, dict)]
-            by_ident.setdefault(ident, []).append((name, frozenset(_account_tokens(payloads))))
+            tokens = frozenset(t for t in _account_tokens(payloads) if "@" in t)
+            accounts.append((name, ident, tokens))
     out: dict[str, list[Finding]] = {}
-    for ident, files in by_ident.items():
-        for name, tokens in files:
-            others = [n for n, t in files if n != name and t != tokens]
-            if others:
-                out.setdefault(name, []).append(
-                    Finding(
-                        "error",
-                        "shared-identifier",
-                        "PayloadIdentifier",
-                        f"{_show(ident)} is also the identifier of {others[0]}, for another"
-                        " account: installing one removes the other",
-                    )
+    for name, ident, tokens in accounts:
+        for other, other_ident, other_tokens in accounts:
+            if other == name:
+                continue
+            if other_ident == ident and other_tokens != tokens:
+                finding = Finding(
+                    "error",
+                    "shared-identifier",
+                    "PayloadIdentifier",
+                    f"{_show(ident)} is also the identifier of {_show(other)}, for another"
+                    " account: installing one removes the other",
                 )
+            elif other_ident != ident and tokens and tokens == other_tokens:
+                finding = Finding(
+                    "error",
+                    "random-identifier",
+                    "PayloadIdentifier",
+                    f"{_show(other)} sets up the same account under another identifier"
+                    f" ({_show(other_ident)}): installing both adds the account twice",
+                )
+            else:
+                continue
+            out.setdefault(name, []).append(finding)
+            break
     return out
 
 
