@@ -52,6 +52,8 @@ def run_profile(req: ProfileRequest) -> list[Path]:
         services=services, smtp_port=req.smtp_port, password=password, format=req.format
     )
     result = render(req.client, account, provider, options)
+    for warning in result.warnings:
+        print(f"mailsetup: warning: {warning}", file=sys.stderr)
 
     if req.output == "-":
         write_stdout(result.files)

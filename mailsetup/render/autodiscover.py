@@ -12,9 +12,10 @@ present), ``AuthRequired``, and for SMTP ``UsePOPAuth`` on (same credentials as 
 
 CalDAV and CardDAV: not part of MS-OXDSCLI. eM Client reads extra ``Protocol`` entries of
 ``Type`` CalDAV / CardDAV with the service URL in ``Server`` and the login in ``LoginName``, and
-Outlook ignores unknown types (as deployed by mailcow and automx for eM Client). The login is
-the sync username when known; without it the entry is written with the address and eM Client
-asks again when the login fails.
+Outlook ignores unknown types (as deployed by mailcow and automx for eM Client). The login
+follows :meth:`Provider.dav_login`: the sync username when known, the address when the
+provider logs in with it, and no ``LoginName`` at all (the client asks, and mailsetup warns)
+when the provider needs a separate sync user that was not given.
 
 The response names one mailbox (``LoginName``): a domain owner serving it for many people
 renders it per request; docs/autodiscover.md says how.
@@ -55,7 +56,7 @@ def protocols(account: Account, provider: Provider, options: RenderOptions) -> l
         _mail_protocol("IMAP", provider.imap, account),
         _mail_protocol("SMTP", provider.smtp_on_port(options.smtp_port), account),
     ]
-    dav_login = account.sync_user or account.email
+    dav_login = provider.dav_login(account)
     for kind, service in (("CalDAV", provider.caldav), ("CardDAV", provider.carddav)):
         if kind.lower() in options.services:
             # The URL carries port and TLS, so no Port/SSL/Encryption elements.
@@ -81,8 +82,15 @@ def render_xml(account: Account, provider: Provider, options: RenderOptions) -> 
     )
 
 
+def dav_warnings(account: Account, provider: Provider, options: RenderOptions) -> list[str]:
+    """The missing-sync-user warning when a DAV service is written without its login."""
+    warning = provider.missing_sync_user(account)
+    return [warning] if warning and options.services & {"caldav", "carddav"} else []
+
+
 def render(account: Account, provider: Provider, options: RenderOptions) -> Rendered:
     return Rendered(
+        warnings=dav_warnings(account, provider, options),
         files=[OutputFile("autodiscover.xml", render_xml(account, provider, options))],
         instructions=[
             f"Serve it at https://autodiscover.{account.domain}/autodiscover/autodiscover.xml"

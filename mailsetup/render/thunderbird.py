@@ -64,7 +64,7 @@ def account_key(account: Account, provider: Provider) -> str:
     No dot (a ``calendar.registry`` id must not contain one) and only ``[a-z0-9_]``, so it is
     safe inside every pref name.
     """
-    digest = hashlib.sha256(f"{provider.id}\x1f{account.email}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{provider.id}\x1f{account.identity}".encode()).hexdigest()
     return f"mailsetup_{digest[:12]}"
 
 
