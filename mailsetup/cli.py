@@ -64,6 +64,14 @@ ProviderFileOpt = Annotated[
     Path | None,
     typer.Option("--provider-file", help="Provider data (TOML, schema of profiles/*.toml)."),
 ]
+ProviderOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--provider",
+        metavar="NAME",
+        help="A bundled provider by id (default: the bundled default; list: mailsetup providers).",
+    ),
+]
 SyncUserOpt = Annotated[
     str | None,
     typer.Option("--sync-user", help="CalDAV/CardDAV username, e.g. AB12345."),
@@ -107,6 +115,7 @@ def profile(
             "a prompt); the file is written 0600.",
         ),
     ] = False,
+    provider: ProviderOpt = None,
     provider_file: ProviderFileOpt = None,
 ) -> None:
     """Write a ready-to-import configuration (default: an Apple .mobileconfig)."""
@@ -124,6 +133,7 @@ def profile(
             force=force,
             smtp_port=smtp_port,
             embed_password=embed_password,
+            provider=provider,
             provider_file=provider_file,
         )
     )
@@ -145,6 +155,7 @@ def check(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON (see docs/check.md).")
     ] = False,
+    provider: ProviderOpt = None,
     provider_file: ProviderFileOpt = None,
     timeout: Annotated[
         float, typer.Option("--timeout", metavar="SECONDS", help="Time each probe may take.")
@@ -173,6 +184,7 @@ def check(
                 sync_user=sync_user,
                 login=login,
                 as_json=as_json,
+                provider=provider,
                 provider_file=provider_file,
                 timeout=timeout,
                 resolver=resolver,
@@ -211,6 +223,7 @@ def inspect(
         typer.Option("--output-dir", help="Folder for --split parts (default: beside the input)."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace existing part files.")] = False,
+    provider: ProviderOpt = None,
     provider_file: ProviderFileOpt = None,
 ) -> None:
     """Check calendar (.ics) and contact (.vcf) files before importing them.
@@ -227,11 +240,21 @@ def inspect(
             split=split,
             output_dir=output_dir,
             force=force,
+            provider=provider,
             provider_file=provider_file,
         )
     )
     if not ok:
         raise typer.Exit(1)
+
+
+@app.command()
+@handles_errors
+def providers() -> None:
+    """List the bundled providers (id, name, services) for --provider NAME."""
+    from mailsetup.commands.providers import run_providers
+
+    run_providers()
 
 
 def main() -> None:

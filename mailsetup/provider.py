@@ -136,13 +136,17 @@ class ProviderTexts:
 
 @dataclass(frozen=True)
 class Provider:
+    """One provider. Each service is optional: a mail-only file has no ``[caldav]``/``[carddav]``,
+    a DAV-only one no ``[imap]``/``[smtp]``; :attr:`services` says which exist, and asking for a
+    missing one (``provider.caldav``) is a :class:`ProviderError` naming the table."""
+
     id: str
     name: str
     identifier_prefix: str
-    imap: Endpoint
-    smtp: Endpoint
-    caldav: DavService
-    carddav: DavService
+    imap_endpoint: Endpoint | None
+    smtp_endpoint: Endpoint | None
+    caldav_service: DavService | None
+    carddav_service: DavService | None
     smtp_alternatives: tuple[Endpoint, ...] = ()
     password_hint: str = ""
     sync_password_hint: str = ""
@@ -151,6 +155,53 @@ class Provider:
     source: str = ""
     texts: ProviderTexts = field(default_factory=lambda: ProviderTexts())
     warnings: tuple[str, ...] = ()
+
+    @property
+    def services(self) -> frozenset[str]:
+        """The services this provider file describes: ``mail``, ``caldav``, ``carddav``."""
+        offered = {
+            "mail": self.imap_endpoint is not None and self.smtp_endpoint is not None,
+            "caldav": self.caldav_service is not None,
+            "carddav": self.carddav_service is not None,
+        }
+        return frozenset(name for name, present in offered.items() if present)
+
+    def _missing(self, table: str) -> ProviderError:
+        return ProviderError(f"{self.source or self.name}: [{table}]: missing table")
+
+    @property
+    def imap(self) -> Endpoint:
+        if self.imap_endpoint is None:
+            raise self._missing("imap")
+        return self.imap_endpoint
+
+    @property
+    def smtp(self) -> Endpoint:
+        if self.smtp_endpoint is None:
+            raise self._missing("smtp")
+        return self.smtp_endpoint
+
+    @property
+    def caldav(self) -> DavService:
+        if self.caldav_service is None:
+            raise self._missing("caldav")
+        return self.caldav_service
+
+    @property
+    def carddav(self) -> DavService:
+        if self.carddav_service is None:
+            raise self._missing("carddav")
+        return self.carddav_service
+
+    def require(self, services: frozenset[str]) -> None:
+        """Refuse ``services`` this provider does not offer, naming the ones it does."""
+        missing = [s for s in ("mail", "caldav", "carddav") if s in services - self.services]
+        if missing:
+            offered = ",".join(s for s in ("mail", "caldav", "carddav") if s in self.services)
+            raise BadInput(
+                f"{self.name} offers no {', '.join(missing)}",
+                f"choose --services {offered}",
+            )
 
     def dav_login(self, account: Account) -> str | None:
         """The CalDAV/CardDAV login to write, or ``None`` to leave it out so the client asks.
@@ -371,16 +422,23 @@ def parse_provider(text: str, source: str) -> Provider:
             "provider.identifier_prefix",
             f"must be a reverse-DNS name such as com.example.mailsetup, got {prefix!r}",
         )
-    imap = r.endpoint("imap")
-    smtp = r.endpoint("smtp")
-    smtp_host_default = r.get("smtp", "host", str)
-    smtp_user_default = r.get("smtp", "username", str, "%EMAILADDRESS%")
+    has_mail = "imap" in doc or "smtp" in doc
+    has_dav = "caldav" in doc or "carddav" in doc
+    if not (has_mail or has_dav):
+        raise r.fail(
+            "[imap]", "missing table (a provider needs [imap]+[smtp], [caldav] or [carddav])"
+        )
+    imap = r.endpoint("imap") if has_mail else None
+    smtp = r.endpoint("smtp") if has_mail else None
     alternatives = []
-    for i, alt in enumerate(r.get("smtp", "alternatives", list, [])):
-        if not isinstance(alt, dict):
-            raise r.fail(f"smtp.alternatives[{i}]", "must be a table")
-        merged = {"host": smtp_host_default, "username": smtp_user_default, **alt}
-        alternatives.append(r.endpoint(f"smtp.alternatives[{i}]", merged))
+    if has_mail:
+        smtp_host_default = r.get("smtp", "host", str)
+        smtp_user_default = r.get("smtp", "username", str, "%EMAILADDRESS%")
+        for i, alt in enumerate(r.get("smtp", "alternatives", list, [])):
+            if not isinstance(alt, dict):
+                raise r.fail(f"smtp.alternatives[{i}]", "must be a table")
+            merged = {"host": smtp_host_default, "username": smtp_user_default, **alt}
+            alternatives.append(r.endpoint(f"smtp.alternatives[{i}]", merged))
     max_bytes = r.get("limits", "ics_max_bytes", int, 20 * 1024 * 1024)
     if max_bytes <= 0:
         raise r.fail("limits.ics_max_bytes", f"must be more than 0, got {max_bytes}")
@@ -390,8 +448,9 @@ def parse_provider(text: str, source: str) -> Provider:
     mx = r.str_list("dns", "mx_suffixes")
     for i, suffix in enumerate(mx):
         r.host(f"dns.mx_suffixes[{i}]", suffix)
-    caldav, carddav = r.dav("caldav"), r.dav("carddav")
-    plain: list[tuple[str, Endpoint | DavService]] = [
+    caldav = r.dav("caldav") if "caldav" in doc else None
+    carddav = r.dav("carddav") if "carddav" in doc else None
+    plain: list[tuple[str, Endpoint | DavService | None]] = [
         ("imap", imap),
         ("smtp", smtp),
         *((f"smtp.alternatives[{i}]", a) for i, a in enumerate(alternatives)),
@@ -401,7 +460,7 @@ def parse_provider(text: str, source: str) -> Provider:
     warnings = [
         f"{source}: [{where}] sends the password in clear text (allow_plaintext = true)"
         for where, item in plain
-        if item.allow_plaintext
+        if item is not None and item.allow_plaintext
     ]
     return Provider(
         id=provider_id,
@@ -409,11 +468,11 @@ def parse_provider(text: str, source: str) -> Provider:
         identifier_prefix=prefix,
         password_hint=r.get("provider", "password_hint", str, ""),
         sync_password_hint=r.get("provider", "sync_password_hint", str, ""),
-        imap=imap,
-        smtp=smtp,
+        imap_endpoint=imap,
+        smtp_endpoint=smtp,
         smtp_alternatives=tuple(alternatives),
-        caldav=caldav,
-        carddav=carddav,
+        caldav_service=caldav,
+        carddav_service=carddav,
         dns=DnsExpectations(
             spf_include=spf,
             mx_suffixes=mx,
@@ -431,10 +490,19 @@ def builtin_providers() -> list[str]:
     return sorted(p.stem for p in data_dir("profiles").glob("*.toml"))
 
 
+def bundled_providers() -> list[Provider]:
+    """Every bundled provider, loaded and validated (for ``mailsetup providers``)."""
+    return [_load(provider_id, None) for provider_id in builtin_providers()]
+
+
 def load_provider(provider_id: str | None = None, path: Path | None = None) -> Provider:
     """Load a built-in provider by id (default :data:`DEFAULT_PROVIDER`), or the file at
     ``path`` when given. A provider allowing clear-text logins is warned about on stderr at
     every load, so the warning comes with every use."""
+    if provider_id is not None and path is not None:
+        raise BadInput(
+            "--provider and --provider-file both name a provider", "give only one of them"
+        )
     provider = _load(provider_id or DEFAULT_PROVIDER, path)
     for warning in provider.warnings:
         print(f"mailsetup: warning: {warning}", file=sys.stderr)

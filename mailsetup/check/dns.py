@@ -368,20 +368,24 @@ class _Service:
 
 def discovery_services(provider: Provider) -> list[_Service]:
     """The SRV names a client may look up, with what the provider file says they should be."""
-    smtp_all = (provider.smtp, *provider.smtp_alternatives)
+    smtp, imap = provider.smtp_endpoint, provider.imap_endpoint
+    smtp_all = (smtp, *provider.smtp_alternatives) if smtp else ()
     submission = next((e for e in smtp_all if e.security == "starttls"), None)
     submissions = next((e for e in smtp_all if e.security == "ssl"), None)
     out = []
-    if provider.imap.security == "ssl":
-        out.append(_Service("_imaps._tcp", provider.imap.host, provider.imap.port))
-    else:
-        out.append(_Service("_imap._tcp", provider.imap.host, provider.imap.port))
+    if imap is not None:
+        label = "_imaps._tcp" if imap.security == "ssl" else "_imap._tcp"
+        out.append(_Service(label, imap.host, imap.port))
     if submission:
         out.append(_Service("_submission._tcp", submission.host, submission.port))
     if submissions:
         out.append(_Service("_submissions._tcp", submissions.host, submissions.port))
-    out.append(_Service("_caldavs._tcp", provider.caldav.host, provider.caldav.port))
-    out.append(_Service("_carddavs._tcp", provider.carddav.host, provider.carddav.port))
+    for label, dav in (
+        ("_caldavs._tcp", provider.caldav_service),
+        ("_carddavs._tcp", provider.carddav_service),
+    ):
+        if dav is not None:
+            out.append(_Service(label, dav.host, dav.port))
     return out
 
 

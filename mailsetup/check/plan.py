@@ -83,18 +83,20 @@ def plan_probes(
             return None
         return Credentials(endpoint.login(account), options.mail_password)
 
-    imap = provider.imap
-    probes.append(
-        Probe(
-            "imap",
-            "imap",
-            _where(imap),
-            partial(probe_imap, endpoint=imap, tls=tls, login=creds(imap)),
-            t,
+    # Only the probes the provider has: a DAV-only file has no [imap]/[smtp] and so on.
+    for imap in (provider.imap_endpoint,) if provider.imap_endpoint else ():
+        probes.append(
+            Probe(
+                "imap",
+                "imap",
+                _where(imap),
+                partial(probe_imap, endpoint=imap, tls=tls, login=creds(imap)),
+                t,
+            )
         )
-    )
-    for endpoint in (provider.smtp, *provider.smtp_alternatives):
-        name = "smtp" if endpoint is provider.smtp else f"smtp.{endpoint.port}"
+    smtp = provider.smtp_endpoint
+    for endpoint in (smtp, *provider.smtp_alternatives) if smtp else ():
+        name = "smtp" if endpoint is smtp else f"smtp.{endpoint.port}"
         probes.append(
             Probe(
                 name,
@@ -110,10 +112,11 @@ def plan_probes(
         dav_login = Credentials(
             account.sync_user or account.email, options.sync_password or options.mail_password
         )
-    dav_services: tuple[tuple[Kind, DavService], ...] = (
-        ("caldav", provider.caldav),
-        ("carddav", provider.carddav),
+    offered: tuple[tuple[Kind, DavService | None], ...] = (
+        ("caldav", provider.caldav_service),
+        ("carddav", provider.carddav_service),
     )
+    dav_services = [(kind, service) for kind, service in offered if service is not None]
     for kind, service in dav_services:
         dav_check = partial(probe_dav, kind=kind, service=service, tls=tls, login=dav_login)
         probes.append(Probe(kind, kind, service.url, dav_check, t))

@@ -25,6 +25,7 @@ class ProfileRequest:
     force: bool = False
     smtp_port: int | None = None
     embed_password: bool = False
+    provider: str | None = None  # a bundled provider id; None: the default one
     provider_file: Path | None = None
 
 
@@ -38,7 +39,7 @@ def run_profile(req: ProfileRequest) -> list[Path]:
             "leave it out: the app asks for the password itself",
         )
     account = make_account(req.email, req.name, req.sync_user)
-    provider = load_provider(path=req.provider_file)
+    provider = load_provider(req.provider, path=req.provider_file)
     services = parse_services(req.services)
     provider.smtp_on_port(req.smtp_port)  # reject an unlisted port before asking for a secret
     password = None

@@ -112,4 +112,5 @@ def render(client: str, account: Account, provider: Provider, options: RenderOpt
             f"--client {client} writes no password; --embed-password does not apply",
             "leave it out: the app asks for the password itself",
         )
+    provider.require(options.services)  # a mail-only or DAV-only provider file
     return renderer(account, provider, options)

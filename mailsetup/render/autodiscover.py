@@ -52,13 +52,18 @@ def protocols(account: Account, provider: Provider, options: RenderOptions) -> l
     an e-mail server" (Microsoft's AccountType (POX) reference), and an answer without them
     configures nothing in Outlook; ``--services`` chooses only the DAV entries.
     """
-    result = [
-        _mail_protocol("IMAP", provider.imap, account),
-        _mail_protocol("SMTP", provider.smtp_on_port(options.smtp_port), account),
-    ]
+    result = []
+    if "mail" in provider.services:  # a DAV-only provider file has no mail servers
+        result += [
+            _mail_protocol("IMAP", provider.imap, account),
+            _mail_protocol("SMTP", provider.smtp_on_port(options.smtp_port), account),
+        ]
     dav_login = provider.dav_login(account)
-    for kind, service in (("CalDAV", provider.caldav), ("CardDAV", provider.carddav)):
-        if kind.lower() in options.services:
+    for kind, service in (
+        ("CalDAV", provider.caldav_service),
+        ("CardDAV", provider.carddav_service),
+    ):
+        if service is not None and kind.lower() in options.services:
             # The URL carries port and TLS, so no Port/SSL/Encryption elements.
             result.append(
                 {

@@ -184,15 +184,29 @@ def render(account: Account, provider: Provider, options: RenderOptions) -> Rend
         "key": key,
         "services": options.services,
         "sync_user": account.sync_user,
-        "dav_url": {"caldav": provider.caldav.url, "carddav": provider.carddav.url},
+        "dav_url": {
+            kind: svc.url
+            for kind, svc in (
+                ("caldav", provider.caldav_service),
+                ("carddav", provider.carddav_service),
+            )
+            if svc is not None
+        },
+        "autoconfig": "mail" in provider.services,
     }
-    files = [
-        OutputFile(
-            "config-v1.1.xml",
-            render_template(
-                "thunderbird/config-v1.1.xml.j2", **autoconfig_context(account, provider, options)
-            ),
-        ),
+    files = []
+    if "mail" in provider.services:
+        # Thunderbird rejects an emailProvider without servers: a DAV-only provider has none.
+        files.append(
+            OutputFile(
+                "config-v1.1.xml",
+                render_template(
+                    "thunderbird/config-v1.1.xml.j2",
+                    **autoconfig_context(account, provider, options),
+                ),
+            )
+        )
+    files += [
         OutputFile(
             "user.js",
             render_template(
