@@ -221,6 +221,7 @@ def _render_davx5(account: Account, provider: Provider, options: RenderOptions) 
     qr.save(png, kind="png", scale=8)
     qr.save(svg, kind="svg", scale=8, xmldecl=True)
     qr.terminal(out=text, compact=True)
+    password = provider.texts.app_password_hint or "the sync password"
     user_line = (
         f"User name: {account.sync_user}"
         if account.sync_user
@@ -236,7 +237,7 @@ def _render_davx5(account: Account, provider: Provider, options: RenderOptions) 
             f"DAVx5 link: {link}",
             user_line,
             "Scan the code on the phone (camera or QR app) to open DAVx5's login pre-filled;"
-            " then enter the password (an app password with two-factor authentication).",
+            f" then enter the password ({password}).",
             *text.getvalue().rstrip("\n").split("\n"),
         ],
         into_folder=True,
