@@ -55,3 +55,16 @@ def test_service_subsets_do_not_replace_each_other():
     assert dav["PayloadIdentifier"].endswith(".caldav-carddav")
     # The same set again replaces: identical identifiers.
     assert _profile(services=frozenset({"mail"}))["PayloadIdentifier"] == mail["PayloadIdentifier"]
+
+
+def test_every_variant_still_validates_against_apple_schemas():
+    from tests.apple_schema import validate_profile
+
+    for kw in (
+        {"password": "pw"},
+        {"services": frozenset({"mail"})},
+        {"services": frozenset({"caldav", "carddav"})},
+        {},
+    ):
+        assert validate_profile(_profile(**kw)) == [], kw
+    assert validate_profile(_profile("JANE.Doe@EXAMPLE.CH", name="Jane")) == []

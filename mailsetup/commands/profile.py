@@ -53,11 +53,10 @@ def run_profile(req: ProfileRequest) -> list[Path]:
         services=services, smtp_port=req.smtp_port, password=password, format=req.format
     )
     result = render(req.client, account, provider, options)
-    for warning in result.warnings:
-        print(f"mailsetup: warning: {warning}", file=sys.stderr)
 
     if req.output == "-":
         write_stdout(result.files)
+        _warn(result.warnings)
         return []
     if result.into_folder:
         target = Path(req.output) if req.output else Path(f"{account.email}-{req.client}")
@@ -78,4 +77,12 @@ def run_profile(req: ProfileRequest) -> list[Path]:
     for line in result.instructions:
         print(line)
     sys.stdout.flush()
+    _warn(result.warnings)
     return paths
+
+
+def _warn(warnings: list[str]) -> None:
+    """The renderer's warnings, on stderr, once the files are written (a failed write says
+    only why it failed, in one line)."""
+    for warning in warnings:
+        print(f"mailsetup: warning: {warning}", file=sys.stderr)

@@ -33,6 +33,7 @@ from mailsetup.errors import BadInput, ProviderError
 from mailsetup.output import OutputFile
 from mailsetup.provider import DavService, Provider
 from mailsetup.render import SERVICES, Rendered, RenderOptions, stable_uuid
+from mailsetup.render.autodiscover import dav_warnings
 
 # --embed-password puts the mail password in the profile (IncomingPassword; SMTP reuses it).
 EMBED_FLAG_USE = "embed"
@@ -121,8 +122,9 @@ def _dav_payload(
             f"{kind}UseSSL": service.use_ssl,
         }
     )
-    if account.sync_user:
-        payload[f"{kind}Username"] = account.sync_user
+    login = provider.dav_login(account)  # None: the device asks (one rule, see Provider)
+    if login:
+        payload[f"{kind}Username"] = login
     if service.path != "/":
         # A service below a path cannot be found by RFC 6764 discovery on the host alone.
         payload[f"{kind}PrincipalURL"] = service.url
@@ -165,6 +167,7 @@ def render(account: Account, provider: Provider, options: RenderOptions) -> Rend
     except ValueError as exc:  # a character a plist (XML 1.0) cannot hold; the loader refuses it
         raise ProviderError(f"cannot write the profile: {exc}") from None
     return Rendered(
+        warnings=dav_warnings(account, provider, options),
         files=[
             OutputFile(f"{account.email}.mobileconfig", data, secret=options.password is not None)
         ],

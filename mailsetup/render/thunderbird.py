@@ -48,6 +48,7 @@ from mailsetup.account import Account
 from mailsetup.output import OutputFile
 from mailsetup.provider import Endpoint, Provider
 from mailsetup.render import Rendered, RenderOptions
+from mailsetup.render.autodiscover import dav_warnings
 from mailsetup.render.templating import render_template
 
 # Autoconfig socketType values and Thunderbird's nsMsgSocketType numbers, by provider security.
@@ -90,7 +91,7 @@ def autoconfig_context(
         "smtps": [_endpoint(e) for e in (smtp, *others)],
         "carddav": provider.carddav.url if "carddav" in options.services else None,
         "caldav": provider.caldav.url if "caldav" in options.services else None,
-        "sync_user": account.sync_user,
+        "sync_user": provider.dav_login(account),
     }
 
 
@@ -160,8 +161,9 @@ def user_prefs(
             (f"ldap_2.servers.{key}.filename", f"{key}.sqlite"),
             (f"ldap_2.servers.{key}.carddav.url", provider.carddav.url + "/"),
         ]
-        if account.sync_user:
-            book.append((f"ldap_2.servers.{key}.carddav.username", account.sync_user))
+        dav_login = provider.dav_login(account)
+        if dav_login:
+            book.append((f"ldap_2.servers.{key}.carddav.username", dav_login))
         sections.append(("Address book (CardDAV, dirType 102).", book))
     if "caldav" in options.services:
         cal: list[tuple[str, PrefValue]] = [
@@ -170,8 +172,9 @@ def user_prefs(
             (f"calendar.registry.{key}.uri", provider.caldav.url + "/"),
             (f"calendar.registry.{key}.cache.enabled", True),
         ]
-        if account.sync_user:
-            cal.append((f"calendar.registry.{key}.username", account.sync_user))
+        dav_login = provider.dav_login(account)
+        if dav_login:
+            cal.append((f"calendar.registry.{key}.username", dav_login))
         sections.append(("Calendar (CalDAV).", cal))
     return sections
 
@@ -183,7 +186,7 @@ def render(account: Account, provider: Provider, options: RenderOptions) -> Rend
         "provider": provider,
         "key": key,
         "services": options.services,
-        "sync_user": account.sync_user,
+        "sync_user": provider.dav_login(account),
         "dav_url": {
             kind: svc.url
             for kind, svc in (
@@ -226,4 +229,9 @@ def render(account: Account, provider: Provider, options: RenderOptions) -> Rend
             "The calendar and address book point at the provider's sync server: pick your own"
             " calendar and address book as README.txt explains."
         )
-    return Rendered(files=files, instructions=instructions, into_folder=True)
+    return Rendered(
+        files=files,
+        instructions=instructions,
+        into_folder=True,
+        warnings=dav_warnings(account, provider, options),
+    )
