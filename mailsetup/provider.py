@@ -214,17 +214,18 @@ class Provider:
             return account.sync_user
         return None if self.texts.sync_user == "separate" else account.email
 
-    def missing_sync_user(self, account: Account) -> str | None:
-        """The warning to show when the DAV login was left out, else ``None``."""
+    def missing_sync_user(self, account: Account, services: frozenset[str]) -> list[str]:
+        """The warning to show when a DAV service is written without its login (or none)."""
         if account.sync_user or self.texts.sync_user != "separate":
-            return None
-        example = (
-            f" (such as {self.texts.sync_user_example})" if self.texts.sync_user_example else ""
-        )
-        return (
-            f"{self.name} uses a separate CalDAV/CardDAV username{example}, and --sync-user was"
+            return []
+        if not services & {"caldav", "carddav"}:
+            return []
+        example = self.texts.sync_user_example
+        such_as = f" (such as {example})" if example else ""
+        return [
+            f"{self.name} uses a separate CalDAV/CardDAV username{such_as}, and --sync-user was"
             " not given: the files leave that login out and the app will ask for it"
-        )
+        ]
 
     def smtp_on_port(self, port: int | None) -> Endpoint:
         """The submission endpoint to use: the default, or the listed one on ``port``."""

@@ -33,7 +33,6 @@ from mailsetup.errors import BadInput, ProviderError
 from mailsetup.output import OutputFile
 from mailsetup.provider import DavService, Provider
 from mailsetup.render import SERVICES, Rendered, RenderOptions, stable_uuid
-from mailsetup.render.autodiscover import dav_warnings
 
 # --embed-password puts the mail password in the profile (IncomingPassword; SMTP reuses it).
 EMBED_FLAG_USE = "embed"
@@ -167,7 +166,7 @@ def render(account: Account, provider: Provider, options: RenderOptions) -> Rend
     except ValueError as exc:  # a character a plist (XML 1.0) cannot hold; the loader refuses it
         raise ProviderError(f"cannot write the profile: {exc}") from None
     return Rendered(
-        warnings=dav_warnings(account, provider, options),
+        warnings=provider.missing_sync_user(account, options.services),
         files=[
             OutputFile(f"{account.email}.mobileconfig", data, secret=options.password is not None)
         ],

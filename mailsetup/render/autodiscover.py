@@ -87,15 +87,9 @@ def render_xml(account: Account, provider: Provider, options: RenderOptions) -> 
     )
 
 
-def dav_warnings(account: Account, provider: Provider, options: RenderOptions) -> list[str]:
-    """The missing-sync-user warning when a DAV service is written without its login."""
-    warning = provider.missing_sync_user(account)
-    return [warning] if warning and options.services & {"caldav", "carddav"} else []
-
-
 def render(account: Account, provider: Provider, options: RenderOptions) -> Rendered:
     return Rendered(
-        warnings=dav_warnings(account, provider, options),
+        warnings=provider.missing_sync_user(account, options.services),
         files=[OutputFile("autodiscover.xml", render_xml(account, provider, options))],
         instructions=[
             f"Serve it at https://autodiscover.{account.domain}/autodiscover/autodiscover.xml"

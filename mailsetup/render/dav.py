@@ -41,7 +41,6 @@ from mailsetup.errors import BadInput
 from mailsetup.output import OutputFile
 from mailsetup.provider import DavService, Provider
 from mailsetup.render import Rendered, RenderOptions
-from mailsetup.render.autodiscover import dav_warnings
 from mailsetup.secret_store import SERVICE, keyring_user
 from mailsetup.untrusted import UNSAFE
 
@@ -128,7 +127,7 @@ def _render_json(account: Account, provider: Provider, options: RenderOptions) -
     return Rendered(
         files=[OutputFile(f"{account.email}-dav.json", data.encode())],
         instructions=["Schema: docs/dav-descriptor.schema.json (version 1)."],
-        warnings=dav_warnings(account, provider, options),
+        warnings=provider.missing_sync_user(account, options.services),
     )
 
 
@@ -243,7 +242,7 @@ def _render_davx5(account: Account, provider: Provider, options: RenderOptions) 
             *text.getvalue().rstrip("\n").split("\n"),
         ],
         into_folder=True,
-        warnings=dav_warnings(account, provider, options),
+        warnings=provider.missing_sync_user(account, options.services),
     )
 
 

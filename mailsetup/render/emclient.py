@@ -22,7 +22,7 @@ from mailsetup.account import Account
 from mailsetup.output import OutputFile
 from mailsetup.provider import Endpoint, Provider
 from mailsetup.render import Rendered, RenderOptions
-from mailsetup.render.autodiscover import dav_warnings, render_xml
+from mailsetup.render.autodiscover import render_xml
 from mailsetup.render.templating import render_template
 
 # What to pick in eM Client's "Security policy" list for each provider security mode.
@@ -126,5 +126,5 @@ def render(account: Account, provider: Provider, options: RenderOptions) -> Rend
             " for the owner of the domain to serve (docs/em-client.md).",
         ],
         into_folder=True,
-        warnings=dav_warnings(account, provider, options),
+        warnings=provider.missing_sync_user(account, options.services),
     )

@@ -48,7 +48,6 @@ from mailsetup.account import Account
 from mailsetup.output import OutputFile
 from mailsetup.provider import Endpoint, Provider
 from mailsetup.render import Rendered, RenderOptions
-from mailsetup.render.autodiscover import dav_warnings
 from mailsetup.render.templating import render_template
 
 # Autoconfig socketType values and Thunderbird's nsMsgSocketType numbers, by provider security.
@@ -233,5 +232,5 @@ def render(account: Account, provider: Provider, options: RenderOptions) -> Rend
         files=files,
         instructions=instructions,
         into_folder=True,
-        warnings=dav_warnings(account, provider, options),
+        warnings=provider.missing_sync_user(account, options.services),
     )
