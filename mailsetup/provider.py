@@ -119,7 +119,7 @@ class DnsExpectations:
 class ProviderTexts:
     """Provider facts and phrases the renderers show, each optional with a neutral default.
 
-    Keys of the ``[texts]`` table (docs/calendars-contacts.md lists them). Nothing
+    Keys of the ``[texts]`` table (docs/providers.md lists them). Nothing
     provider-specific is written in Python or templates: with another provider's file, no
     output mentions the default provider.
     """
