@@ -8,6 +8,7 @@ an XML parser) on a provider built past the loader.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 import plistlib
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from defusedxml import ElementTree
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from mailsetup.account import make_account
@@ -194,3 +197,29 @@ def test_xml_and_plist_stay_well_formed_with_a_control_character(tmp_path):
         render("apple", ACCOUNT, provider, RenderOptions())
     good = render("apple", ACCOUNT, load_provider(), RenderOptions()).files[0].data
     assert plistlib.loads(good)["PayloadOrganization"] == "Infomaniak"
+
+
+# Property: whatever a provider name holds (past the loader), each file keeps its structure.
+_HOSTILE_NAMES = st.lists(
+    st.sampled_from(['"', "\\", "\n", "\r", "\x85", "\u2028", "]", "[pair x]", "#", "//", "<"])
+    | st.text(max_size=3),
+    max_size=8,
+).map("".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_HOSTILE_NAMES)
+def test_any_provider_name_keeps_every_file_structure(name):
+    from vdirsyncer.cli.config import Config
+
+    provider = dataclasses.replace(load_provider(), name=name)
+    conf = render("dav", ACCOUNT, provider, RenderOptions(format="vdirsyncer")).files[0]
+    config = Config.from_fileobject(io.StringIO(conf.data.decode()))
+    assert set(config.pairs) == {"infomaniak_calendars", "infomaniak_contacts"}
+    files = {
+        f.name: f.data for f in render("thunderbird", ACCOUNT, provider, RenderOptions()).files
+    }
+    prefs = dict(parse_user_js(files["user.js"].decode()))
+    assert all(k.startswith(("mail.", "mailnews.", "ldap_2.", "calendar.")) for k in prefs)
+    ElementTree.fromstring(files["config-v1.1.xml"])
+    ElementTree.fromstring(render("autodiscover", ACCOUNT, provider, RenderOptions()).files[0].data)
