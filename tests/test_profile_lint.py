@@ -216,8 +216,7 @@ def provider_facts() -> KnownProvider:
 
 def test_known_provider_dav_username_equal_to_address() -> None:
     facts = provider_facts()
-    if not facts.separate_sync_user:
-        pytest.skip("the provider file does not say yet that the sync user is separate")
+    assert facts.separate_sync_user  # profiles/infomaniak.toml: [texts] sync_user = "separate"
     plist = ours()
     plist["PayloadContent"][1]["CalDAVUsername"] = "jane@example.ch"
     found = lint_profile(plist, signed=False, provider=facts)

@@ -56,22 +56,20 @@ class ProfileReport:
 def known_provider(provider: Provider) -> KnownProvider:
     """The facts the linter compares against, from the provider file (nothing hard-coded).
 
-    A provider file may have no mail or no DAV section; whether the sync login is a separate id
+    A provider file may have no mail or no DAV tables; whether the sync login is a separate id
     is its ``[texts] sync_user = "separate"``.
     """
-    texts = getattr(provider, "texts", None)
-    imap = getattr(provider, "imap", None)
-    smtp = getattr(provider, "smtp", None)
-    alternatives = getattr(provider, "smtp_alternatives", ())
-    davs = [d for d in (getattr(provider, "caldav", None), getattr(provider, "carddav", None)) if d]
+    imap, smtp = provider.imap_endpoint, provider.smtp_endpoint
+    davs = [d for d in (provider.caldav_service, provider.carddav_service) if d is not None]
+    smtp_ports = {e.port for e in (smtp, *provider.smtp_alternatives) if e is not None}
     return KnownProvider(
         name=provider.name,
         mail_hosts=frozenset(e.host.lower() for e in (imap, smtp) if e is not None),
         imap_ports=frozenset({imap.port} if imap is not None else ()),
-        smtp_ports=frozenset(e.port for e in (smtp, *alternatives) if e is not None),
+        smtp_ports=frozenset(smtp_ports),
         dav_hosts=frozenset(d.host.lower() for d in davs),
-        separate_sync_user=getattr(texts, "sync_user", "") == "separate",
-        sync_user_example=str(getattr(texts, "sync_user_example", "") or ""),
+        separate_sync_user=provider.texts.sync_user == "separate",
+        sync_user_example=provider.texts.sync_user_example,
     )
 
 
