@@ -103,3 +103,32 @@ def test_inspecting_an_unsigned_profile_loads_no_crypto(
     plain, signed = pair
     assert _modules_after(["inspect", str(plain)], tmp_path) == []
     assert "cryptography" in _modules_after(["inspect", str(signed)], tmp_path)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["-stream"], ["-md", "sha512"], ["-noattr"]],
+    ids=["ber-indefinite-length", "sha512", "no-signed-attributes"],
+)
+def test_profiles_signed_by_openssl_read_back(
+    pair: tuple[Path, Path], leaf: Leaf, tmp_path: Path, extra: list[str]
+) -> None:
+    """Another producer: OpenSSL's CMS signer, streaming BER, another digest, no attributes."""
+    from tests.conftest import require_binary
+
+    plain, _ = pair
+    out = tmp_path / "openssl.mobileconfig"
+    subprocess.run(
+        [require_binary("openssl"), "cms", "-sign", "-binary", "-nodetach", "-outform", "DER",
+         "-in", str(plain), "-signer", str(leaf.cert), "-inkey", str(leaf.key),
+         "-certfile", str(leaf.chain), "-out", str(out), *extra],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )  # fmt: skip
+    proc = run("inspect", "--json", "--ca-file", str(leaf.root), str(out))
+    assert proc.returncode == 0, proc.stdout
+    (entry,) = json.loads(proc.stdout)["files"]
+    assert entry["findings"] == []
+    assert entry["signature"]["signature_valid"] is True
+    assert entry["signature"]["chain_verified"] is True
