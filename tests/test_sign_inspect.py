@@ -132,3 +132,15 @@ def test_profiles_signed_by_openssl_read_back(
     assert entry["findings"] == []
     assert entry["signature"]["signature_valid"] is True
     assert entry["signature"]["chain_verified"] is True
+
+
+def test_altered_signature_bytes_are_an_error(pair: tuple[Path, Path], leaf: Leaf) -> None:
+    from mailsetup.mobileconfig.read import read_profile
+    from tests.support.signing import load_root
+
+    _, signed = pair
+    data = bytearray(signed.read_bytes())
+    data[-1] ^= 0x01  # the last byte belongs to the signature value
+    report = read_profile(bytes(data), "x", roots=load_root(leaf))
+    assert report.signature is not None and report.signature.valid is False
+    assert report.signature.detail == "the signature does not match the profile"

@@ -119,3 +119,8 @@ class SigningCA:
         paths.chain.write_bytes(inter_pem)
         paths.fullchain.write_bytes(leaf_pem + inter_pem)
         return paths
+
+
+def load_root(leaf: Leaf) -> tuple[list[x509.Certificate], str]:
+    """The test root as trust anchors, in the shape ``read_profile(roots=...)`` takes."""
+    return x509.load_pem_x509_certificates(leaf.root.read_bytes()), "test root"
