@@ -56,6 +56,15 @@ def part_names(source: Path, folder: Path, count: int) -> list[Path]:
     return [folder / f"{source.stem}-part{i:0{width}d}{source.suffix}" for i in range(1, count + 1)]
 
 
+def existing_parts(source: Path, folder: Path) -> list[Path]:
+    """Part files of an earlier split of ``source`` in ``folder`` (any count): checked before
+    the file is read, so a refusal comes at once rather than after a long pass."""
+    import glob
+
+    pattern = f"{glob.escape(source.stem)}-part*{glob.escape(source.suffix)}"
+    return sorted(p for p in folder.glob(pattern) if p.name[len(source.stem) + 5 :][:1].isdigit())
+
+
 def split(
     source: Path, plan: SplitPlan, limit: int, folder: Path, *, force: bool = False
 ) -> list[Path]:

@@ -12,6 +12,7 @@ import logging
 import re
 from typing import Any
 
+from mailsetup.inspect import codes
 from mailsetup.inspect.contentlines import Block
 from mailsetup.inspect.report import Problems
 
@@ -51,8 +52,8 @@ def build(block: Block, problems: Problems, parent_behavior: Any = None) -> Any 
         try:
             cl = base.textLineToContentLine(lg.text, lg.line)
         except Exception as exc:
-            problems.error(
-                "unreadable-line", f"vobject cannot read this line: {_first_line(exc)}", lg.line
+            problems.add(
+                codes.UNREADABLE_LINE, f"vobject cannot read this line: {_first_line(exc)}", lg.line
             )
             continue
         name = cl.name
@@ -96,8 +97,8 @@ def _transform(comp: Any, problems: Problems) -> None:
                 native = child.transformToNative()
             except Exception as exc:
                 line = getattr(child, "lineNumber", None) or getattr(comp, "lineNumber", None)
-                problems.error(
-                    "bad-value",
+                problems.add(
+                    codes.BAD_VALUE,
                     f"{child.name}: the value cannot be read: {_first_line(exc)}",
                     line,
                 )
