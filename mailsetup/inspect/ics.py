@@ -44,6 +44,9 @@ IMPORTABLE = frozenset({"VEVENT", "VTODO"})
 # Small enough that memory stays flat (a few chunks' worth), large enough that the per-chunk
 # cost in Python is noise next to the regular expressions' work.
 CHUNK = 16 * 1024
+# A chunk ends after a component while components are smaller than this (so a VTIMEZONE or an
+# event is seen whole); a larger one is cut between lines.
+COMPONENT_BOUND = 256 * 1024
 _MAX_ZONES_KEPT = 256  # VTIMEZONE texts kept to place first/last start (a file has a handful)
 _MAX_ZONE_BYTES = 256 * 1024
 _RRULE_CACHE_MAX = 4096
@@ -74,7 +77,10 @@ _PARAM = rb";" + _NAME + rb"(?:=" + _PVALUE + rb"(?:," + _PVALUE + rb")*)?"
 # A logical line that is not ``name *(";" param) ":" value`` (blank lines are skipped).
 _BAD_LINE = re.compile(rb"\n(?!" + _NAME + rb"(?:" + _PARAM + rb")*:)([^\r\n]+)")
 _NAME_START = re.compile(_NAME + rb"[;:]")
-_KEYS = rb"(BEGIN|END|UID|DTSTART|RRULE|RDATE|TZID)([;:][^\r\n]*)"
+_KEYS = (
+    rb"(BEGIN|END|UID|DTSTART|RRULE|RDATE|TZID|ACTION|TRIGGER|TZOFFSETFROM|TZOFFSETTO)"
+    rb"([;:][^\r\n]*)"
+)
 _KEY = re.compile(rb"\n" + _KEYS)
 _KEY_ANYCASE = re.compile(rb"\n" + _KEYS, re.IGNORECASE)
 # Property names are case-insensitive (3.1) but written in capitals by every exporter: the
@@ -187,7 +193,7 @@ _FOLD = re.compile(rb"\n[ \t]")
 _CUT = re.compile(rb"\nEND:V[A-Z]+\r?\n(?![ \t])")
 
 
-def _cut(data: bytes) -> int:
+def _cut(data: bytes, whole: bool) -> int:
     """Where to end a chunk: just after the last END:V... line (a component boundary, so
     nothing but the VCALENDAR is open across chunks), else after the last complete logical
     line; 0 when the chunk is one logical line in progress."""
@@ -199,6 +205,8 @@ def _cut(data: bytes) -> int:
         m = _CUT.match(data, pos)
         if m is not None and m.end() < len(data):
             return m.end()
+    if whole:
+        return 0  # read on: a component is kept in one chunk while it is small
     pos = len(data) - 1
     while True:
         pos = data.rfind(b"\n", 0, pos)
@@ -244,7 +252,7 @@ def chunks(
             if data and not skipping:
                 yield _Chunk(data, off, line)
             return
-        cut = _first_boundary(data) if skipping else _cut(data)
+        cut = _first_boundary(data) if skipping else _cut(data, len(data) < COMPONENT_BOUND)
         if skipping:
             if cut == 0:
                 line += data.count(b"\n")
@@ -365,6 +373,8 @@ class _Open:
     rdate: bool = False
     tzid: str | None = None  # a VTIMEZONE's own TZID
     dropped: bool = False  # nested too deep: not counted
+    seen: set[bytes] | None = None  # a nested component's properties that REQUIRED names
+    text: list[bytes] | None = None  # a VTIMEZONE's unfolded text, chunk by chunk
 
     def where(self) -> int | None:
         if self.line is None and self.ch is not None:
@@ -498,9 +508,9 @@ class _Calendar:
                     continue
                 comp = self._name(rest[1:] if rest[:1] == b":" else rest.partition(b":")[2])
                 if depth and stack[-1].name == comp and depth != 2:
-                    stack.pop()
+                    entry = stack.pop()
                     if depth > 2:
-                        self._required(ch, m, comp)
+                        self._required(entry)
                     elif self.plan is not None and self.header_from is not None:
                         self._header(ch.off + ch.raw(m.start() + 1))
                         self.header_from = None
@@ -537,13 +547,22 @@ class _Calendar:
                     top.rdate = True
                 elif key == b"TZID" and top.name == "VTIMEZONE" and top.tzid is None:
                     top.tzid = value.strip().decode("utf-8", "replace")
-            elif key == b"DTSTART" and depth > 2:
-                value = rest.partition(b":")[2].strip()
-                if not _VALID_DT.fullmatch(value):
-                    self._bad_start(ch, m, value)
+            elif depth > 2:
+                nested = stack[-1]
+                if nested.seen is None:
+                    nested.seen = set()
+                nested.seen.add(key)
+                if key == b"DTSTART":
+                    value = rest.partition(b":")[2].strip()
+                    if not _VALID_DT.fullmatch(value):
+                        self._bad_start(ch, m, value)
         if outside_from is not None:
             self._outside(ch, outside_from, len(u))
         # Components still open when the chunk is left keep their line number and offsets.
+        if len(stack) >= 2 and stack[1].name == "VTIMEZONE":
+            zone = stack[1]
+            zone.text = zone.text or []
+            zone.text.append(u[zone.u if zone.ch is ch else 1 :])
         for entry in stack:
             if entry.ch is ch:
                 entry.where()
@@ -661,36 +680,25 @@ class _Calendar:
                 # Calendar properties after this component also head every part.
                 self.header_from = ch.off + self._line_end(ch, m.end())
         elif depth >= 2:
-            self._required(ch, m, entry.name)
+            self._required(entry)
         elif depth == 0 and self.plan is not None and self.header_from is not None:
             self._header(ch.off + ch.raw(m.start() + 1))
             self.header_from = None
         return ti
 
-    def _required(self, ch: _Chunk, m: re.Match[bytes], name: str) -> None:
-        """A nested component (VALARM, STANDARD, DAYLIGHT) has what RFC 5545 requires; the
-        properties are looked up in its text, which is in this chunk (chunks end after a
-        top-level component)."""
-        need = REQUIRED.get(name)
-        if not need:
+    def _required(self, entry: _Open) -> None:
+        """A nested component (VALARM, STANDARD, DAYLIGHT) has what RFC 5545 requires."""
+        need = REQUIRED.get(entry.name)
+        if not need or (len(self.stack) >= 2 and self.stack[1].dropped):
             return
-        u = ch.u
-        end = m.start() + 1
-        begin = u.rfind(b"\nBEGIN:", 0, end)
-        if begin < 0:
-            return
-        body = u[begin:end]
+        seen = entry.seen or set()
         for prop in need:
-            key = b"\n" + prop.encode()
-            if (key + b":") in body or (key + b";") in body:
-                continue
-            if re.search(key + rb"[;:]", body, re.IGNORECASE):
-                continue
-            self.problems.add(
-                codes.MISSING_PROPERTY,
-                f"{name} has no {prop} (required by RFC 5545)",
-                ch.at(begin + 1),
-            )
+            if prop.encode() not in seen:
+                self.problems.add(
+                    codes.MISSING_PROPERTY,
+                    f"{entry.name} has no {prop} (required by RFC 5545)",
+                    entry.where(),
+                )
 
     def _bad_start(self, ch: _Chunk, m: re.Match[bytes], value: bytes) -> None:
         at = ch.at(m.start() + 1)
@@ -744,13 +752,13 @@ class _Calendar:
                 p.add(codes.BAD_TIMEZONE, "VTIMEZONE without TZID", entry.where())
                 return
             self.tz_defined.add(entry.tzid)
+            text = b"".join([*(entry.text or []), ch.u[entry.u if entry.ch is ch else 1 : m.end()]])
             if (
-                entry.ch is ch
-                and entry.tzid not in self.zone_text
+                entry.tzid not in self.zone_text
                 and len(self.zone_text) < _MAX_ZONES_KEPT
-                and m.end() - entry.u < _MAX_ZONE_BYTES
+                and len(text) < _MAX_ZONE_BYTES
             ):
-                self.zone_text[entry.tzid] = ch.u[entry.u : m.end()]
+                self.zone_text[entry.tzid] = text
             if plan is not None:
                 end = ch.off + self._line_end(ch, m.end())
                 plan.timezones.setdefault(entry.tzid, self.pread(entry.start, end))
