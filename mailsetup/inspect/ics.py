@@ -87,6 +87,7 @@ _KEY_ANYCASE = re.compile(rb"\n" + _KEYS, re.IGNORECASE)
 # case-insensitive scan runs only on a chunk that has a name in lower case.
 _LOWER_NAME = re.compile(rb"\n[A-Z0-9-]*[a-z][A-Za-z0-9-]*[;:]")
 _TZID_USE = re.compile(rb'\n[A-Za-z0-9-]+(?:;[^:\r\n]*?)?;TZID=("[^"\r\n]*"|[^;:\r\n]*)', re.I)
+_TZID_PARAM = re.compile(rb';TZID=("[^"\r\n]*"|[^;:\r\n]*)')
 _CONTENT = re.compile(rb"\n([^\r\n]*[^\r\n \t][^\r\n]*)")
 
 _DATE = rb"\d{4}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
@@ -105,7 +106,7 @@ def _failing(names: bytes, valid: bytes) -> bytes:
 
 # One pass finds every typed value that fails its type; groups 1, 3, 5, 7 say which family,
 # group 9 is the whole line.
-_BAD_VALUE = re.compile(
+_BAD_VALUE_SOURCE = (
     rb"\n(?="
     + _failing(rb"(DTEND|DUE|RECURRENCE-ID)", _DT)
     + rb"|"
@@ -114,9 +115,10 @@ _BAD_VALUE = re.compile(
     + _failing(rb"(TZOFFSETFROM|TZOFFSETTO)", _OFFSET)
     + rb"|"
     + _failing(rb"(DURATION|TRIGGER)", _DURATION + rb"|" + _DATE + _TIME)
-    + rb")([^\r\n]*)",
-    re.IGNORECASE,
+    + rb")([^\r\n]*)"
 )
+_BAD_VALUE = re.compile(_BAD_VALUE_SOURCE)
+_BAD_VALUE_ANYCASE = re.compile(_BAD_VALUE_SOURCE, re.IGNORECASE)
 _FORM = re.compile(rb"\d{8}(?:T\d{6}Z?)?")  # the shape alone (bad-date), ranges aside
 _VALID_DT = re.compile(_DT)
 _WHEN_PROPS = (b"DTEND", b"DUE", b"RECURRENCE-ID")
@@ -147,12 +149,12 @@ class _Chunk:
         self.data = data
         self.off = off  # file offset of data[0]
         self.line0 = line0  # physical line number of data[0]
-        self.u = b"\n" + (
-            data.replace(b"\r\n ", b"")
-            .replace(b"\r\n\t", b"")
-            .replace(b"\n ", b"")
-            .replace(b"\n\t", b"")
-        )
+        u = data.replace(b"\r\n ", b"")
+        # The other three fold forms are rare: looked for (fast) before being replaced.
+        for fold in (b"\r\n\t", b"\n ", b"\n\t"):
+            if fold in u:
+                u = u.replace(fold, b"")
+        self.u = b"\n" + u
         self._u, self._r = 1, 0
         self._lr, self._ll = 0, line0
 
@@ -309,7 +311,7 @@ def _check_utf8(ch: _Chunk, problems: Problems) -> None:
             )
 
 
-def _check_lines(ch: _Chunk, problems: Problems) -> None:
+def _check_lines(ch: _Chunk, problems: Problems, anycase: bool) -> None:
     """Every logical line that is not a content line (RFC 5545 3.1)."""
     u = ch.u
     for m in _BAD_LINE.finditer(u):
@@ -331,7 +333,7 @@ def _check_lines(ch: _Chunk, problems: Problems) -> None:
                 " space (RFC 5545 3.1)",
                 at,
             )
-    for m in _BAD_VALUE.finditer(u):
+    for m in (_BAD_VALUE_ANYCASE if anycase else _BAD_VALUE).finditer(u):
         when, stamp, offset, duration = m.group(1), m.group(3), m.group(5), m.group(7)
         value = m.group(9).partition(b":")[2].strip()
         at = ch.at(m.start() + 1)
@@ -448,6 +450,7 @@ class _Calendar:
         self.known: dict[str, bool] = {}
         self.header_from: int | None = None
         self.names: dict[bytes, str] = {}
+        self.tz_seen: set[str] = set()
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -473,28 +476,35 @@ class _Calendar:
                 self.names[raw] = name
         return name
 
-    def _zones_used(self, ch: _Chunk) -> list[tuple[int, bytes]] | None:
+    def _zones_used(self, ch: _Chunk, anycase: bool) -> list[tuple[int, bytes]] | None:
         """TZID parameters in the chunk: with a split plan, each with its offset (a part needs
         the VTIMEZONEs of its own events); without, only the first use of each new zone."""
         u = ch.u
         if self.plan is not None:
             return [(m.start(), m.group(1)) for m in _TZID_USE.finditer(u)]
-        for raw in set(_TZID_USE.findall(u)):
+        # A literal search finds the candidates fast; the first use of a new zone is then
+        # confirmed as a parameter (not text in a value) by the full pattern.
+        found = _TZID_USE.findall(u) if anycase else _TZID_PARAM.findall(u)
+        for raw in set(found):
             tzid = raw.strip(b'"').decode("utf-8", "replace")
-            if tzid not in self.tz_used:
+            if tzid not in self.tz_used and tzid not in self.tz_seen:
+                self.tz_seen.add(tzid)
                 m = _TZID_USE.search(u)
                 while m is not None and m.group(1) != raw:
                     m = _TZID_USE.search(u, m.end())
-                self.tz_used[tzid] = ch.line(m.start() + 1) if m is not None else ch.line0
+                if m is not None:
+                    self.tz_used[tzid] = ch.line(m.start() + 1)
+                else:
+                    self.tz_seen.discard(tzid)  # only in a value: look again in later chunks
         return None
 
-    def chunk(self, ch: _Chunk) -> None:
+    def chunk(self, ch: _Chunk, anycase: bool) -> None:
         u = ch.u
-        tz_uses = self._zones_used(ch)
+        tz_uses = self._zones_used(ch, anycase)
         ti = 0
-        anycase = _LOWER_NAME.search(u) is not None
         keys = _KEY_ANYCASE if anycase else _KEY
         stack = self.stack
+        names = self.names
         # Where content at depth 0 (outside any component) may be: from here to the next BEGIN.
         outside_from = 0 if not stack and not self.overflow else None
         for m in keys.finditer(u):
@@ -506,7 +516,8 @@ class _Calendar:
                 if self.overflow:
                     self.overflow -= 1
                     continue
-                comp = self._name(rest[1:] if rest[:1] == b":" else rest.partition(b":")[2])
+                raw = rest[1:] if rest[:1] == b":" else rest.partition(b":")[2]
+                comp = names.get(raw) or self._name(raw)
                 if depth and stack[-1].name == comp and depth != 2:
                     entry = stack.pop()
                     if depth > 2:
@@ -519,7 +530,8 @@ class _Calendar:
                 if not stack:
                     outside_from = m.end()
             elif key == b"BEGIN":
-                comp = self._name(rest[1:] if rest[:1] == b":" else rest.partition(b":")[2])
+                raw = rest[1:] if rest[:1] == b":" else rest.partition(b":")[2]
+                comp = names.get(raw) or self._name(raw)
                 if outside_from is not None:
                     self._outside(ch, outside_from, m.start())
                     outside_from = None
@@ -985,8 +997,9 @@ def inspect_ics_stream(
     size = 0
     for ch in chunks(fh, problems, progress):
         _check_utf8(ch, problems)
-        _check_lines(ch, problems)
-        cal.chunk(ch)
+        anycase = _LOWER_NAME.search(ch.u) is not None
+        _check_lines(ch, problems, anycase)
+        cal.chunk(ch, anycase)
         size = ch.off + len(ch.data)
         last = ch
     size = max(size, fh.tell() if fh.seekable() else size)
