@@ -142,10 +142,19 @@ def run_inspect(req: InspectRequest) -> bool:
     if req.output_dir is not None and not req.output_dir.is_dir():
         raise OutputError(f"the folder {str(req.output_dir)!r} does not exist")
     provider = load_provider(path=req.provider_file)
-    limit: int | None = provider.ics_max_bytes
-    imported: frozenset[str] | None = getattr(provider, "calendar_import_components", None)
+    limit = provider.ics_max_bytes
+    if req.split and limit is None:
+        raise BadInput(
+            "--split needs an import limit, and the provider file states none",
+            "add [limits] ics_max_bytes to it",
+        )
     _check_split_targets(req)
-    reports = [_inspect_one(path, req, limit, imported) for path in req.files]
+    reports = [
+        _inspect_one(path, req, limit, provider.calendar_import_components) for path in req.files
+    ]
+    for report in reports:
+        if report.kind == "ics":
+            report.note = provider.calendar_import_note
     ok = all(r.will_import for r in reports)
     if req.as_json:
         doc = {"will_import": ok, "files": [r.as_dict() for r in reports]}

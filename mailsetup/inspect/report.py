@@ -82,6 +82,7 @@ class FileReport:
     stats: dict[str, Any]
     problems: Problems
     split_into: list[str] = field(default_factory=list)
+    note: str = ""  # the provider's line on where imported entries go (table only)
 
     @property
     def will_import(self) -> bool:
@@ -173,6 +174,8 @@ def format_table(reports: list[FileReport]) -> str:
             f"{clean_text(r.path, MESSAGE_LIMIT)}: {r.kind}, {human_size(r.size)}{limit}: {verdict}"
         )
         out += [f"  {line}" for line in _stat_lines(r)]
+        if r.note:
+            out.append(f"  import: {clean_text(r.note, MESSAGE_LIMIT)}")
         for p in sorted(r.problems.kept, key=lambda p: (p.line or 0, p.code)):
             where = f"line {p.line}" if p.line else "file"
             out.append(f"  {where}: {p.severity} [{p.code}] {clean_text(p.message, MESSAGE_LIMIT)}")
