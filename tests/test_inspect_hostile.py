@@ -289,3 +289,39 @@ def test_random_bytes_as_vcard_never_crash(data):
 
     rep = inspect_vcf_stream(BytesIO(b"BEGIN:VCARD\r\n" + data), "fuzz.vcf")
     json.dumps(rep.as_dict())
+
+
+# --- progress -----------------------------------------------------------------------------
+
+
+class _Terminal:
+    """Standard error that says it is a terminal and keeps what is written."""
+
+    def __init__(self) -> None:
+        self.written: list[str] = []
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.written.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_a_progress_bar_on_a_terminal_only_for_a_slow_file(tmp_path, monkeypatch, capsys):
+    from mailsetup.commands import inspect as command
+
+    path = samples.write(tmp_path / "c.ics", samples.calendar(400))
+    request = command.InspectRequest(files=[path])
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(ics, "CHUNK", 1024)  # many progress calls
+    assert command.run_inspect(request)
+    assert terminal.written == []  # well under a second: nothing shown
+    monkeypatch.setattr(command._Progress, "DELAY", 0.0)
+    assert command.run_inspect(request)
+    assert "c.ics" in "".join(terminal.written), terminal.written
+    assert "events 400" in capsys.readouterr().out

@@ -72,7 +72,7 @@ def _progress_for(path: Path) -> _Progress | None:
             total = None
     from mailsetup.untrusted import clean_text
 
-    return _Progress(clean_text(str(path), 60), total)
+    return _Progress(clean_text(path.name or str(path), 40), total)
 
 
 def _inspect_one(
