@@ -28,6 +28,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
@@ -139,11 +140,11 @@ class _Chunk:
     """One chunk of the file: its bytes, the unfolded text, and offsets back to file lines.
 
     ``u`` is ``"\\n"`` + the chunk with folds removed; :meth:`raw` maps an offset in ``u``
-    back to the chunk's bytes by walking the folds (forward from a cursor, so a sequence of
-    increasing offsets costs one walk), :meth:`line` to the physical line number.
+    back to the chunk's bytes through a table of the folds, built the first time it is needed
+    (a clean file without ``--split`` never needs it); :meth:`line` gives the physical line.
     """
 
-    __slots__ = ("_ll", "_lr", "_r", "_u", "data", "line0", "off", "u")
+    __slots__ = ("_fold_r", "_fold_u", "_ll", "_lr", "data", "line0", "off", "u")
 
     def __init__(self, data: bytes, off: int, line0: int) -> None:
         self.data = data
@@ -155,28 +156,33 @@ class _Chunk:
             if fold in u:
                 u = u.replace(fold, b"")
         self.u = b"\n" + u
-        self._u, self._r = 1, 0
+        self._fold_u: list[int] | None = None
+        self._fold_r: list[int] = []
         self._lr, self._ll = 0, line0
 
-    def raw(self, upos: int) -> int:
-        """Offset in ``data`` of the byte at ``u[upos]``."""
-        if upos < self._u:
-            self._u, self._r = 1, 0
+    def _folds(self) -> list[int]:
+        """``_fold_u[i]``: where in ``u`` fold i was taken out; ``_fold_r[i]``: the offset in
+        ``data`` just after it (the same byte)."""
         data = self.data
-        u, r = self._u, self._r
-        while True:
-            m = _FOLD.search(data, r)
-            if m is None:
-                break
+        fold_u: list[int] = []
+        fold_r: list[int] = []
+        removed = 0
+        for m in _FOLD.finditer(data):
             start = m.start()
             if start > 0 and data[start - 1] == 13:
                 start -= 1
-            fold_u = u + (start - r)
-            if upos < fold_u:
-                break
-            u, r = fold_u, m.end()
-        self._u, self._r = u, r
-        return min(max(r + (upos - u), 0), len(data))
+            fold_u.append(1 + start - removed)
+            removed += m.end() - start
+            fold_r.append(m.end())
+        self._fold_u, self._fold_r = fold_u, fold_r
+        return fold_u
+
+    def raw(self, upos: int) -> int:
+        """Offset in ``data`` of the byte at ``u[upos]``."""
+        fold_u = self._fold_u if self._fold_u is not None else self._folds()
+        i = bisect_right(fold_u, upos)
+        r = upos - 1 if i == 0 else self._fold_r[i - 1] + (upos - fold_u[i - 1])
+        return min(max(r, 0), len(self.data))
 
     def line(self, upos: int) -> int:
         """Physical line number (1-based) of the byte at ``u[upos]``."""
@@ -481,7 +487,8 @@ class _Calendar:
         the VTIMEZONEs of its own events); without, only the first use of each new zone."""
         u = ch.u
         if self.plan is not None:
-            return [(m.start(), m.group(1)) for m in _TZID_USE.finditer(u)]
+            pattern = _TZID_USE if anycase else _TZID_PARAM
+            return [(m.start(), m.group(1)) for m in pattern.finditer(u)]
         # A literal search finds the candidates fast; the first use of a new zone is then
         # confirmed as a parameter (not text in a value) by the full pattern.
         found = _TZID_USE.findall(u) if anycase else _TZID_PARAM.findall(u)
