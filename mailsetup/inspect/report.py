@@ -2,7 +2,7 @@
 
 Problems carry a stable ``code`` (documented in docs/calendars-contacts.md) so that scripts can
 match on it, the physical line number where it starts (1-based, as an editor shows it), and a
-severity: an ``error`` means the web app will refuse the file or lose data from it; a
+severity: an ``error`` means the importer will refuse the file or lose data from it; a
 ``warning`` means it will import, but maybe not as the person expects.
 
 A broken file can hold a problem on every line: the report keeps the first
@@ -119,7 +119,7 @@ def _clean(value: Any) -> Any:
 
 
 def human_size(n: int) -> str:
-    """Sizes as the web app states its limit: 20 MB = 20 * 1024 * 1024 bytes."""
+    """Sizes as calendar apps state their limits: 1 MB = 1024 * 1024 bytes."""
     if n < 1024:
         return f"{n} B"
     if n < 1024 * 1024:

@@ -1,4 +1,4 @@
-"""``inspect --split``: cut a too-large .ics into files the web app accepts.
+"""``inspect --split``: cut a too-large .ics into files the importer accepts.
 
 Each part is a complete VCALENDAR: the original calendar properties (VERSION, PRODID, ...),
 every VTIMEZONE its events name (RFC 5545 3.6.5: a TZID must have its VTIMEZONE in the same
