@@ -3,8 +3,8 @@
 A person runs ``inspect`` before every import, so it must take well under the time a full
 parser takes: building every event as objects (vobject, icalendar) costs 12-15 s and ~18x the
 file in memory for 20 MB. This reader never builds an event. It reads the file in chunks of
-about a megabyte, cut where a component ends, and on each chunk lets compiled regular
-expressions do the per-line work in C:
+16 KiB, cut where a component ends, and on each chunk lets compiled regular expressions do the
+per-line work in C:
 
 - unfolding (RFC 5545 3.1: CRLF or LF followed by one space or tab) by ``bytes.replace``;
 - the content-line grammar (3.1: ``name *(";" param) ":" value``, quoted parameter values)
@@ -48,8 +48,10 @@ CHUNK = 16 * 1024
 # A chunk ends after a component while components are smaller than this (so a VTIMEZONE or an
 # event is seen whole); a larger one is cut between lines.
 COMPONENT_BOUND = 256 * 1024
-_MAX_ZONES_KEPT = 256  # VTIMEZONE texts kept to place first/last start (a file has a handful)
-_MAX_ZONE_BYTES = 256 * 1024
+# VTIMEZONE texts kept to place the first and last start: a file has a handful of a few KB;
+# the bounds keep a hostile file from filling memory with them.
+_MAX_ZONES_KEPT = 64
+_MAX_ZONE_BYTES = 64 * 1024
 _RRULE_CACHE_MAX = 4096
 
 
@@ -581,7 +583,8 @@ class _Calendar:
         if len(stack) >= 2 and stack[1].name == "VTIMEZONE":
             zone = stack[1]
             zone.text = zone.text or []
-            zone.text.append(u[zone.u if zone.ch is ch else 1 :])
+            if sum(map(len, zone.text)) < _MAX_ZONE_BYTES:
+                zone.text.append(u[zone.u if zone.ch is ch else 1 :][:_MAX_ZONE_BYTES])
         for entry in stack:
             if entry.ch is ch:
                 entry.where()
