@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from mailsetup.cli import app
-from mailsetup.inspect import ics, inspect_file
+from mailsetup.inspect import ics, icschunks, inspect_file
 from tests.support import samples
 
 LIMIT = 20 * 1024 * 1024
@@ -203,8 +203,8 @@ def test_chunk_size_changes_nothing(tmp_path, monkeypatch, chunk):
         path = tmp_path / name
         path.write_bytes(data)
         expected = inspect_file(path, LIMIT).as_dict()
-        monkeypatch.setattr(ics, "CHUNK", chunk)
-        monkeypatch.setattr(ics, "COMPONENT_BOUND", chunk * 2)  # cut inside components too
+        monkeypatch.setattr(icschunks, "CHUNK", chunk)
+        monkeypatch.setattr(icschunks, "COMPONENT_BOUND", chunk * 2)  # cut inside components too
         got = inspect_file(path, LIMIT).as_dict()
         monkeypatch.undo()
         assert got == expected, name
@@ -266,8 +266,8 @@ PIECES = [
     st.sampled_from([5, 50, 4096]),
 )
 def test_hostile_calendars_never_crash(tmp_path, monkeypatch, pieces, newline, chunk):
-    monkeypatch.setattr(ics, "CHUNK", chunk)
-    monkeypatch.setattr(ics, "COMPONENT_BOUND", chunk * 2)
+    monkeypatch.setattr(icschunks, "CHUNK", chunk)
+    monkeypatch.setattr(icschunks, "COMPONENT_BOUND", chunk * 2)
     path = tmp_path / "fuzz.ics"
     path.write_bytes(newline.join(pieces))
     started = time.monotonic()
@@ -318,7 +318,7 @@ def test_a_progress_bar_on_a_terminal_only_for_a_slow_file(tmp_path, monkeypatch
     request = command.InspectRequest(files=[path])
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    monkeypatch.setattr(ics, "CHUNK", 1024)  # many progress calls
+    monkeypatch.setattr(icschunks, "CHUNK", 1024)  # many progress calls
     assert command.run_inspect(request)
     assert terminal.written == []  # well under a second: nothing shown
     monkeypatch.setattr(command._Progress, "DELAY", 0.0)

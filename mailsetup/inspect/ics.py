@@ -1,23 +1,14 @@
-"""Pre-flight of an iCalendar file (RFC 5545): a streaming content-line validator.
+"""Pre-flight of an iCalendar file (RFC 5545): the component stack and what is counted.
 
 A person runs ``inspect`` before every import, so it must take well under the time a full
 parser takes: building every event as objects (vobject, icalendar) costs 12-15 s and ~18x the
-file in memory for 20 MB. This reader never builds an event. It reads the file in chunks of
-16 KiB, cut where a component ends, and on each chunk lets compiled regular expressions do the
-per-line work in C:
-
-- unfolding (RFC 5545 3.1: CRLF or LF followed by one space or tab) by ``bytes.replace``;
-- the content-line grammar (3.1: ``name *(";" param) ":" value``, quoted parameter values)
-  checked for every logical line, reporting only the lines that fail it;
-- date and date-time values (3.3.4, 3.3.5), UTC offsets (3.3.14) and durations (3.3.6)
-  checked by pattern for the properties that hold them, again reporting only failures;
-
-and Python sees only the lines that carry structure: BEGIN/END (a component stack with
-matching and a depth limit), UID, DTSTART, RRULE/RDATE and TZID. Recurrence rules go to
-dateutil (once per distinct rule), VTIMEZONEs to vobject (only the few that decide the first
-and last start). Line numbers are found only when a problem is kept, from the offset of the
-line in its chunk, so a clean file pays nothing for them. Memory holds one chunk and what
-``--split`` needs (byte ranges), whatever the file size.
+file in memory for 20 MB. This reader never builds an event. :mod:`~mailsetup.inspect.icschunks`
+hands it the file as unfolded chunks whose every line it has already checked; here Python sees
+only the lines that carry structure: BEGIN/END (a component stack with matching and a depth
+limit), UID, DTSTART, RRULE/RDATE, TZID, and the properties nested components require.
+Recurrence rules go to dateutil (once per distinct rule), VTIMEZONEs to vobject (only the few
+that decide the first and last start). Memory holds one chunk and what ``--split`` needs (byte
+ranges), whatever the file size.
 
 Which components the importer takes is provider data (``[calendar_import]`` in the provider
 file); everything else is RFC 5545.
@@ -25,29 +16,31 @@ file); everything else is RFC 5545.
 
 from __future__ import annotations
 
-import codecs
 import os
 import re
-from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from mailsetup.inspect import codes
-from mailsetup.inspect.contentlines import MAX_DEPTH, MAX_LINE_BYTES
+from mailsetup.inspect.contentlines import MAX_DEPTH
+from mailsetup.inspect.icschunks import (
+    FORM,
+    NAME_START,
+    VALID_DT,
+    Chunk,
+    check_lines,
+    check_utf8,
+    chunks,
+    excerpt,
+)
 from mailsetup.inspect.report import FileReport, Problems
 
 # RFC 5545 3.6: the components a calendar importer can take. The provider file says which of
 # them its importer keeps (``[calendar_import] components``); this is the neutral default.
 IMPORTABLE = frozenset({"VEVENT", "VTODO"})
-# Small enough that memory stays flat (a few chunks' worth), large enough that the per-chunk
-# cost in Python is noise next to the regular expressions' work.
-CHUNK = 16 * 1024
-# A chunk ends after a component while components are smaller than this (so a VTIMEZONE or an
-# event is seen whole); a larger one is cut between lines.
-COMPONENT_BOUND = 256 * 1024
 # VTIMEZONE texts kept to place the first and last start: a file has a handful of a few KB;
 # the bounds keep a hostile file from filling memory with them.
 _MAX_ZONES_KEPT = 64
@@ -70,61 +63,18 @@ class SplitPlan:
     by_uid: dict[str, int] = field(default_factory=dict)
 
 
-# --- the grammar, as patterns over an unfolded chunk that starts with "\n" -------------------
-# Every pattern starts with the literal "\n", which lets the regex engine jump from line to
-# line instead of trying every byte.
-
-_NAME = rb"[A-Za-z0-9-]+"
-_PVALUE = rb'(?:"[^"\r\n]*"|[^";:,\r\n]*)'
-_PARAM = rb";" + _NAME + rb"(?:=" + _PVALUE + rb"(?:," + _PVALUE + rb")*)?"
-# A logical line that is not ``name *(";" param) ":" value`` (blank lines are skipped).
-_BAD_LINE = re.compile(rb"\n(?!" + _NAME + rb"(?:" + _PARAM + rb")*:)([^\r\n]+)")
-_NAME_START = re.compile(_NAME + rb"[;:]")
+# Python sees only the lines that carry structure.
 _KEYS = (
     rb"(BEGIN|END|UID|DTSTART|RRULE|RDATE|TZID|ACTION|TRIGGER|TZOFFSETFROM|TZOFFSETTO)"
     rb"([;:][^\r\n]*)"
 )
 _KEY = re.compile(rb"\n" + _KEYS)
 _KEY_ANYCASE = re.compile(rb"\n" + _KEYS, re.IGNORECASE)
-# Property names are case-insensitive (3.1) but written in capitals by every exporter: the
-# case-insensitive scan runs only on a chunk that has a name in lower case.
-_LOWER_NAME = re.compile(rb"\n[A-Z0-9-]*[a-z][A-Za-z0-9-]*[;:]")
+# Property names are case-insensitive (3.1): the case-insensitive scans run only on a chunk
+# with a name in lower case (``Chunk.anycase``).
 _TZID_USE = re.compile(rb'\n[A-Za-z0-9-]+(?:;[^:\r\n]*?)?;TZID=("[^"\r\n]*"|[^;:\r\n]*)', re.I)
 _TZID_PARAM = re.compile(rb';TZID=("[^"\r\n]*"|[^;:\r\n]*)')
 _CONTENT = re.compile(rb"\n([^\r\n]*[^\r\n \t][^\r\n]*)")
-
-_DATE = rb"\d{4}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
-_TIME = rb"T(?:[01]\d|2[0-3])[0-5]\d(?:[0-5]\d|60)Z?"
-_DT = _DATE + rb"(?:" + _TIME + rb")?"
-_END_OF_VALUE = rb"[ \t]*\r?(?:\n|\Z)"
-_DUR_TIME = rb"T(?:\d+H(?:\d+M)?(?:\d+S)?|\d+M(?:\d+S)?|\d+S)"
-_DURATION = rb"[+-]?P(?:\d+W|\d+D(?:" + _DUR_TIME + rb")?|" + _DUR_TIME + rb")"
-_OFFSET = rb"[+-](?:[01]\d|2[0-3])[0-5]\d(?:[0-5]\d)?"
-_HEAD = rb"((?:;[^:\r\n]*)?):[ \t]*"
-
-
-def _failing(names: bytes, valid: bytes) -> bytes:
-    return rb"(?:" + names + rb")" + _HEAD + rb"(?!(?:" + valid + rb")" + _END_OF_VALUE + rb")"
-
-
-# One pass finds every typed value that fails its type; groups 1, 3, 5, 7 say which family,
-# group 9 is the whole line.
-_BAD_VALUE_SOURCE = (
-    rb"\n(?="
-    + _failing(rb"(DTEND|DUE|RECURRENCE-ID)", _DT)
-    + rb"|"
-    + _failing(rb"(DTSTAMP|CREATED|LAST-MODIFIED|COMPLETED|EXDATE)", _DT + rb"(?:," + _DT + rb")*")
-    + rb"|"
-    + _failing(rb"(TZOFFSETFROM|TZOFFSETTO)", _OFFSET)
-    + rb"|"
-    + _failing(rb"(DURATION|TRIGGER)", _DURATION + rb"|" + _DATE + _TIME)
-    + rb")([^\r\n]*)"
-)
-_BAD_VALUE = re.compile(_BAD_VALUE_SOURCE)
-_BAD_VALUE_ANYCASE = re.compile(_BAD_VALUE_SOURCE, re.IGNORECASE)
-_FORM = re.compile(rb"\d{8}(?:T\d{6}Z?)?")  # the shape alone (bad-date), ranges aside
-_VALID_DT = re.compile(_DT)
-_WHEN_PROPS = (b"DTEND", b"DUE", b"RECURRENCE-ID")
 
 # RFC 5545 3.6.6, 3.6.5: what a nested component cannot be read without.
 REQUIRED = {
@@ -134,243 +84,12 @@ REQUIRED = {
 }
 
 
-def _text(raw: bytes, limit: int = 80) -> str:
-    return raw.decode("utf-8", "replace").strip()[:limit]
-
-
-class _Chunk:
-    """One chunk of the file: its bytes, the unfolded text, and offsets back to file lines.
-
-    ``u`` is ``"\\n"`` + the chunk with folds removed; :meth:`raw` maps an offset in ``u``
-    back to the chunk's bytes through a table of the folds, built the first time it is needed
-    (a clean file without ``--split`` never needs it); :meth:`line` gives the physical line.
-    """
-
-    __slots__ = ("_fold_r", "_fold_u", "_ll", "_lr", "data", "line0", "off", "u")
-
-    def __init__(self, data: bytes, off: int, line0: int) -> None:
-        self.data = data
-        self.off = off  # file offset of data[0]
-        self.line0 = line0  # physical line number of data[0]
-        u = data.replace(b"\r\n ", b"")
-        # The other three fold forms are rare: looked for (fast) before being replaced.
-        for fold in (b"\r\n\t", b"\n ", b"\n\t"):
-            if fold in u:
-                u = u.replace(fold, b"")
-        self.u = b"\n" + u
-        self._fold_u: list[int] | None = None
-        self._fold_r: list[int] = []
-        self._lr, self._ll = 0, line0
-
-    def _folds(self) -> list[int]:
-        """``_fold_u[i]``: where in ``u`` fold i was taken out; ``_fold_r[i]``: the offset in
-        ``data`` just after it (the same byte)."""
-        data = self.data
-        fold_u: list[int] = []
-        fold_r: list[int] = []
-        removed = 0
-        for m in _FOLD.finditer(data):
-            start = m.start()
-            if start > 0 and data[start - 1] == 13:
-                start -= 1
-            fold_u.append(1 + start - removed)
-            removed += m.end() - start
-            fold_r.append(m.end())
-        self._fold_u, self._fold_r = fold_u, fold_r
-        return fold_u
-
-    def raw(self, upos: int) -> int:
-        """Offset in ``data`` of the byte at ``u[upos]``."""
-        fold_u = self._fold_u if self._fold_u is not None else self._folds()
-        i = bisect_right(fold_u, upos)
-        r = upos - 1 if i == 0 else self._fold_r[i - 1] + (upos - fold_u[i - 1])
-        return min(max(r, 0), len(self.data))
-
-    def line(self, upos: int) -> int:
-        """Physical line number (1-based) of the byte at ``u[upos]``."""
-        r = self.raw(upos)
-        if r < self._lr:
-            self._lr, self._ll = 0, self.line0
-        self._ll += self.data.count(b"\n", self._lr, r)
-        self._lr = r
-        return self._ll
-
-    def at(self, upos: int) -> Callable[[], int]:
-        return lambda: self.line(upos)
-
-
-_FOLD = re.compile(rb"\n[ \t]")
-_CUT = re.compile(rb"\nEND:V[A-Z]+\r?\n(?![ \t])")
-
-
-def _cut(data: bytes, whole: bool) -> int:
-    """Where to end a chunk: just after the last END:V... line (a component boundary, so
-    nothing but the VCALENDAR is open across chunks), else after the last complete logical
-    line; 0 when the chunk is one logical line in progress."""
-    pos = len(data)
-    for _ in range(64):
-        pos = data.rfind(b"\nEND:V", 0, pos)
-        if pos < 0:
-            break
-        m = _CUT.match(data, pos)
-        if m is not None and m.end() < len(data):
-            return m.end()
-    if whole:
-        return 0  # read on: a component is kept in one chunk while it is small
-    pos = len(data) - 1
-    while True:
-        pos = data.rfind(b"\n", 0, pos)
-        if pos < 0:
-            return 0
-        if data[pos + 1] not in b" \t":
-            return pos + 1
-
-
-def _first_boundary(data: bytes) -> int:
-    """Just after the first line ending that starts a new logical line (0: none yet)."""
-    pos = 0
-    while True:
-        pos = data.find(b"\n", pos)
-        if pos < 0 or pos + 1 >= len(data):
-            return 0
-        if data[pos + 1] not in b" \t":
-            return pos + 1
-        pos += 1
-
-
-def chunks(
-    fh: BinaryIO, problems: Problems, progress: Callable[[int], None] | None = None
-) -> Iterator[_Chunk]:
-    """The file as chunks that each end at a logical line boundary; a logical line longer
-    than :data:`MAX_LINE_BYTES` is reported and skipped, so memory stays bounded."""
-    carry = b""
-    off, line = 0, 1
-    done = 0
-    first = True
-    skipping = False
-    while True:
-        block = fh.read(CHUNK)
-        done += len(block)
-        if progress is not None:
-            progress(done)
-        if first:
-            first = False
-            if block.startswith(b"\xef\xbb\xbf"):
-                block, off = block[3:], 3
-        data = carry + block if carry else block
-        if not block:
-            if data and not skipping:
-                yield _Chunk(data, off, line)
-            return
-        cut = _first_boundary(data) if skipping else _cut(data, len(data) < COMPONENT_BOUND)
-        if skipping:
-            if cut == 0:
-                line += data.count(b"\n")
-                off += len(data)
-                carry = b""
-                continue
-            line += data.count(b"\n", 0, cut)
-            off += cut
-            carry = data[cut:]
-            skipping = False
-            continue
-        if cut == 0:
-            if len(data) > MAX_LINE_BYTES:
-                problems.add(
-                    codes.LINE_TOO_LONG,
-                    f"a content line longer than {MAX_LINE_BYTES} bytes: no importer takes it;"
-                    " it was skipped",
-                    line,
-                )
-                skipping = True
-                line += data.count(b"\n")
-                off += len(data)
-                carry = b""
-                continue
-            carry = data
-            continue
-        yield _Chunk(data[:cut], off, line)
-        line += data.count(b"\n", 0, cut)
-        off += cut
-        carry = data[cut:]
-
-
-def _check_utf8(ch: _Chunk, problems: Problems) -> None:
-    data = ch.data
-    if data.isascii():
-        return
-    # Decoded in pieces: one decode of the chunk would build a string up to 4x its size.
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        for i in range(0, len(data), 8192):
-            decoder.decode(data[i : i + 8192])
-        decoder.decode(b"", final=True)
-        return
-    except UnicodeDecodeError:
-        pass
-    for i, raw in enumerate(ch.data.split(b"\n")):
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            problems.add(
-                codes.INVALID_UTF8,
-                f"byte {exc.start + 1} of the line is not UTF-8 (the file must be saved as UTF-8)",
-                ch.line0 + i,
-            )
-
-
-def _check_lines(ch: _Chunk, problems: Problems, anycase: bool) -> None:
-    """Every logical line that is not a content line (RFC 5545 3.1)."""
-    u = ch.u
-    for m in _BAD_LINE.finditer(u):
-        text = m.group(1)
-        at = ch.at(m.start() + 1)
-        if text[:1] in (b" ", b"\t"):
-            problems.add(codes.BROKEN_FOLD, "a continuation line with nothing to continue", at)
-        elif _NAME_START.match(text):
-            problems.add(
-                codes.UNREADABLE_LINE,
-                f"{_text(text.split(b';')[0].split(b':')[0], 40)}: this line is not"
-                " NAME;PARAM=VALUE:VALUE (RFC 5545 3.1; a quote left open?)",
-                at,
-            )
-        else:
-            problems.add(
-                codes.BROKEN_FOLD,
-                "this line is neither indented nor a property: a folded line lost its leading"
-                " space (RFC 5545 3.1)",
-                at,
-            )
-    for m in (_BAD_VALUE_ANYCASE if anycase else _BAD_VALUE).finditer(u):
-        when, stamp, offset, duration = m.group(1), m.group(3), m.group(5), m.group(7)
-        value = m.group(9).partition(b":")[2].strip()
-        at = ch.at(m.start() + 1)
-        if when is not None and not _FORM.fullmatch(value):
-            name = when.upper().decode()
-            problems.add(
-                codes.BAD_DATE,
-                f"{name} {_text(value, 40)!r} is not a date (YYYYMMDD) or date-time"
-                " (YYYYMMDDTHHMMSS[Z]), RFC 5545 3.3.4/3.3.5",
-                at,
-            )
-            continue
-        name = (when or stamp or offset or duration or b"").upper().decode()
-        kind = (
-            "a date or date-time"
-            if when or stamp
-            else "a UTC offset (+HHMM)"
-            if offset
-            else "a duration (RFC 5545 3.3.6)"
-        )
-        problems.add(codes.BAD_VALUE, f"{name}: the value {_text(value, 40)!r} is not {kind}", at)
-
-
 @dataclass(slots=True)
 class _Open:
     """An open component on the stack."""
 
     name: str
-    ch: _Chunk | None  # the chunk of its BEGIN line, while that chunk is current
+    ch: Chunk | None  # the chunk of its BEGIN line, while that chunk is current
     u: int  # offset of its BEGIN line in ``ch.u``
     line: int | None = None  # resolved when its chunk is left
     start: int = 0  # file offset of its BEGIN line (with a split plan)
@@ -393,7 +112,7 @@ class _Open:
 
 
 def _rrule_kind(value: bytes | None, tzid: str | None, aware_zone: Callable[[str], bool]) -> str:
-    if value is None or not _VALID_DT.fullmatch(value):
+    if value is None or not VALID_DT.fullmatch(value):
         return "none"
     if len(value) == 8:
         return "naive"
@@ -484,7 +203,7 @@ class _Calendar:
                 self.names[raw] = name
         return name
 
-    def _zones_used(self, ch: _Chunk, anycase: bool) -> list[tuple[int, bytes]] | None:
+    def _zones_used(self, ch: Chunk, anycase: bool) -> list[tuple[int, bytes]] | None:
         """TZID parameters in the chunk: with a split plan, each with its offset (a part needs
         the VTIMEZONEs of its own events); without, only the first use of each new zone."""
         u = ch.u
@@ -507,7 +226,7 @@ class _Calendar:
                     self.tz_seen.discard(tzid)  # only in a value: look again in later chunks
         return None
 
-    def chunk(self, ch: _Chunk, anycase: bool) -> None:
+    def chunk(self, ch: Chunk, anycase: bool) -> None:
         u = ch.u
         tz_uses = self._zones_used(ch, anycase)
         ti = 0
@@ -575,7 +294,7 @@ class _Calendar:
                 nested.seen.add(key)
                 if key == b"DTSTART":
                     value = rest.partition(b":")[2].strip()
-                    if not _VALID_DT.fullmatch(value):
+                    if not VALID_DT.fullmatch(value):
                         self._bad_start(ch, m, value)
         if outside_from is not None:
             self._outside(ch, outside_from, len(u))
@@ -595,7 +314,7 @@ class _Calendar:
             self._header(end)
             self.header_from = end
 
-    def _too_deep(self, ch: _Chunk, m: re.Match[bytes]) -> None:
+    def _too_deep(self, ch: Chunk, m: re.Match[bytes]) -> None:
         stack = self.stack
         if not self.overflow and len(stack) >= 2 and not stack[1].dropped:
             top = stack[1]
@@ -607,13 +326,13 @@ class _Calendar:
             )
         self.overflow += 1
 
-    def _outside(self, ch: _Chunk, start: int, end: int) -> None:
+    def _outside(self, ch: Chunk, start: int, end: int) -> None:
         container = "BEGIN:VCALENDAR … END:VCALENDAR"
         for m in _CONTENT.finditer(ch.u, start, end):
             head = m.group(1)[:6].upper()
             if head.startswith((b"END:", b"END;", b"BEGIN:", b"BEGIN;")):
                 continue
-            if not _NAME_START.match(m.group(1)):
+            if not NAME_START.match(m.group(1)):
                 continue  # reported as a broken fold
             self.problems.add(
                 codes.OUTSIDE_COMPONENT, f"content outside {container}", ch.at(m.start() + 1)
@@ -625,7 +344,7 @@ class _Calendar:
         if piece.strip():
             self.plan.header.append(piece)
 
-    def _begin(self, ch: _Chunk, m: re.Match[bytes], comp: str, depth: int) -> None:
+    def _begin(self, ch: Chunk, m: re.Match[bytes], comp: str, depth: int) -> None:
         entry = _Open(comp, ch, m.start() + 1)
         plan = self.plan
         if depth == 0:
@@ -649,7 +368,7 @@ class _Calendar:
         self.stack.append(entry)
 
     @staticmethod
-    def _line_end(ch: _Chunk, upos: int) -> int:
+    def _line_end(ch: Chunk, upos: int) -> int:
         """Offset in the chunk just after the line ending that follows ``u[upos]``."""
         j = ch.raw(upos)
         data = ch.data
@@ -661,7 +380,7 @@ class _Calendar:
 
     def _end(
         self,
-        ch: _Chunk,
+        ch: Chunk,
         m: re.Match[bytes],
         comp: str,
         tz_uses: list[tuple[int, bytes]] | None,
@@ -722,26 +441,26 @@ class _Calendar:
                     entry.where(),
                 )
 
-    def _bad_start(self, ch: _Chunk, m: re.Match[bytes], value: bytes) -> None:
+    def _bad_start(self, ch: Chunk, m: re.Match[bytes], value: bytes) -> None:
         at = ch.at(m.start() + 1)
-        if not _FORM.fullmatch(value):
+        if not FORM.fullmatch(value):
             self.problems.add(
                 codes.BAD_DATE,
-                f"DTSTART {_text(value, 40)!r} is not a date (YYYYMMDD) or date-time"
+                f"DTSTART {excerpt(value, 40)!r} is not a date (YYYYMMDD) or date-time"
                 " (YYYYMMDDTHHMMSS[Z]), RFC 5545 3.3.4/3.3.5",
                 at,
             )
         else:
             self.problems.add(
                 codes.BAD_VALUE,
-                f"DTSTART: the value {_text(value, 40)!r} is not a date or date-time",
+                f"DTSTART: the value {excerpt(value, 40)!r} is not a date or date-time",
                 at,
             )
 
     def _dtstart(
-        self, ch: _Chunk, m: re.Match[bytes], top: _Open, head: bytes, value: bytes
+        self, ch: Chunk, m: re.Match[bytes], top: _Open, head: bytes, value: bytes
     ) -> None:
-        if not _VALID_DT.fullmatch(value):
+        if not VALID_DT.fullmatch(value):
             self._bad_start(ch, m, value)
             top.dtstart = (b"", None)  # present, but unusable
             return
@@ -763,7 +482,7 @@ class _Calendar:
                 return
         top.dtstart = (value, tzid)
 
-    def _component(self, ch: _Chunk, m: re.Match[bytes], entry: _Open, used: set[str]) -> None:
+    def _component(self, ch: Chunk, m: re.Match[bytes], entry: _Open, used: set[str]) -> None:
         p = self.problems
         name = entry.name
         plan = self.plan
@@ -933,7 +652,7 @@ class _Calendar:
             None if last is None else last[1].isoformat(),
         )
 
-    def finish(self, ch: _Chunk | None) -> None:
+    def finish(self, ch: Chunk | None) -> None:
         p = self.problems
         if self.stack:
             # The incomplete component is not counted: an importer drops it or the whole file.
@@ -1006,9 +725,9 @@ def inspect_ics_stream(
     last = None
     size = 0
     for ch in chunks(fh, problems, progress):
-        _check_utf8(ch, problems)
-        anycase = _LOWER_NAME.search(ch.u) is not None
-        _check_lines(ch, problems, anycase)
+        check_utf8(ch, problems)
+        anycase = ch.anycase
+        check_lines(ch, problems, anycase)
         cal.chunk(ch, anycase)
         size = ch.off + len(ch.data)
         last = ch
