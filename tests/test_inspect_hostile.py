@@ -325,3 +325,49 @@ def test_a_progress_bar_on_a_terminal_only_for_a_slow_file(tmp_path, monkeypatch
     assert command.run_inspect(request)
     assert "c.ics" in "".join(terminal.written), terminal.written
     assert "events 400" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"X-A" + b";P" * 200_000 + b"\r\n",
+        b'X-A;P="' + b"x" * 400_000 + b"\r\n",
+        b"DTEND" + b";TZID=a" * 50_000 + b":x\r\n",
+        b"x;tzid=" * 100_000 + b"\r\n",
+        b"DTSTART;TZID=" + b";" * 300_000 + b"\r\n",
+        b"TRIGGER:P" + b"1W" * 200_000 + b"\r\n",
+        b" \r\n" * 100_000,
+    ],
+)
+def test_pathological_lines_take_bounded_time(tmp_path, line):
+    """No pattern backtracks on a long line: each case is read in well under a second here."""
+    path = tmp_path / "p.ics"
+    path.write_bytes(
+        CAL_HEAD + b"BEGIN:VEVENT\r\nUID:a\r\n" + line + b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    started = time.monotonic()
+    rep = inspect_file(path, LIMIT)
+    assert time.monotonic() - started < 5
+    assert rep.stats["events"] == 1
+
+
+@pytest.mark.parametrize(
+    ("line", "unreadable"),
+    [
+        (b"X-A" + b";P" * 30 + b"\r\n", True),  # vobject's own pattern: minutes, then forever
+        (b"TEL;" + b"a=b," * 40 + b"\r\n", True),
+        (b"TEL;" + b"a=b," * 4000 + b":1\r\n", False),
+        (b'X-A;P="' + b"x" * 10_000 + b"\r\n", True),
+    ],
+)
+def test_vcard_lines_that_made_vobject_backtrack(line, unreadable):
+    from io import BytesIO
+
+    from mailsetup.inspect.vcf import inspect_vcf_stream
+
+    card = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\nN:x;;;;\r\n" + line + b"END:VCARD\r\n"
+    started = time.monotonic()
+    rep = inspect_vcf_stream(BytesIO(card), "x.vcf")
+    assert time.monotonic() - started < 5
+    assert (rep.problems.counts == {"unreadable-line": 1}) is unreadable
+    assert rep.stats["cards"] == 1
