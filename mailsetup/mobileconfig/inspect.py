@@ -79,19 +79,20 @@ class _Unreadable(Exception):
 
 def read_file(path: Path) -> bytes:
     """The file's bytes (at most one over the limit). Only regular files are read: a FIFO or a
-    device is a wrong argument (exit 2); a missing or unreadable file gets its own report."""
+    device is a wrong argument (exit 2); a missing or unreadable file, or a folder, gets its own
+    report, as ``inspect`` does for every other kind of file."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise _Unreadable("no such file") from None
     except IsADirectoryError:
-        raise BadInput(f"{str(path)!r} is a folder", "give .mobileconfig files") from None
+        raise _Unreadable("is a folder") from None
     except OSError as exc:
         raise _Unreadable(f"cannot read: {exc.strerror}") from None
     with os.fdopen(fd, "rb") as fh:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
-            raise BadInput(f"{str(path)!r} is a folder", "give .mobileconfig files")
+            raise _Unreadable("is a folder")
         if not stat.S_ISREG(mode):
             raise BadInput(f"{str(path)!r} is not a regular file", "give .mobileconfig files")
         try:
