@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import plistlib
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from tests.cli import assert_one_line_error, run
 from tests.support.signing import Leaf, SigningCA
@@ -144,3 +147,47 @@ def test_altered_signature_bytes_are_an_error(pair: tuple[Path, Path], leaf: Lea
     report = read_profile(bytes(data), "x", roots=load_root(leaf))
     assert report.signature is not None and report.signature.valid is False
     assert report.signature.detail == "the signature does not match the profile"
+
+
+@pytest.fixture(scope="module")
+def signer(leaf: Leaf) -> object:
+    from mailsetup.mobileconfig.sign import SignRequest, load_signer
+
+    return load_signer(SignRequest(leaf.fullchain, leaf.key))
+
+
+names = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=40
+).filter(lambda s: s.strip())
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(name=names, services=st.sets(st.sampled_from(["mail", "caldav", "carddav"]), min_size=1))
+def test_signed_then_read_gives_the_same_profile_and_no_errors(
+    signer: object, leaf: Leaf, name: str, services: set[str]
+) -> None:
+    """Whatever the display name and services: signing changes nothing inside, and inspect
+    finds the signature valid, the chain trusted and nothing to lint."""
+    from mailsetup.account import make_account
+    from mailsetup.errors import BadInput
+    from mailsetup.mobileconfig.lint import lint_profile
+    from mailsetup.mobileconfig.read import read_profile
+    from mailsetup.mobileconfig.sign import sign_bytes
+    from mailsetup.provider import load_provider
+    from mailsetup.render import RenderOptions, render
+    from tests.support.signing import load_root
+
+    try:
+        account = make_account("jane.doe@example.ch", name, "AB12345")
+    except BadInput:
+        assume(False)
+        return
+    options = RenderOptions(services=frozenset(services))
+    (plain,) = render("apple", account, load_provider(), options).files
+    report = read_profile(sign_bytes(plain.data, signer), "x", roots=load_root(leaf))  # type: ignore[arg-type]
+    assert report.plist == plistlib.loads(plain.data)
+    assert report.signature is not None and report.signature.valid is True
+    assert report.signature.trust is not None and report.signature.trust.verified
+    assert lint_profile(report.plist, signed=True) == []
