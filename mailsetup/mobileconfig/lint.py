@@ -286,8 +286,7 @@ def _identifier_rules(
             "PayloadIdentifier",
             f"{_show(ident)} names no account: a profile for another address gets the same"
             " identifier, and installing one removes the other",
-            "The system uses this string to determine whether to replace an existing profile"
-            " or add it as a new profile.",
+            _apple(None, "PayloadIdentifier"),
         )
 
 
@@ -312,7 +311,7 @@ def _password_rule(
                 "embedded-password",
                 _join(where, key),
                 f"a password in clear text; {how}",
-                "Only use this with encrypted profiles.",
+                _apple(str(payload.get("PayloadType")), key),
             )
 
 
@@ -351,9 +350,7 @@ def _dav_rules(lint: _Linter, where: str, payload: dict[str, Any]) -> None:
             path,
             f"pinned to the path {_show(parts.path)}: the account breaks when the server moves"
             f" it; leave it out and let the device discover it from {kind}HostName (RFC 6764)",
-            "The base URL to the user's calendar."
-            if kind == "CalDAV"
-            else "The base URL to the user's address book.",
+            _apple(str(payload.get("PayloadType")), f"{kind}PrincipalURL"),
         )
 
 
@@ -436,6 +433,13 @@ def lint_across(profiles: list[tuple[str, dict[str, Any]]]) -> dict[str, list[Fi
             out.setdefault(name, []).append(finding)
             break
     return out
+
+
+def _apple(payload_type: str | None, key: str) -> str | None:
+    """Apple's description of ``key`` from the shipped schema (``None``: the top level)."""
+    specs = top_level_keys() if payload_type is None else keys_for(payload_type)
+    spec = (specs or {}).get(key)
+    return spec.get("apple") if spec else None
 
 
 def _join(where: str, key: str) -> str:
