@@ -6,6 +6,7 @@ corrupted DER, and hypothesis-made corruptions of real XML, binary and signed pr
 
 from __future__ import annotations
 
+import json
 import plistlib
 import time
 from pathlib import Path
@@ -188,3 +189,45 @@ def test_formatting_a_corrupted_signed_profile(tmp_path: Path, signed_profile: b
     (report,) = inspect_profiles([path], provider=None)
     assert not report.will_install
     assert "will NOT install" in format_reports([report])
+
+
+_leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=20),
+    st.binary(max_size=8),
+    st.sampled_from(
+        ["com.apple.mail.managed", "com.apple.caldav.account", "Configuration", "", "http://x/p"]
+    ),
+)
+_keys = st.one_of(
+    st.sampled_from(
+        ["PayloadType", "PayloadContent", "PayloadIdentifier", "PayloadUUID", "PayloadVersion",
+         "CalDAVPort", "CalDAVPrincipalURL", "CalDAVUseSSL", "CalDAVUsername", "CalDAVHostName",
+         "IncomingMailServerPortNumber", "IncomingPassword", "EmailAddress", "IsEncrypted"]
+    ),
+    st.text(max_size=10),
+)  # fmt: skip
+_values = st.recursive(
+    _leaves,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_keys, inner, max_size=6),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(top=st.dictionaries(_keys, _values, max_size=8), content=st.lists(_values, max_size=4))
+def test_fuzz_lint_on_arbitrary_plist_values(top: dict[str, object], content: list[object]) -> None:
+    """Whatever a plist holds where a profile's keys belong, linting and the report run."""
+    from mailsetup.mobileconfig.inspect import ProfileReport, payload_rows
+    from mailsetup.mobileconfig.lint import lint_across
+
+    top["PayloadContent"] = content
+    findings = lint_profile(top, signed=False)
+    rows = payload_rows(top)
+    lint_across([("a", top), ("b", top)])
+    report = ProfileReport("x", "xml", 1, None, rows, findings)
+    format_reports([report])
+    json.dumps(report.as_dict())
