@@ -284,7 +284,7 @@ def inspect(
 @app.command()
 @handles_errors
 def providers() -> None:
-    """List the bundled providers (id, name, services) for --provider NAME."""
+    """List the bundled providers (--provider NAME) and the clients with their formats."""
     from mailsetup.commands.providers import run_providers
 
     run_providers()
