@@ -238,7 +238,8 @@ def password_set(email: EmailOpt, sync_user: SyncUserOpt = None) -> None:
 def inspect(
     files: Annotated[
         list[Path],
-        typer.Argument(metavar="FILE", help=".ics and .vcf files to check (- for stdin)."),
+        # hidden: typer would list it as "FILE <list[Path]>"; the docstring says what FILE is.
+        typer.Argument(metavar="FILE", hidden=True),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
     split: Annotated[
@@ -258,6 +259,8 @@ def inspect(
     provider_file: ProviderFileOpt = None,
 ) -> None:
     """Check calendar (.ics) and contact (.vcf) files before importing them.
+
+    FILE: one or more .ics and .vcf files to check ("-" reads standard input).
 
     Every file is reported, even when another is missing. Exit 0 when every file will
     import, 1 when one will not (or is missing or unreadable), 2 for bad input (a FIFO or
