@@ -17,7 +17,15 @@ from typing import Annotated, Any, Literal, TypeVar, get_type_hints
 
 import typer
 
-from mailsetup.commands.options import cli_fields
+from mailsetup.commands.check import CheckRequest
+from mailsetup.commands.options import (
+    Cli,
+    cli_fields,
+    email_option,
+    provider_file_option,
+    provider_option,
+    sync_user_option,
+)
 from mailsetup.commands.profile import ProfileRequest
 from mailsetup.errors import EXIT_CODES, MailsetupError
 
@@ -86,6 +94,23 @@ def _root(
     """Set up mail, calendar and contacts clients, and check them."""
 
 
+def _typer_option(cli: Cli) -> Any:
+    """The typer declaration of one option declared with ``commands/options.option``."""
+    return typer.Option(
+        *cli.flags,
+        help=cli.help,
+        metavar=cli.metavar,
+        min=cli.min,
+        max=cli.max,
+        case_sensitive=not cli.choices,
+    )
+
+
+def _shared(field: Any) -> Any:
+    """A shared option (``commands/options.email_option()``...) for a command without a request."""
+    return _typer_option(field.metadata["cli"])
+
+
 def from_request(request: type, run: Callable[[Any], Any]) -> Callable[..., Any]:
     """A typer command whose options are the fields of ``request`` (commands/options.py).
 
@@ -100,14 +125,7 @@ def from_request(request: type, run: Callable[[Any], Any]) -> Callable[..., Any]
         if cli.choices:
             choice: Any = Literal[cli.choices]
             annotation = choice | None if f.default is None else choice
-        info = typer.Option(
-            *cli.flags,
-            help=cli.help,
-            metavar=cli.metavar,
-            min=cli.min,
-            max=cli.max,
-            case_sensitive=not cli.choices,
-        )
+        info = _typer_option(cli)
         default = pyinspect.Parameter.empty if f.default is dataclasses.MISSING else f.default
         params.append(
             pyinspect.Parameter(
@@ -128,27 +146,11 @@ def from_request(request: type, run: Callable[[Any], Any]) -> Callable[..., Any]
     return command
 
 
-EmailOpt = Annotated[
-    str, typer.Option("--email", "-e", metavar="ADDRESS", help="The mailbox address.")
-]
-ProviderFileOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--provider-file", metavar="PATH", help="Provider data (TOML, schema of profiles/*.toml)."
-    ),
-]
-ProviderOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--provider",
-        metavar="NAME",
-        help="A bundled provider by id (default: the bundled default; list: mailsetup providers).",
-    ),
-]
-SyncUserOpt = Annotated[
-    str | None,
-    typer.Option("--sync-user", metavar="TEXT", help="CalDAV/CardDAV username, e.g. AB12345."),
-]
+# The same shared declarations for the commands that have no request dataclass yet.
+EmailOpt = Annotated[str, _shared(email_option())]
+ProviderFileOpt = Annotated[Path | None, _shared(provider_file_option())]
+ProviderOpt = Annotated[str | None, _shared(provider_option())]
+SyncUserOpt = Annotated[str | None, _shared(sync_user_option())]
 
 _PROFILE_EPILOG = (
     "Examples: mailsetup profile -e jane.doe@example.ch -n 'Jane Doe' (an Apple profile in "
@@ -169,52 +171,13 @@ app.command("profile", epilog=_PROFILE_EPILOG)(
 )
 
 
-@app.command(epilog=_EXIT_HELP)
-@handles_errors
-def check(
-    email: EmailOpt,
-    sync_user: SyncUserOpt = None,
-    login: Annotated[
-        bool,
-        typer.Option(
-            "--login",
-            help="Also log in (IMAP, SMTP AUTH, DAV discovery). Passwords come from "
-            "MAILSETUP_PASSWORD / MAILSETUP_SYNC_PASSWORD, the keyring, or a prompt.",
-        ),
-    ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the report as JSON (see docs/check.md).")
-    ] = False,
-    provider: ProviderOpt = None,
-    provider_file: ProviderFileOpt = None,
-    timeout: Annotated[
-        float, typer.Option("--timeout", metavar="SECONDS", help="Time each probe may take.")
-    ] = 10.0,
-    resolver: Annotated[
-        str | None,
-        typer.Option(
-            "--resolver",
-            metavar="IP[:PORT]",
-            help="DNS server to ask (default: the system's).",
-        ),
-    ] = None,
-    ca_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--ca-file",
-            metavar="PATH",
-            help="Trust these CA certificates (PEM) instead of the system's.",
-        ),
-    ] = None,
-) -> None:
+def _check(request: CheckRequest) -> None:
     """Check DNS, IMAP, SMTP, CalDAV and CardDAV for an address; exit 1 if something fails.
 
     TLS certificates are always verified.
     """
-    params = dict(locals())  # first statement: exactly the parameters, the request's fields
-    from mailsetup.commands.check import CheckRequest, run_check_command
+    from mailsetup.commands.check import run_check_command
 
-    request = CheckRequest(**params)
     try:
         code = run_check_command(request)
     except KeyboardInterrupt:  # Ctrl-C while probes wait on the network: no traceback
@@ -222,6 +185,9 @@ def check(
         raise typer.Exit(130) from None
     if code:
         raise typer.Exit(code)
+
+
+app.command("check", epilog=_EXIT_HELP)(handles_errors(from_request(CheckRequest, _check)))
 
 
 @password_app.command("set")

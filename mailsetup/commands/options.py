@@ -41,6 +41,38 @@ def option(
     return dataclasses.field(default=default, metadata={"cli": cli})
 
 
+# Options several commands share, declared once here (a field builder each, since a dataclass
+# field object cannot be reused).
+
+
+def email_option() -> Any:
+    return option("--email", "-e", help="The mailbox address.", metavar="ADDRESS")
+
+
+def sync_user_option() -> Any:
+    return option(
+        "--sync-user", default=None, metavar="TEXT", help="CalDAV/CardDAV username, e.g. AB12345."
+    )
+
+
+def provider_option() -> Any:
+    return option(
+        "--provider",
+        default=None,
+        metavar="NAME",
+        help="A bundled provider by id (default: the bundled default; list: mailsetup providers).",
+    )
+
+
+def provider_file_option() -> Any:
+    return option(
+        "--provider-file",
+        default=None,
+        metavar="PATH",
+        help="Provider data (TOML, schema of profiles/*.toml).",
+    )
+
+
 def cli_fields(request: type) -> list[tuple[dataclasses.Field[Any], Cli]]:
     """The fields of ``request`` with their :class:`Cli` declaration, in order."""
     return [(f, f.metadata["cli"]) for f in dataclasses.fields(request)]
