@@ -50,8 +50,13 @@ def email_option() -> Any:
 
 
 def sync_user_option() -> Any:
+    # Help may name the default provider; its sync-id format only next to its name.
     return option(
-        "--sync-user", default=None, metavar="TEXT", help="CalDAV/CardDAV username, e.g. AB12345."
+        "--sync-user",
+        default=None,
+        metavar="TEXT",
+        help="CalDAV/CardDAV username, when the provider has a separate one "
+        "(Infomaniak: e.g. AB12345).",
     )
 
 
