@@ -12,18 +12,16 @@ import functools
 import inspect as pyinspect
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_type_hints
 
 import typer
 
 from mailsetup.commands.check import CheckRequest
+from mailsetup.commands.inspect import InspectRequest
 from mailsetup.commands.options import (
     Cli,
     cli_fields,
     email_option,
-    provider_file_option,
-    provider_option,
     sync_user_option,
 )
 from mailsetup.commands.profile import ProfileRequest
@@ -96,6 +94,11 @@ def _root(
 
 def _typer_option(cli: Cli) -> Any:
     """The typer declaration of one option declared with ``commands/options.option``."""
+    if cli.argument:
+        # Hidden from the Arguments list, where typer would show its Python type
+        # ("FILE <list[Path]>"); the usage line shows the metavar and the command's help
+        # says what it is.
+        return typer.Argument(metavar=cli.metavar, hidden=True)
     return typer.Option(
         *cli.flags,
         help=cli.help,
@@ -146,10 +149,8 @@ def from_request(request: type, run: Callable[[Any], Any]) -> Callable[..., Any]
     return command
 
 
-# The same shared declarations for the commands that have no request dataclass yet.
+# The same shared declarations for ``password set``, which has no request dataclass.
 EmailOpt = Annotated[str, _shared(email_option())]
-ProviderFileOpt = Annotated[Path | None, _shared(provider_file_option())]
-ProviderOpt = Annotated[str | None, _shared(provider_option())]
 SyncUserOpt = Annotated[str | None, _shared(sync_user_option())]
 
 _PROFILE_EPILOG = (
@@ -199,31 +200,7 @@ def password_set(email: EmailOpt, sync_user: SyncUserOpt = None) -> None:
     set_password(email, sync_user)
 
 
-@app.command()
-@handles_errors
-def inspect(
-    files: Annotated[
-        list[Path],
-        # hidden: typer would list it as "FILE <list[Path]>"; the docstring says what FILE is.
-        typer.Argument(metavar="FILE", hidden=True),
-    ],
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
-    split: Annotated[
-        bool,
-        typer.Option("--split", help="Write a too-large .ics as several files under the limit."),
-    ] = False,
-    output_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--output-dir",
-            metavar="PATH",
-            help="Folder for --split parts (default: beside the input).",
-        ),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace existing part files.")] = False,
-    provider: ProviderOpt = None,
-    provider_file: ProviderFileOpt = None,
-) -> None:
+def _inspect(request: InspectRequest) -> None:
     """Check calendar (.ics) and contact (.vcf) files before importing them.
 
     FILE: one or more .ics and .vcf files to check ("-" reads standard input).
@@ -233,21 +210,13 @@ def inspect(
     device, --split of stdin), 4 when --split cannot write its parts. See
     docs/calendars-contacts.md.
     """
-    from mailsetup.commands.inspect import InspectRequest, run_inspect
+    from mailsetup.commands.inspect import run_inspect
 
-    ok = run_inspect(
-        InspectRequest(
-            files=files,
-            as_json=as_json,
-            split=split,
-            output_dir=output_dir,
-            force=force,
-            provider=provider,
-            provider_file=provider_file,
-        )
-    )
-    if not ok:
+    if not run_inspect(request):
         raise typer.Exit(1)
+
+
+app.command("inspect")(handles_errors(from_request(InspectRequest, _inspect)))
 
 
 @app.command()

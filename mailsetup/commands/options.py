@@ -25,6 +25,7 @@ class Cli:
     choices: tuple[str, ...] | None = None
     min: float | None = None
     max: float | None = None
+    argument: bool = False  # a positional argument (its flags are empty)
 
 
 def option(
@@ -35,9 +36,11 @@ def option(
     choices: tuple[str, ...] | None = None,
     min: float | None = None,
     max: float | None = None,
+    argument: bool = False,
 ) -> Any:
-    """A dataclass field that is also a command-line option (no default: required)."""
-    cli = Cli(flags, help, metavar, choices, min, max)
+    """A dataclass field that is also a command-line option (no default: required), or with
+    ``argument=True`` a positional argument."""
+    cli = Cli(flags, help, metavar, choices, min, max, argument)
     return dataclasses.field(default=default, metadata={"cli": cli})
 
 
