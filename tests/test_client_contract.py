@@ -13,7 +13,6 @@ import configparser
 import itertools
 import json
 import plistlib
-import subprocess
 from html.parser import HTMLParser
 
 import defusedxml.ElementTree as DET
@@ -26,7 +25,7 @@ from mailsetup.model import OutputFile
 from mailsetup.provider import load_provider
 from mailsetup.render import SERVICES, Rendered, RenderOptions, default_name, embed_policy, render
 from tests.conftest import require_binary
-from tests.prefs_js import parse_user_js
+from tests.prefs_js import parse_user_js, prefs_from_node
 
 PROVIDER = load_provider()
 HOSTILE_NAME = 'Jean "Q" O\'Neil <b>&amp; </b> ]]> 😀 \\ $x'
@@ -108,13 +107,7 @@ def test_user_js_runs_in_node_with_a_hostile_name() -> None:
         ).files
         if f.name == "user.js"
     ]
-    script = (
-        "const p = []; function user_pref(k, v) { p.push([k, v]); }\n"
-        + user_js.decode()
-        + "\nprocess.stdout.write(JSON.stringify(p));"
-    )
-    out = subprocess.run([node, "-e", script], capture_output=True, timeout=30, check=True)
-    prefs = [tuple(x) for x in json.loads(out.stdout)]
+    prefs = prefs_from_node(node, user_js.decode())
     assert prefs == parse_user_js(user_js.decode())
     assert any(v == HOSTILE_NAME for _, v in prefs)
 
