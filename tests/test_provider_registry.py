@@ -6,15 +6,14 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from mailsetup.cli import app
+from tests.cli import invoke
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run(*args: str):
-    return CliRunner().invoke(app, list(args), env={"MAILSETUP_PASSWORD": ""})
+    return invoke(list(args))
 
 
 def test_providers_lists_the_bundled_ones_with_their_services():
