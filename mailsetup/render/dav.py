@@ -44,8 +44,6 @@ from mailsetup.provider import DavService, Provider
 from mailsetup.render import Rendered, RenderOptions, client_spec
 from mailsetup.untrusted import UNSAFE
 
-# --embed-password is accepted and writes nothing: no format carries a password (see above).
-EMBED_FLAG_USE = "ignore"
 DAV_SERVICES = ("caldav", "carddav")
 SCHEMA_ID = "https://mailsetup.invalid/schemas/dav-descriptor-v1.json"
 WELL_KNOWN = {"caldav": "/.well-known/caldav", "carddav": "/.well-known/carddav"}  # RFC 6764 §5
