@@ -39,7 +39,8 @@ app = typer.Typer(
     # Shell completion (--install-completion, --show-completion) is typer's; it loads only
     # when asked for, so it costs nothing at start-up (benchmarks/startup.py).
     add_completion=True,
-    # Rich help and pretty tracebacks cost ~65 ms at every start (FACTS.md); plain click
+    # Rich help and pretty tracebacks cost ~65 ms at every start (python -X importtime,
+    # benchmarks/startup.py); plain click
     # help is just as readable for a handful of options.
     rich_markup_mode=None,
     pretty_exceptions_enable=False,

@@ -115,3 +115,19 @@ def test_the_architecture_page_names_only_modules_that_exist() -> None:
         if (folder and f"{folder}{name}" not in files) or (not folder and name not in names):
             missing.add(folder + name)
     assert not missing, missing
+
+
+def test_code_and_docs_point_at_nothing_outside_the_repository() -> None:
+    """A reader of the repository alone must find everything the code and docs refer to; the
+    notes the project was started from live beside it, not in it (tests may read the Apple
+    schemas there, tests/apple_schema.py)."""
+    root = PACKAGE.parent
+    texts = [*PACKAGE.rglob("*.py"), *(root / "docs").rglob("*.md"), root / "README.md"]
+    outside = ("../shared", "FACTS.md", "STYLE.md")
+    bad = [
+        f"{path.relative_to(root)}: {word}"
+        for path in texts
+        for word in outside
+        if word in path.read_text(encoding="utf-8")
+    ]
+    assert not bad, bad
