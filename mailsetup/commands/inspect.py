@@ -9,7 +9,6 @@ not the first error. ``-`` reads standard input (its kind told from its first li
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -187,6 +186,8 @@ def run_inspect(req: InspectRequest) -> bool:
             report.note = provider.calendar_import_note
     ok = all(r.will_import for r in reports)
     if req.as_json:
+        import json
+
         doc = {"will_import": ok, "files": [r.as_dict() for r in reports]}
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     else:
