@@ -15,8 +15,11 @@ import re
 # C0 controls, DEL, C1 controls (U+0080-U+009F, which includes NEL U+0085 and CSI U+009B),
 # the line and paragraph separators, and every bidirectional formatting character: the
 # embeddings and overrides (U+202A-U+202E), the isolates (U+2066-U+2069) and the marks
-# (U+200E, U+200F, U+061C).
-UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]+")
+# (U+200E, U+200F, U+061C); and the noncharacters U+FFFE/U+FFFF, which XML 1.0 (section 2.2)
+# cannot hold, so a plist or XML file carrying one is not well-formed.
+UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ufffe\uffff]+"
+)
 
 
 def has_unsafe(text: str) -> bool:

@@ -26,6 +26,7 @@ Choices:
 from __future__ import annotations
 
 import plistlib
+import re
 from typing import Any
 
 from mailsetup.account import Account
@@ -36,6 +37,9 @@ from mailsetup.render import SERVICES, Rendered, RenderOptions, stable_uuid
 
 # --embed-password puts the mail password in the profile (IncomingPassword; SMTP reuses it).
 EMBED_FLAG_USE = "embed"
+
+# Noncharacters XML 1.0 (section 2.2) excludes and plistlib does not check for.
+_NOT_XML = re.compile("[\ufffe\uffff]")
 
 
 def _service_set(options: RenderOptions) -> tuple[str, ...]:
@@ -165,6 +169,10 @@ def render(account: Account, provider: Provider, options: RenderOptions) -> Rend
         data = plistlib.dumps(build_profile(account, provider, options), sort_keys=True)
     except ValueError as exc:  # a character a plist (XML 1.0) cannot hold; the loader refuses it
         raise ProviderError(f"cannot write the profile: {exc}") from None
+    if _NOT_XML.search(data.decode("utf-8")):
+        # plistlib refuses C0 controls but writes U+FFFE/U+FFFF, which XML 1.0 cannot hold:
+        # the profile would not parse on any device.
+        raise ProviderError("cannot write the profile: a string holds U+FFFE or U+FFFF")
     return Rendered(
         warnings=provider.missing_sync_user(account, options.services),
         files=[
