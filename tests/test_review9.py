@@ -40,3 +40,43 @@ def test_apple_renderer_never_writes_a_plist_that_does_not_parse():
     except ProviderError:
         return
     plistlib.loads(data)
+
+
+# An address RFC 5322 accepts whose unquoted form runs commands when pasted into a shell.
+SHELLY = "a|touch${IFS}pwned`id`@example.ch"
+
+
+def _run_pasted(command: str, tmp_path) -> list[str]:
+    """``command`` (a ``mailsetup ...`` line) pasted into a real sh, with ``printf`` in place
+    of mailsetup: the words sh passes, and nothing else run."""
+    import subprocess
+
+    assert command.startswith("mailsetup ")
+    script = "printf '%s\\n' " + command[len("mailsetup ") :]
+    out = subprocess.run(
+        ["sh", "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout
+    assert not (tmp_path / "pwned").exists()
+    return out.splitlines()
+
+
+def test_password_set_line_in_the_vdirsyncer_config_is_shell_quoted(tmp_path):
+    account = make_account(SHELLY, None, "AB12345")
+    conf = render("dav", account, load_provider(), RenderOptions(format="vdirsyncer"))
+    line = next(x for x in conf.files[0].data.decode().splitlines() if "password set" in x)
+    words = _run_pasted(line[line.index("mailsetup") :], tmp_path)
+    assert words == ["password", "set", "--email", SHELLY, "--sync-user", "AB12345"]
+
+
+def test_password_set_hints_of_check_are_shell_quoted(monkeypatch, tmp_path):
+    from mailsetup.commands.check import _sync_password
+    from mailsetup.errors import SecretError
+
+    monkeypatch.delenv("MAILSETUP_SYNC_PASSWORD", raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    with pytest.raises(SecretError) as info:
+        _sync_password(SHELLY, "AB12345")
+    hint = info.value.hint or ""
+    start = hint.index("`mailsetup") + 1
+    words = _run_pasted(hint[start : hint.rindex("`")], tmp_path)
+    assert words == ["password", "set", "--email", SHELLY, "--sync-user", "AB12345"]

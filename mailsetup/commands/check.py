@@ -45,6 +45,7 @@ def _sync_password(email: str, sync_user: str) -> str:
     """The sync password; when there is none, say which variable and option give it."""
     from mailsetup.errors import SecretError
     from mailsetup.secret_store import ENV_SYNC, get_password
+    from mailsetup.shellwords import password_set_command
 
     try:
         return get_password(email, sync_user=sync_user)
@@ -53,8 +54,7 @@ def _sync_password(email: str, sync_user: str) -> str:
             raise
         raise SecretError(
             f"no sync password for --sync-user {sync_user}",
-            f"set {ENV_SYNC}, or run `mailsetup password set --email {email} --sync-user "
-            f"{sync_user}` first",
+            f"set {ENV_SYNC}, or run `{password_set_command(email, sync_user)}` first",
         ) from None
 
 
