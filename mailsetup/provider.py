@@ -36,6 +36,7 @@ DEFAULT_PROVIDER = "infomaniak"
 MAIL_PLACEHOLDERS = ("%EMAILADDRESS%", "%EMAILLOCALPART%", "%EMAILDOMAIN%")
 SYNC_PLACEHOLDERS = ("%SYNCUSER%",)
 _PLACEHOLDER = re.compile(r"%[A-Za-z][A-Za-z0-9_]*%")
+_PERCENT_OCTET = re.compile(r"%[0-9A-Fa-f]{2}")
 # Reverse-DNS: two or more dot-separated labels of letters, digits and hyphens.
 _REVERSE_DNS = re.compile(
     r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))+$"
@@ -288,12 +289,26 @@ class _Reader:
         """A host name as IDNA (RFC 5891, UTS #46 mapping) accepts it; no spaces or slashes."""
         return check_host(host, lambda problem: self.fail(key, problem))
 
-    def placeholders(self, key: str, value: str, allowed: tuple[str, ...]) -> None:
+    def placeholders(
+        self, key: str, value: str, allowed: tuple[str, ...], *, url_path: bool = False
+    ) -> None:
+        """Only whole documented placeholders may hold a ``%`` (in a URL path also a
+        percent-encoded octet, RFC 3986 section 2.1): a half-typed one such as
+        ``%EMAILADDRESS`` would otherwise be written as a literal login."""
         for found in _PLACEHOLDER.findall(value):
             if found not in allowed:
                 raise self.fail(
                     key, f"unknown placeholder {found}; use one of {', '.join(allowed)}"
                 )
+        rest = value
+        for name in allowed:
+            rest = rest.replace(name, "")
+        if url_path:
+            rest = _PERCENT_OCTET.sub("", rest)
+        if "%" in rest:
+            raise self.fail(
+                key, f"a '%' outside a placeholder in {value!r}; use one of {', '.join(allowed)}"
+            )
 
     def endpoint(self, section: str, table: dict[str, Any] | None = None) -> Endpoint:
         where = section
@@ -349,7 +364,7 @@ class _Reader:
                 )
             if any(c.isspace() or c in "?#" for c in home):
                 raise self.fail(f"{section}.home", "must be a plain path (no spaces, ? or #)")
-            self.placeholders(f"{section}.home", home, SYNC_PLACEHOLDERS)
+            self.placeholders(f"{section}.home", home, SYNC_PLACEHOLDERS, url_path=True)
         return DavService(url.rstrip("/"), home, plaintext)
 
     def str_list(self, section: str, key: str) -> tuple[str, ...]:

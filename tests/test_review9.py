@@ -80,3 +80,20 @@ def test_password_set_hints_of_check_are_shell_quoted(monkeypatch, tmp_path):
     start = hint.index("`mailsetup") + 1
     words = _run_pasted(hint[start : hint.rindex("`")], tmp_path)
     assert words == ["password", "set", "--email", SHELLY, "--sync-user", "AB12345"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ('username = "%EMAILADDRESS%"', 'username = "%EMAILADDRESS"', "imap.username"),
+        ('username = "%EMAILADDRESS%"', 'username = "EMAILADDRESS%"', "imap.username"),
+        ('username = "%EMAILADDRESS%"', 'username = "%EMAIL ADDRESS%"', "imap.username"),
+        ('home = "/calendars/%SYNCUSER%/"', 'home = "/calendars/%SYNCUSER%/%SYNCUSR"', "home"),
+    ],
+)
+def test_a_broken_placeholder_is_refused_not_kept_as_a_literal_username(old, new, key):
+    """Only whole documented placeholders may hold a '%': a half-typed one was written as the
+    literal login '%EMAILADDRESS' into every file."""
+    with pytest.raises(ProviderError, match=key) as info:
+        parse_provider(BASE.replace(old, new, 1), "p.toml")
+    assert info.value.exit_code == 3
