@@ -513,7 +513,7 @@ def parse_provider(text: str, source: str) -> Provider:
         dns=DnsExpectations(
             spf_include=spf,
             mx_suffixes=mx,
-            dkim_selectors=r.str_list("dns", "dkim_selectors"),
+            dkim_selectors=_dkim_selectors(r),
         ),
         ics_max_bytes=max_bytes,
         check_hints=_check_hints(r),
@@ -525,6 +525,15 @@ def parse_provider(text: str, source: str) -> Provider:
         texts=r.texts(),
         warnings=tuple(warnings),
     )
+
+
+def _dkim_selectors(r: _Reader) -> tuple[str, ...]:
+    """``[dns] dkim_selectors``: each is one or more DNS labels (RFC 6376 section 3.1), so
+    ``SELECTOR._domainkey.DOMAIN`` is a name ``check`` can look up."""
+    selectors = r.str_list("dns", "dkim_selectors")
+    for i, selector in enumerate(selectors):
+        r.host(f"dns.dkim_selectors[{i}]", selector)
+    return selectors
 
 
 def _check_hints(r: _Reader) -> dict[str, str]:

@@ -97,3 +97,28 @@ def test_a_broken_placeholder_is_refused_not_kept_as_a_literal_username(old, new
     with pytest.raises(ProviderError, match=key) as info:
         parse_provider(BASE.replace(old, new, 1), "p.toml")
     assert info.value.exit_code == 3
+
+
+@pytest.mark.parametrize("selector", ["s" * 64, "a..b", "a b", "x/y"])
+def test_a_dkim_selector_that_is_no_dns_label_is_refused_at_load(selector):
+    """dkim_selectors were the one list of names the loader did not check; check then built a
+    query name from them."""
+    text = BASE.replace("dkim_selectors = []", f'dkim_selectors = ["{selector}"]', 1)
+    with pytest.raises(ProviderError, match=r"dns\.dkim_selectors") as info:
+        parse_provider(text, "p.toml")
+    assert info.value.exit_code == 3
+
+
+def test_check_with_a_long_dkim_selector_is_exit_3_naming_the_key(
+    make_provider_file, test_ca, dns_server
+):
+    """Through the CLI: one line, exit 3, before any probe (it was 'unexpected error')."""
+    from tests.check_cli import CheckEnv, run_check
+
+    path = make_provider_file(dkim_selectors=("s" * 64,))
+    env = CheckEnv(path, test_ca.pem_path, dns_server.resolver_arg)
+    proc = run_check(*env.args("--json"))
+    assert proc.returncode == 3, proc.stderr
+    assert "dns.dkim_selectors[0]" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
