@@ -122,3 +122,16 @@ def test_check_with_a_long_dkim_selector_is_exit_3_naming_the_key(
     assert "dns.dkim_selectors[0]" in proc.stderr
     assert "Traceback" not in proc.stderr
 
+
+def test_check_of_a_domain_too_long_for_its_derived_names_names_no_unexpected_error(
+    provider_file, test_ca, dns_server
+):
+    """A valid 250-character domain makes `_dmarc.DOMAIN` longer than DNS allows (RFC 1035
+    section 2.3.4: 255 octets): every derived look-up must be a named fault."""
+    from tests.check_cli import CheckEnv
+
+    domain = ".".join(["d" * 61] * 4)[:245].rstrip(".") + ".test"
+    env = CheckEnv(provider_file, test_ca.pem_path, dns_server.resolver_arg)
+    proc = env.json(email=f"a@{domain}")
+    faults = {p["name"]: p.get("fault") for p in proc.doc["probes"]}
+    assert "unexpected error" not in faults.values(), faults
