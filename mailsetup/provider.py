@@ -37,6 +37,8 @@ MAIL_PLACEHOLDERS = ("%EMAILADDRESS%", "%EMAILLOCALPART%", "%EMAILDOMAIN%")
 SYNC_PLACEHOLDERS = ("%SYNCUSER%",)
 _PLACEHOLDER = re.compile(r"%[A-Za-z][A-Za-z0-9_]*%")
 _PERCENT_OCTET = re.compile(r"%[0-9A-Fa-f]{2}")
+# ASCII characters that are neither reserved nor unreserved in RFC 3986 (section 2).
+_NOT_IN_URI = '"<>\\^`{|}'
 # Reverse-DNS: two or more dot-separated labels of letters, digits and hyphens.
 _REVERSE_DNS = re.compile(
     r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))+$"
@@ -336,6 +338,7 @@ class _Reader:
         url = self.get(section, "url", str)
         if any(c.isspace() for c in url):
             raise self.fail(f"{section}.url", f"must not contain spaces, got {url!r}")
+        self.uri_chars(f"{section}.url", url)
         try:
             parts = urlsplit(url)
             port = parts.port  # raises ValueError for a port that is not 1-65535
@@ -364,8 +367,17 @@ class _Reader:
                 )
             if any(c.isspace() or c in "?#" for c in home):
                 raise self.fail(f"{section}.home", "must be a plain path (no spaces, ? or #)")
+            self.uri_chars(f"{section}.home", home)
             self.placeholders(f"{section}.home", home, SYNC_PLACEHOLDERS, url_path=True)
         return DavService(url.rstrip("/"), home, plaintext)
+
+    def uri_chars(self, key: str, value: str) -> None:
+        """No character RFC 3986 leaves out of URIs (section 2; appendix C: they delimit URIs
+        in text): it would reach the DAVx5 link, its QR code and the Apple profile as is.
+        Non-ASCII stays allowed (an IRI, RFC 3987), percent-encoded where a URI is needed."""
+        bad = sorted(set(value) & set(_NOT_IN_URI))
+        if bad:
+            raise self.fail(key, f"holds {''.join(bad)!r}, which a URL cannot contain")
 
     def str_list(self, section: str, key: str) -> tuple[str, ...]:
         values = self.get(section, key, list, [])

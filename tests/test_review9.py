@@ -181,3 +181,26 @@ def test_embedded_password_is_never_printed_on_a_terminal(tmp_path):
     assert code == 2, screen
     assert secret not in screen
     assert "terminal" in screen
+
+
+URL = 'url = "https://sync.infomaniak.com"'
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        (URL, 'url = "https://sync.infomaniak.com/a\\"b"', "url"),
+        (URL, 'url = "https://sync.infomaniak.com/<x>"', "url"),
+        (URL, 'url = "https://sync.infomaniak.com/a\\\\b"', "url"),
+        (URL, 'url = "https://sync.infomaniak.com/{a}|^`"', "url"),
+        ('home = "/calendars/%SYNCUSER%/"', 'home = "/calendars/%SYNCUSER%/\\"<x>"', "home"),
+    ],
+)
+def test_dav_url_characters_rfc_3986_excludes_are_refused(old, new, key):
+    """A quote, angle bracket, backslash, brace, bar, caret or backtick cannot appear in a URI
+    (RFC 3986 section 2; appendix C names them as delimiters around URIs): the loader let them
+    into the DAVx5 link, the QR code and the Apple profile's account URLs."""
+    text = BASE.replace(old, new, 1)
+    with pytest.raises(ProviderError, match=rf"caldav\.{key}") as info:
+        parse_provider(text, "p.toml")
+    assert info.value.exit_code == 3
