@@ -204,3 +204,15 @@ def test_dav_url_characters_rfc_3986_excludes_are_refused(old, new, key):
     with pytest.raises(ProviderError, match=rf"caldav\.{key}") as info:
         parse_provider(text, "p.toml")
     assert info.value.exit_code == 3
+
+
+def test_a_password_no_plist_can_carry_is_bad_input_not_provider_data():
+    """An embedded password holding U+FFFE is the password's fault (exit 2 with the advice to
+    leave --embed-password out), like a control character, not 'provider data' (exit 3)."""
+    from mailsetup.errors import BadInput
+
+    options = RenderOptions(password="a\ufffeb")
+    with pytest.raises(BadInput, match="password") as info:
+        render("apple", ACCOUNT, load_provider(), options)
+    assert info.value.exit_code == 2
+    assert "a\ufffeb" not in str(info.value)

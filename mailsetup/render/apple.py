@@ -96,10 +96,14 @@ def mail_payload(account: Account, provider: Provider, options: RenderOptions) -
     if account.name is not None:
         payload["EmailAccountName"] = account.name
     if options.password is not None:
-        # A plist is XML 1.0: no C0 control character but tab, LF, CR (XML 1.0 §2.2).
-        if any(ord(c) < 0x20 and c not in "\t\n\r" for c in options.password):
+        # A plist is XML 1.0: no C0 control character but tab, LF, CR, and no U+FFFE/U+FFFF
+        # (XML 1.0 §2.2).
+        if any(
+            (ord(c) < 0x20 and c not in "\t\n\r") or _NOT_XML.match(c) for c in options.password
+        ):
             raise BadInput(
-                "the password holds a control character, which a profile cannot carry",
+                "the password holds a control character or a noncharacter (U+FFFE, U+FFFF),"
+                " which a profile cannot carry",
                 "leave out --embed-password; the device then asks for the password",
             )
         payload["IncomingPassword"] = options.password
