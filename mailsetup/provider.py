@@ -64,12 +64,16 @@ class Endpoint:
 
     def login(self, account: Account) -> str:
         """The username for ``account``: the provider's template with Mozilla autoconfig
-        placeholders (``%EMAILADDRESS%``, ``%EMAILLOCALPART%``, ``%EMAILDOMAIN%``) filled in."""
-        return (
-            self.username.replace("%EMAILADDRESS%", account.email)
-            .replace("%EMAILLOCALPART%", account.local_part)
-            .replace("%EMAILDOMAIN%", account.domain)
-        )
+        placeholders (``%EMAILADDRESS%``, ``%EMAILLOCALPART%``, ``%EMAILDOMAIN%``) filled in.
+
+        In one pass: ``%`` is legal in an address (RFC 5322 atext), so a value put in must never
+        be read again as a placeholder (``%EMAILDOMAIN%@example.ch`` stays itself)."""
+        values = {
+            "%EMAILADDRESS%": account.email,
+            "%EMAILLOCALPART%": account.local_part,
+            "%EMAILDOMAIN%": account.domain,
+        }
+        return _PLACEHOLDER.sub(lambda m: values.get(m.group(), m.group()), self.username)
 
 
 @dataclass(frozen=True)

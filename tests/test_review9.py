@@ -216,3 +216,12 @@ def test_a_password_no_plist_can_carry_is_bad_input_not_provider_data():
         render("apple", ACCOUNT, load_provider(), options)
     assert info.value.exit_code == 2
     assert "a\ufffeb" not in str(info.value)
+
+
+def test_placeholders_are_filled_in_one_pass_so_an_address_cannot_hold_one():
+    """`%` is legal in an address (RFC 5322 atext): `%EMAILDOMAIN%@example.ch` was filled in
+    twice by chained replaces and its login became `example.ch@example.ch`."""
+    account = make_account("%EMAILDOMAIN%@example.ch")
+    assert load_provider().imap.login(account) == "%EMAILDOMAIN%@example.ch"
+    endpoint = dataclasses.replace(load_provider().imap, username="%EMAILLOCALPART%+x")
+    assert endpoint.login(account) == "%EMAILDOMAIN%+x"
