@@ -73,6 +73,7 @@ def normalize_email(raw: str) -> tuple[str, str]:
             allow_smtputf8=False,
             allow_quoted_local=False,
             allow_domain_literal=False,
+            strict=True,  # the 64-octet local-part limit (RFC 5321 section 4.5.3.1.1)
         )
     except EmailNotValidError as exc:
         reason = str(exc).rstrip(".")
