@@ -237,3 +237,18 @@ def test_a_local_part_over_64_characters_is_refused():
     with pytest.raises(BadInput, match="too long") as info:
         make_account("a" * 65 + "@example.ch")
     assert info.value.exit_code == 2
+
+
+def test_a_silent_starttls_imap_server_is_not_said_to_hang_in_a_tls_handshake(
+    make_provider_file, hanging_server, test_ca, dns_server
+):
+    """On a STARTTLS (or clear) port no TLS happens before the greeting: the timeout detail
+    said 'during connect, TLS handshake and greeting' for every IMAP mode."""
+    from tests.check_cli import CheckEnv
+
+    path = make_provider_file(imap_port=hanging_server.port, imap_security="starttls")
+    env = CheckEnv(path, test_ca.pem_path, dns_server.resolver_arg)
+    imap = env.json("--timeout", "1").probe("imap")
+    assert imap["fault"] == "timeout"
+    assert "TLS handshake" not in imap["detail"]
+    assert "greeting" in imap["detail"]
