@@ -252,3 +252,28 @@ def test_a_silent_starttls_imap_server_is_not_said_to_hang_in_a_tls_handshake(
     assert imap["fault"] == "timeout"
     assert "TLS handshake" not in imap["detail"]
     assert "greeting" in imap["detail"]
+
+
+def test_split_onto_a_symlinked_part_gives_advice_inspect_can_follow(tmp_path):
+    """`inspect --split --force` refuses a part name that is a symbolic link (held up), but the
+    advice named only `-o`, an option inspect does not have."""
+    from tests.cli import run
+
+    events = "".join(
+        f"BEGIN:VEVENT\r\nUID:{i}\r\nDTSTAMP:20200101T000000Z\r\n"
+        f"DTSTART:20200101T000000Z\r\nSUMMARY:event {i}\r\nEND:VEVENT\r\n"
+        for i in range(20)
+    )
+    big = tmp_path / "big.ics"
+    big.write_bytes(
+        f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n{events}END:VCALENDAR\r\n".encode()
+    )
+    small = tmp_path / "small.toml"
+    small.write_text(BASE.replace("ics_max_bytes = 20_971_520", "ics_max_bytes = 600", 1))
+    (tmp_path / "big-part1.ics").symlink_to(tmp_path / "elsewhere")
+    proc = run(
+        "inspect", str(big), "--split", "--force", "--provider-file", str(small), cwd=tmp_path
+    )
+    assert proc.returncode == 4, proc.stderr
+    assert not (tmp_path / "elsewhere").exists()
+    assert "--output-dir" in proc.stderr
