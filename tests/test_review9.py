@@ -277,3 +277,31 @@ def test_split_onto_a_symlinked_part_gives_advice_inspect_can_follow(tmp_path):
     assert proc.returncode == 4, proc.stderr
     assert not (tmp_path / "elsewhere").exists()
     assert "--output-dir" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["https://localhost:99999/dav/", "https://[::1/dav/", "https://localhost:0x1bb/dav/"],
+)
+@pytest.mark.parametrize("login", [False, True])
+def test_a_broken_redirect_location_is_a_named_fault(
+    make_provider_file, https_responder, test_ca, dns_server, location, login
+):
+    """A server's Location header is untrusted text: a port out of range or a broken IPv6
+    bracket made urlsplit raise and the row read 'unexpected error'."""
+    from tests.check_cli import CheckEnv
+    from tests.servers.faults import Reply
+
+    dav = {"DAV": "1, 2, 3, calendar-access", "Location": location}
+    routes = {
+        "/.well-known/caldav": Reply(301, b"", {"Location": location}),
+        "/": Reply(301, b"", dav),
+        "PROPFIND /": Reply(301, b"", dav),
+    }
+    responder = https_responder(routes=routes, status=404)
+    path = make_provider_file(caldav_url=responder.url)
+    env = CheckEnv(path, test_ca.pem_path, dns_server.resolver_arg)
+    extra = ("--login", "--sync-user", "jorg") if login else ()
+    secrets = {"MAILSETUP_PASSWORD": "x", "MAILSETUP_SYNC_PASSWORD": "y"}
+    probe = env.json(*extra, env=secrets).probe("caldav")
+    assert probe["fault"] != "unexpected error", probe
