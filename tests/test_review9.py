@@ -305,3 +305,16 @@ def test_a_broken_redirect_location_is_a_named_fault(
     secrets = {"MAILSETUP_PASSWORD": "x", "MAILSETUP_SYNC_PASSWORD": "y"}
     probe = env.json(*extra, env=secrets).probe("caldav")
     assert probe["fault"] != "unexpected error", probe
+
+
+def test_a_trailing_slash_on_an_existing_file_never_replaces_that_file(tmp_path):
+    """`-o keep/ --force` with `keep` a regular file replaced the file with the profile,
+    although a trailing slash means a folder (README)."""
+    from tests.cli import run
+
+    keep = tmp_path / "keep"
+    keep.write_text("mine\n")
+    proc = run("profile", "-e", "jane.doe@example.ch", "-o", "keep/", "--force", cwd=tmp_path)
+    assert proc.returncode == 4, proc.stderr
+    assert "folder" in proc.stderr
+    assert keep.read_text() == "mine\n"
