@@ -256,7 +256,20 @@ def _stdout_failed(exc: OSError) -> OutputError:
         os.dup2(devnull, 1)
         os.close(devnull)
     reason = "the reader closed the pipe" if isinstance(exc, BrokenPipeError) else exc.strerror
-    return OutputError(f"cannot write to standard output: {reason or exc}")
+    error = OutputError(f"cannot write to standard output: {reason or exc}")
+    _FAILURES.append(error)
+    return error
+
+
+# Every standard-output failure seen, even one a library caught and went on from (click probes
+# the stream with a write inside try/except before printing --help): the entry point turns a
+# run that claims success into exit 4 when anything is here (:func:`stdout_failure`).
+_FAILURES: list[OutputError] = []
+
+
+def stdout_failure() -> OutputError | None:
+    """The first failed write to standard output of this run, or ``None``."""
+    return _FAILURES[0] if _FAILURES else None
 
 
 class _Guarded:

@@ -318,3 +318,23 @@ def test_a_trailing_slash_on_an_existing_file_never_replaces_that_file(tmp_path)
     assert proc.returncode == 4, proc.stderr
     assert "folder" in proc.stderr
     assert keep.read_text() == "mine\n"
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "args", [("--help",), ("profile", "--help"), ("inspect", "--help"), ("password", "--help")]
+)
+def test_help_onto_a_full_stdout_is_exit_4(args):
+    """The help text sat in the stream's buffer and was lost at exit without a word (exit 0):
+    a failing stdout is exit 4 with one line everywhere."""
+    import subprocess
+    import sys
+
+    from tests.cli import assert_one_line_error
+
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "mailsetup", *args],
+            stdout=full, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, timeout=60,
+        )  # fmt: skip
+    assert_one_line_error(proc, 4, "standard output")
