@@ -29,6 +29,10 @@ from mailsetup.errors import BadInput, ProviderError
 from mailsetup.resources import data_dir
 from mailsetup.untrusted import UNSAFE
 
+# The largest provider file read (the bundled one is 4 KiB): it may come from anyone, and
+# TOML parsing keeps the whole text and its tree in memory.
+MAX_PROVIDER_BYTES = 1024 * 1024
+
 # The one place naming the provider used when no --provider / --provider-file is given.
 DEFAULT_PROVIDER = "infomaniak"
 
@@ -602,7 +606,14 @@ def _load(provider_id: str, path: Path | None) -> Provider:
         # A FIFO or device would block or never end: refuse before opening it.
         raise ProviderError(f"{source}: not a regular file")
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            data = f.read(MAX_PROVIDER_BYTES + 1)  # bounded: a file from anyone may be huge
+        if len(data) > MAX_PROVIDER_BYTES:
+            raise ProviderError(
+                f"{source}: too large (over {MAX_PROVIDER_BYTES // 1024} KiB)",
+                "a provider file holds a few settings; is this the right file?",
+            )
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ProviderError(f"{source}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:

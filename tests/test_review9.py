@@ -338,3 +338,21 @@ def test_help_onto_a_full_stdout_is_exit_4(args):
             stdout=full, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, timeout=60,
         )  # fmt: skip
     assert_one_line_error(proc, 4, "standard output")
+
+
+def test_a_huge_provider_file_is_refused_without_reading_it_all(tmp_path):
+    """A provider file may come from anyone: a 300 MB one was read whole (640 MB of memory)
+    before TOML said no; a few GB would exhaust the machine. It is read with a bound."""
+    import subprocess
+    import sys
+
+    huge = tmp_path / "huge.toml"
+    with huge.open("wb") as f:
+        f.truncate(200 * 1024 * 1024)  # sparse: no disk used
+    proc = subprocess.run(
+        [sys.executable, "-m", "mailsetup", "profile", "-e", "a@example.ch", "-o", "-",
+         "--provider-file", str(huge)],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.returncode == 3, proc.stderr
+    assert "too large" in proc.stderr
