@@ -329,9 +329,10 @@ def main(argv: list[str] | None = None) -> None:
         fail(err)
         code = err.exit_code
     lost = stdout_failure()
-    if lost is not None and code != lost.exit_code:
+    if lost is not None and code in (0, 1, None):
         # Standard output failed where a library caught the error and went on (click's probe
-        # of the stream before --help): what was printed is lost, so this is exit 4.
+        # of the stream before --help): the result printed is lost, so this is exit 4. (Any
+        # other code already printed its own one-line error.)
         fail(lost)
         code = lost.exit_code
     sys.exit(code if isinstance(code, int) else 0)
