@@ -356,3 +356,17 @@ def test_a_huge_provider_file_is_refused_without_reading_it_all(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 3, proc.stderr
     assert "too large" in proc.stderr
+
+
+def test_no_help_text_shows_a_python_type():
+    """`inspect --help` showed `FILE <list[Path]>`: typer adds the Python type after an
+    argument's metavar. Only choice lists (`<a|b>`) may stand in angle brackets."""
+    import re
+
+    from tests.cli import run
+
+    for command in ("", "profile", "check", "inspect", "providers", "password", "password set"):
+        text = run(*command.split(), "--help").stdout
+        for found in re.findall(r"<([^<>\s]*)>", text):
+            assert "|" in found, (command, found)
+        assert not re.search(r"^\s+(-\w, )?--[\w-]+ None\b", text, re.M), (command, text)
