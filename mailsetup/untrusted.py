@@ -27,9 +27,16 @@ def has_unsafe(text: str) -> bool:
     return UNSAFE.search(text) is not None
 
 
+# Lone surrogates: how Python carries bytes that are not UTF-8 (PEP 383, file names from the
+# command line). Written out they are those raw bytes again, which no UTF-8 reader (a JSON
+# parser, RFC 8259 section 8.1) accepts; shown, they become U+FFFD like any undecodable byte.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
 def clean_text(raw: bytes | str, limit: int = 200) -> str:
-    """``raw`` made safe to show a person: decoded, unsafe characters folded to one space,
-    surrounding space stripped, at most ``limit`` characters (an ellipsis marks a cut)."""
+    """``raw`` made safe to show a person: decoded (bytes that are not UTF-8, also as
+    surrogate escapes, become U+FFFD), unsafe characters folded to one space, surrounding
+    space stripped, at most ``limit`` characters (an ellipsis marks a cut)."""
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    text = UNSAFE.sub(" ", text).strip()
+    text = UNSAFE.sub(" ", _SURROGATES.sub("\ufffd", text)).strip()
     return text if len(text) <= limit else text[: limit - 3] + "..."

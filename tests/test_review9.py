@@ -370,3 +370,28 @@ def test_no_help_text_shows_a_python_type():
         for found in re.findall(r"<([^<>\s]*)>", text):
             assert "|" in found, (command, found)
         assert not re.search(r"^\s+(-\w, )?--[\w-]+ None\b", text, re.M), (command, text)
+
+
+def test_inspect_json_stays_utf8_with_a_file_name_that_is_not(tmp_path):
+    """A file name with a byte that is not UTF-8 (PEP 383 surrogate escape) went into
+    `inspect --json` as that raw byte: the document was not UTF-8, which JSON requires
+    (RFC 8259 section 8.1), and json.loads of it failed."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    name = os.fsencode(tmp_path) + b"/bad\xff.ics"
+    with open(name, "wb") as f:
+        f.write(
+            b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:1\r\n"
+            b"DTSTAMP:20200101T000000Z\r\nDTSTART:20200101T000000Z\r\nEND:VEVENT\r\n"
+            b"END:VCALENDAR\r\n"
+        )
+    proc = subprocess.run(
+        [os.fsencode(sys.executable), b"-m", b"mailsetup", b"inspect", b"--json", name],
+        capture_output=True, timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout.decode("utf-8"))
+    assert doc["files"][0]["path"].endswith("bad\ufffd.ics")
