@@ -395,3 +395,14 @@ def test_inspect_json_stays_utf8_with_a_file_name_that_is_not(tmp_path):
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout.decode("utf-8"))
     assert doc["files"][0]["path"].endswith("bad\ufffd.ics")
+
+
+def test_the_keyring_name_of_an_address_does_not_depend_on_its_letter_case():
+    """`password set -e JANE.Doe@example.ch` stored the password under that spelling, and a
+    case-sensitive keyring (Secret Service, macOS Keychain) found nothing for
+    `jane.doe@example.ch`. (The test backend, keyrings.alt's file, lower-cases keys itself, so
+    an end-to-end run cannot show it.)"""
+    from mailsetup.model import keyring_user
+
+    assert keyring_user("JANE.Doe@example.ch") == keyring_user("jane.doe@example.ch")
+    assert keyring_user("JANE.Doe@example.ch", "AB12345") == "sync:AB12345"
