@@ -69,16 +69,19 @@ def test_password_set_line_in_the_vdirsyncer_config_is_shell_quoted(tmp_path):
 
 
 def test_password_set_hints_of_check_are_shell_quoted(monkeypatch, tmp_path):
-    from mailsetup.commands.check import _sync_password
+    import io
+
     from mailsetup.errors import SecretError
+    from mailsetup.secret_store import get_password
 
     monkeypatch.delenv("MAILSETUP_SYNC_PASSWORD", raising=False)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # no terminal to ask on
     with pytest.raises(SecretError) as info:
-        _sync_password(SHELLY, "AB12345")
-    hint = info.value.hint or ""
-    start = hint.index("`mailsetup") + 1
-    words = _run_pasted(hint[start : hint.rindex("`")], tmp_path)
+        get_password(SHELLY, sync_user="AB12345")
+    text = str(info.value)
+    start = text.index("`mailsetup") + 1
+    words = _run_pasted(text[start : text.rindex("`")], tmp_path)
     assert words == ["password", "set", "--email", SHELLY, "--sync-user", "AB12345"]
 
 

@@ -35,9 +35,6 @@ from mailsetup.model import OutputFile
 from mailsetup.provider import DavService, Provider
 from mailsetup.render import SERVICES, Rendered, RenderOptions, stable_uuid
 
-# --embed-password puts the mail password in the profile (IncomingPassword; SMTP reuses it).
-EMBED_FLAG_USE = "embed"
-
 # Noncharacters XML 1.0 (section 2.2) excludes and plistlib does not check for.
 _NOT_XML = re.compile("[\ufffe\uffff]")
 
