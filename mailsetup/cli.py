@@ -73,9 +73,22 @@ SyncUserOpt = Annotated[
 @app.command()
 @handles_errors
 def profile(
-    email: EmailOpt,
-    name: Annotated[str | None, typer.Option("--name", "-n", help="Display name.")] = None,
-    sync_user: SyncUserOpt = None,
+    email: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--email", "-e", help="The mailbox address; repeat it for several in one profile."
+        ),
+    ] = None,
+    name: Annotated[
+        list[str] | None,
+        typer.Option("--name", "-n", help="Display name (one per --email, in order)."),
+    ] = None,
+    sync_user: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sync-user", help="CalDAV/CardDAV username, e.g. AB12345 (one for all, or one each)."
+        ),
+    ] = None,
     client: Annotated[
         str,
         typer.Option(
@@ -108,15 +121,49 @@ def profile(
         ),
     ] = False,
     provider_file: ProviderFileOpt = None,
+    csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv", help="A team's CSV (email,name,sync_user,...): one output per row in -o DIR."
+        ),
+    ] = None,
+    csv_template: Annotated[
+        bool, typer.Option("--csv-template", help="Print an example CSV file and stop.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --csv: check every row, write nothing.")
+    ] = False,
+    atomic: Annotated[
+        bool, typer.Option("--atomic", help="With --csv: write every row or, if one fails, none.")
+    ] = False,
+    one_profile: Annotated[
+        bool,
+        typer.Option("--one-profile", help="With --csv: every row's mailbox in one profile."),
+    ] = False,
 ) -> None:
-    """Write a ready-to-import configuration (default: an Apple .mobileconfig)."""
+    """Write a ready-to-import configuration (default: an Apple .mobileconfig).
+
+    Exit 6 when some rows of a --csv file failed (docs/organisations.md).
+    """
+    from mailsetup.commands.team import TeamProfileOptions, one_mailbox, run_team_profile
+
+    team = TeamProfileOptions(
+        email or [], name or [], sync_user or [], csv, csv_template, dry_run, atomic, one_profile
+    )
+    if team.wanted:
+        run_team_profile(
+            team, client=client, services=services, fmt=fmt, output=output, force=force,
+            smtp_port=smtp_port, embed_password=embed_password, provider_file=provider_file,
+        )  # fmt: skip
+        return
     from mailsetup.commands.profile import ProfileRequest, run_profile
 
+    one_email, one_name, one_sync = one_mailbox(team)
     run_profile(
         ProfileRequest(
-            email=email,
-            name=name,
-            sync_user=sync_user,
+            email=one_email,
+            name=one_name,
+            sync_user=one_sync,
             client=client,
             services=services,
             format=fmt,

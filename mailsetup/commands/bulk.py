@@ -1,0 +1,147 @@
+"""``mailsetup profile --csv team.csv -o out/``: every row's files, an index, one summary.
+
+The work per row is the single-address command's (account model, renderer); what is added is
+the CSV reading (:mod:`mailsetup.team.csvfile`), the row validation (:mod:`mailsetup.team.rows`)
+and the writer that stages, compares and indexes (:mod:`mailsetup.team.bulk`). Exit codes:
+0 all rows done, 6 some rows failed (the good ones were written; with ``--atomic`` none),
+2 the file itself is unusable, 4 the folder, 130 Ctrl-C (docs/organisations.md).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from mailsetup.errors import BadInput, Interrupted, MailsetupError, RowsFailed
+from mailsetup.team.bulk import BulkWriter, RowProblem, Tally, row_targets
+from mailsetup.team.csvfile import TEMPLATE, count_rows
+from mailsetup.team.progress import RowProgress
+from mailsetup.team.rows import RowFailure, members
+
+
+@dataclass(frozen=True)
+class BulkRequest:
+    csv: Path
+    output: str | None
+    client: str = "apple"
+    services: str = "mail,caldav,carddav"
+    format: str | None = None
+    force: bool = False
+    dry_run: bool = False
+    atomic: bool = False
+    smtp_port: int | None = None
+    provider_file: Path | None = None
+
+
+def write_template(output: str | None, force: bool) -> None:
+    """``--csv-template``: the header and example rows, to stdout or ``-o FILE``."""
+    data = TEMPLATE.encode("utf-8")
+    if output in (None, "-"):
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    from mailsetup.output import write_atomic
+
+    write_atomic(Path(output), data, force=force)
+    print(f"Wrote {output}")
+
+
+def _takes_format(client: str) -> bool:
+    from mailsetup.render import CLIENTS
+
+    module = importlib.import_module(CLIENTS[client])
+    return bool(getattr(module, "FORMATS", ()))
+
+
+def run_bulk(req: BulkRequest) -> Tally:
+    """Do the whole command; raise :class:`RowsFailed` (exit 6) when a row failed."""
+    from mailsetup.provider import load_provider
+    from mailsetup.render import RenderOptions, get_renderer, parse_services, render
+
+    if req.output in (None, "", "-"):
+        raise BadInput(
+            "--csv writes one file per row: give the folder with -o DIR",
+            "for example -o out/",
+        )
+    if req.dry_run and req.atomic:
+        raise BadInput("--dry-run and --atomic do not go together", "--dry-run writes nothing")
+    get_renderer(req.client, req.format if _takes_format(req.client.lower()) else None)
+    services = parse_services(req.services)
+    provider = load_provider(path=req.provider_file)
+    provider.smtp_on_port(req.smtp_port)
+    out = Path(req.output)
+    total = count_rows(req.csv) if RowProgress.wanted() else None
+    label = "Checking" if req.dry_run else "Writing"
+    with (
+        BulkWriter(out, force=req.force, dry_run=req.dry_run, atomic=req.atomic) as writer,
+        RowProgress(total, label) as bar,
+    ):
+        try:
+            for item in members(req.csv, req.client.lower(), services):
+                if isinstance(item, RowFailure):
+                    writer.fail(item.number, item.email, item.reason)
+                    bar.note(f"mailsetup: row {item.number} ({item.email}): {item.reason}")
+                    bar.advance()
+                    continue
+                email = item.account.email
+                try:
+                    fmt = req.format if _takes_format(item.client) else None
+                    options = RenderOptions(
+                        services=item.services, smtp_port=req.smtp_port, format=fmt
+                    )
+                    rendered = render(item.client, item.account, provider, options)
+                    targets = row_targets(email, item.client, rendered.files, rendered.into_folder)
+                    planned = writer.plan(item.number, targets)
+                except (MailsetupError, RowProblem) as err:
+                    reason = err.message if isinstance(err, MailsetupError) else str(err)
+                    writer.fail(item.number, email, reason)
+                    bar.note(f"mailsetup: row {item.number} ({email}): {reason}")
+                else:
+                    writer.add(item.number, email, planned)
+                bar.advance()
+            if req.atomic and writer.tally.failed_rows:
+                writer.abort()
+            else:
+                writer.finish()
+        except KeyboardInterrupt:
+            writer.stop()
+            kept = (
+                "nothing was moved into place (--atomic)"
+                if req.atomic
+                else f"{writer.committed_rows} rows are done and listed in {out / 'index.csv'}"
+            )
+            raise Interrupted(
+                f"interrupted at row {writer.last_row}: no half-written file; {kept}",
+                "run the same command again: unchanged files are skipped",
+            ) from None
+    _summary(writer, out, req)
+    tally = writer.tally
+    if tally.failed_rows:
+        what = (
+            "nothing was written (--atomic)"
+            if req.atomic
+            else "nothing was written (--dry-run)"
+            if req.dry_run
+            else "the other rows were written"
+        )
+        raise RowsFailed(
+            f"{tally.failed_rows} of {tally.rows} rows failed; {what}",
+            "fix the rows named above (or in index.csv) and run again",
+        )
+    return tally
+
+
+def _summary(writer: BulkWriter, out: Path, req: BulkRequest) -> None:
+    tally = writer.tally
+    good = tally.rows - tally.failed_rows
+    files = ", ".join(f"{n} {status}" for status, n in sorted(tally.files.items())) or "no files"
+    print(f"{tally.rows} rows: {good} good, {tally.failed_rows} failed; files: {files}")
+    if req.dry_run:
+        print("Dry run: nothing was written.")
+    elif req.atomic and tally.failed_rows:
+        print("--atomic: a row failed, so nothing was written.")
+    else:
+        print(f"Index: {out / 'index.csv'} ({writer.index_status})")
+    sys.stdout.flush()

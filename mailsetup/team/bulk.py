@@ -1,0 +1,407 @@
+"""Write every row's files into one folder, and ``index.csv`` beside them.
+
+The rules (docs/organisations.md), and why:
+
+- **One output per row, named from the address** (:func:`row_targets`): a single file such as
+  ``jane.doe@example.ch.mobileconfig``, or a folder ``jane.doe@example.ch-thunderbird/`` for
+  clients that write several files. Names are made safe (:func:`safe_name`) and always stay
+  inside the output folder, whatever the address holds.
+- **Re-runs are cheap and honest**: renderers are deterministic, so the same CSV gives the same
+  bytes; a file whose bytes are already on disk is reported ``unchanged`` and not touched (its
+  modification time stays, so a sync tool or a backup sees no change); a file whose bytes
+  differ is only replaced with ``force``, otherwise that row fails and says so.
+- **Nothing half-written**: every file is written to a temporary name in the output folder and
+  moved into place (``link`` for a new name, which cannot overwrite; ``replace`` with force).
+  Calling ``fsync`` per file would cost ~0.4 ms each here, more than rendering; instead the
+  temporary files of a batch are flushed with one ``os.sync()`` before any of them is moved
+  into place, which keeps the guarantee (data on disk before the name points at it) for one
+  sync per :data:`BATCH_ROWS` rows. Ctrl-C or an error removes the temporary files; what was
+  moved into place is complete.
+- **All or nothing on request** (``atomic``): every file is staged first and moved into place
+  only if every row is good.
+- **index.csv** lists, per file, the spreadsheet row, the address, the file's path relative to
+  the folder, its SHA-256, what happened (``written``, ``replaced``, ``unchanged``, ``failed``)
+  and the reason of a failure, so the helper can mail each person their file and check what
+  arrived. It is rewritten by every run (it records that run) and only over an index.csv that
+  mailsetup wrote, unless ``force``. Cells that a spreadsheet would run as a formula (starting
+  with ``= + - @``, OWASP's CSV-injection rule) get a leading apostrophe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import errno
+import hashlib
+import itertools
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from mailsetup.errors import OutputError
+from mailsetup.output import OutputFile
+
+INDEX_NAME = "index.csv"
+INDEX_HEADER = ("row", "email", "file", "sha256", "status", "reason")
+BATCH_ROWS = 500
+MAX_NAME_BYTES = 200  # below every file system's 255-byte limit, with room for a temp suffix
+
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]")
+_tmp_counter = itertools.count()
+
+
+def safe_name(text: str) -> str:
+    """A file or folder name made from data (an address): no separator, no leading dot,
+    nothing Windows or macOS refuses, at most :data:`MAX_NAME_BYTES` bytes."""
+    name = _UNSAFE_NAME.sub("_", text).strip(" .")
+    name = name.lstrip(".") or "_"
+    while len(name.encode()) > MAX_NAME_BYTES:
+        name = name[:-1]
+    return name
+
+
+class RowProblem(Exception):
+    """One row cannot be written (a conflicting file, a name clash); the run goes on."""
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One file of a row: where it goes (relative to the folder), its bytes, its fate."""
+
+    rel: str
+    data: bytes
+    sha256: str
+    status: str  # written, replaced, unchanged (or "would ..." in a dry run)
+
+
+@dataclass
+class Tally:
+    """Counts for the summary line."""
+
+    rows: int = 0
+    failed_rows: int = 0
+    files: dict[str, int] = field(default_factory=dict)
+
+    def count(self, status: str) -> None:
+        self.files[status] = self.files.get(status, 0) + 1
+
+
+def row_targets(
+    email: str, client: str, files: list[OutputFile], into_folder: bool
+) -> list[tuple[str, OutputFile]]:
+    """Where each rendered file of one row goes, relative to the output folder."""
+    if into_folder:
+        folder = safe_name(f"{email}-{client}")
+        return [(f"{folder}/{safe_name(f.name)}", f) for f in files]
+    out: list[tuple[str, OutputFile]] = []
+    for f in files:
+        # Renderers name single files after the address (jane@x.ch.mobileconfig) or after what
+        # they are (autodiscover.xml): the second kind gets the address in front, one per row.
+        name = f.name if f.name.startswith(email) else f"{email}-{f.name}"
+        out.append((safe_name(name), f))
+    return out
+
+
+def _formula_safe(cell: str) -> str:
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+class BulkWriter:
+    """Stage, check and move into place the files of many rows; keep the index.
+
+    Use as a context manager: leaving it without :meth:`finish` (an error, Ctrl-C) removes
+    every temporary file; in the default mode the rows already moved into place stay and the
+    index lists exactly those.
+    """
+
+    def __init__(
+        self, out: Path, *, force: bool = False, dry_run: bool = False, atomic: bool = False
+    ) -> None:
+        self.out = out
+        self.force = force
+        self.dry_run = dry_run
+        self.atomic = atomic
+        self.tally = Tally()
+        self.committed_rows = 0
+        self.last_row = 0
+        self._names: dict[str, int] = {}  # casefolded relative path -> row that claimed it
+        self._pending: list[tuple[list[tuple[Path, Path, str]], list[tuple[str, ...]]]] = []
+        self._created: list[Path] = []
+        self._index_tmp: Path | None = None
+        self._index: TextIO | None = None
+        self._index_writer: csv._writer | None = None  # type: ignore[name-defined]
+        self.finished = False
+
+    # --- set-up -----------------------------------------------------------------------------
+
+    def __enter__(self) -> BulkWriter:
+        self._prepare_folder()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.finished:
+            self.abort()
+
+    def _prepare_folder(self) -> None:
+        out = self.out
+        if out.exists() and not out.is_dir():
+            raise OutputError(f"{str(out)!r} is a file, not a folder", "give a folder with -o DIR")
+        if not out.exists():
+            if not out.parent.is_dir():
+                raise OutputError(
+                    f"the folder {str(out.parent)!r} does not exist",
+                    f"create it first: mkdir -p {out.parent}",
+                )
+            if not self.dry_run:
+                try:
+                    out.mkdir()
+                except OSError as exc:
+                    raise OutputError(f"cannot create {str(out)!r}: {exc.strerror}") from None
+        index = out / INDEX_NAME
+        if index.is_symlink() or (index.exists() and not index.is_file()):
+            raise OutputError(
+                f"{str(index)!r} is not a regular file", "remove it or use another -o"
+            )
+        if index.exists() and not self.force:
+            with index.open("rb") as fh:
+                first = fh.readline().decode("utf-8", "replace").strip()
+            if first != ",".join(INDEX_HEADER):
+                raise OutputError(
+                    f"{str(index)!r} exists and was not written by mailsetup",
+                    "pass --force to replace it, or use another -o",
+                )
+        if self.dry_run:
+            return
+        self._index_tmp = self._tmp_path("index")
+        try:
+            fd = os.open(self._index_tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except OSError as exc:
+            raise OutputError(f"cannot write in {str(out)!r}: {exc.strerror}") from None
+        self._index = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        self._index_writer = csv.writer(self._index, lineterminator="\r\n")
+        self._index_writer.writerow(INDEX_HEADER)
+
+    def _tmp_path(self, hint: str) -> Path:
+        short = safe_name(hint)[:40]
+        return self.out / f".{short}.{os.getpid()}.{next(_tmp_counter)}.tmp"
+
+    # --- rows -------------------------------------------------------------------------------
+
+    def plan(self, number: int, targets: list[tuple[str, OutputFile]]) -> list[Planned]:
+        """What writing these files would do; :class:`RowProblem` if the row cannot be written."""
+        planned: list[Planned] = []
+        for rel, f in targets:
+            key = rel.casefold()
+            owner = self._names.get(key)
+            if owner is not None and owner != number:
+                raise RowProblem(f"file name {rel!r} is already used by row {owner}")
+            planned.append(Planned(rel, f.data, hashlib.sha256(f.data).hexdigest(), ""))
+        folders = {rel.split("/", 1)[0] for rel, _ in targets if "/" in rel}
+        for folder in folders:
+            path = self.out / folder
+            if path.is_symlink() or (path.exists() and not path.is_dir()):
+                raise RowProblem(f"{folder!r} exists and is not a folder")
+        result = [replace_status(p, self._status(p)) for p in planned]
+        for rel, _ in targets:
+            self._names[rel.casefold()] = number
+        return result
+
+    def _status(self, p: Planned) -> str:
+        path = self.out / p.rel
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            return "would write" if self.dry_run else "written"
+        except NotADirectoryError:
+            raise RowProblem(f"{p.rel!r}: a parent is not a folder") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise RowProblem(f"{p.rel!r} exists and is not a regular file (left alone)")
+        if st.st_size == len(p.data):
+            try:
+                same = path.read_bytes() == p.data
+            except OSError as exc:
+                raise RowProblem(f"cannot read {p.rel!r}: {exc.strerror}") from None
+            if same:
+                return "unchanged"
+        if not self.force:
+            raise RowProblem(f"{p.rel!r} exists with other content (pass --force to replace it)")
+        return "would replace" if self.dry_run else "replaced"
+
+    def add(self, number: int, email: str, files: list[Planned]) -> None:
+        """Stage one good row's files; they reach their names at the next batch commit."""
+        self.last_row = number
+        self.tally.rows += 1
+        entries: list[tuple[str, ...]] = [
+            (str(number), email, p.rel, p.sha256, p.status, "") for p in files
+        ]
+        staged: list[tuple[Path, Path, str]] = []
+        try:
+            for p in files:
+                if not (self.dry_run or p.status == "unchanged"):
+                    staged.append((self._stage(p), self.out / p.rel, p.status))
+        except BaseException:
+            for tmp, _path, _status in staged:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+            raise
+        for p in files:
+            self.tally.count(p.status)
+        self._pending.append((staged, entries))
+        if not self.atomic and len(self._pending) >= BATCH_ROWS:
+            self.commit()
+
+    def fail(self, number: int, email: str, reason: str) -> None:
+        """Record a row that cannot be used; it is listed in the index with its reason."""
+        self.last_row = number
+        self.tally.rows += 1
+        self.tally.failed_rows += 1
+        entry: tuple[str, ...] = (str(number), email, "", "", "failed", reason)
+        self._pending.append(([], [entry]))
+
+    def _stage(self, p: Planned) -> Path:
+        tmp = self._tmp_path(p.rel.replace("/", "_"))
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except OSError as exc:
+            raise OutputError(f"cannot write in {str(self.out)!r}: {exc.strerror}") from None
+        try:
+            view = memoryview(p.data)
+            while view:
+                view = view[os.write(fd, view) :]
+        except BaseException as exc:
+            os.close(fd)
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            if isinstance(exc, OSError):
+                raise OutputError(f"cannot write {p.rel!r}: {exc.strerror}") from None
+            raise
+        os.close(fd)
+        return tmp
+
+    # --- commit -----------------------------------------------------------------------------
+
+    def commit(self) -> None:
+        """Move every staged file into place (after one sync), then index those rows."""
+        if self.dry_run:
+            self._pending = []
+            return
+        if any(staged for staged, _ in self._pending):
+            _sync()
+        for staged, entries in self._pending:
+            for tmp, path, status in staged:
+                self._move(tmp, path, status)
+            assert self._index_writer is not None
+            self._index_writer.writerows(_formula_row(e) for e in entries)
+            self.committed_rows += 1
+        self._pending = []
+        self._created = []
+
+    def _move(self, tmp: Path, path: Path, status: str) -> None:
+        try:
+            if path.parent != self.out and not path.parent.is_dir():
+                path.parent.mkdir()
+                self._created.append(path.parent)
+            if status == "replaced":
+                os.replace(tmp, path)
+                return
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise OutputError(
+                    f"{str(path)!r} appeared while writing", "run again to see what changed"
+                ) from None
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV):
+                    raise
+                os.rename(tmp, path)  # no hard links here; the name was checked just before
+            self._created.append(path)
+        except OSError as exc:
+            raise OutputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+    def finish(self) -> None:
+        """Commit what is staged and put index.csv in place (unchanged index: not rewritten)."""
+        try:
+            self.commit()
+        except BaseException:
+            if self.atomic:
+                self._undo_created()
+            raise
+        self.finished = True
+        self._close_index(keep=True)
+
+    def stop(self) -> None:
+        """Ctrl-C: without ``atomic``, move the rows already staged (complete files) into place
+        and index them; then drop anything else. With ``atomic``, drop everything."""
+        if not self.atomic:
+            with contextlib.suppress(Exception):
+                self.commit()
+        self.abort()
+
+    def abort(self) -> None:
+        """Drop what is staged; without ``atomic`` keep an index of the rows already in place."""
+        self.finished = True
+        for staged, _ in self._pending:
+            for tmp, _path, _status in staged:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+        self._pending = []
+        self._close_index(keep=not self.atomic and self.committed_rows > 0)
+
+    def _undo_created(self) -> None:
+        for path in reversed(self._created):
+            with contextlib.suppress(OSError):
+                path.rmdir() if path.is_dir() else path.unlink()
+
+    def _close_index(self, *, keep: bool) -> None:
+        if self._index is None or self._index_tmp is None:
+            return
+        tmp = self._index_tmp
+        self._index.close()
+        self._index = None
+        try:
+            target = self.out / INDEX_NAME
+            if keep:
+                data = tmp.read_bytes()
+                if target.is_file() and target.read_bytes() == data:
+                    self.index_status = "unchanged"
+                else:
+                    _sync_file(tmp)
+                    os.replace(tmp, target)
+                    self.index_status = "written"
+        except OSError as exc:
+            raise OutputError(f"cannot write {INDEX_NAME}: {exc.strerror or exc}") from None
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+    index_status = "not written"
+
+
+def replace_status(p: Planned, status: str) -> Planned:
+    return Planned(p.rel, p.data, p.sha256, status)
+
+
+def _formula_row(entry: tuple[str, ...]) -> tuple[str, ...]:
+    row, email, rel, sha, status, reason = entry
+    return (row, _formula_safe(email), _formula_safe(rel), sha, status, _formula_safe(reason))
+
+
+def _sync() -> None:
+    """Flush file data to disk before names point at it (one call for a whole batch)."""
+    if hasattr(os, "sync"):
+        os.sync()
+
+
+def _sync_file(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

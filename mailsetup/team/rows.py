@@ -1,0 +1,86 @@
+"""From CSV rows to validated mailboxes: the same rules as ``--email``/``--name``, per row.
+
+Every row is checked with the account model (:func:`mailsetup.account.make_account`) and the
+client and service names the command line accepts; a row that fails becomes a
+:class:`RowFailure` with its spreadsheet row number and the reason, and the run goes on with
+the next row. Duplicates are found by the normalised address compared without regard to case
+(``Jane@Example.ch`` and ``jane@example.ch`` are one mailbox at every provider we know, and
+one file name on macOS and Windows): the first row wins, later ones are failures naming it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from mailsetup.account import Account, make_account
+from mailsetup.errors import MailsetupError
+from mailsetup.team.csvfile import Row, read_rows
+from mailsetup.untrusted import clean_text
+
+
+@dataclass(frozen=True)
+class Member:
+    """A valid row: whose mailbox, and which client and services to write for it."""
+
+    number: int
+    account: Account
+    client: str
+    services: frozenset[str]
+
+
+@dataclass(frozen=True)
+class RowFailure:
+    """A row that cannot be used, and why (one line, safe to print)."""
+
+    number: int
+    email: str
+    reason: str
+
+
+def _services(text: str | None, default: frozenset[str]) -> frozenset[str]:
+    from mailsetup.render import parse_services
+
+    if text is None:
+        return default
+    # Inside a comma-separated file the list is quoted; accept the other separators people
+    # type in a cell too ("mail; caldav", "mail+caldav", "mail caldav").
+    for sep in ";+| ":
+        text = text.replace(sep, ",")
+    return parse_services(text)
+
+
+def check_row(row: Row, default_client: str, default_services: frozenset[str]) -> Member:
+    """The :class:`Member` for ``row``; raises :class:`MailsetupError` naming the problem."""
+    from mailsetup.render import get_renderer
+
+    if row.problem:
+        raise MailsetupError(row.problem)
+    if not row.email:
+        raise MailsetupError("the email field is empty")
+    account = make_account(row.email, row.name, row.sync_user)
+    client = row.client or default_client
+    get_renderer(client)  # an unknown client names the known ones
+    return Member(row.number, account, client, _services(row.services, default_services))
+
+
+def members(
+    path: Path, default_client: str, default_services: frozenset[str]
+) -> Iterator[Member | RowFailure]:
+    """Every row of ``path`` in order, validated; whole-file faults raise ``BadInput``."""
+    seen: dict[str, int] = {}
+    for row in read_rows(path):
+        shown = clean_text(row.email, 80)
+        try:
+            member = check_row(row, default_client, default_services)
+        except MailsetupError as err:
+            yield RowFailure(row.number, shown, clean_text(err.message, 300))
+            continue
+        key = member.account.email.casefold()
+        first = seen.get(key)
+        if first is not None:
+            yield RowFailure(row.number, shown, f"duplicate address: already in row {first}")
+            continue
+        seen[key] = row.number
+        yield member
