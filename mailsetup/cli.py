@@ -179,7 +179,7 @@ def profile(
 @app.command(epilog=_EXIT_HELP)
 @handles_errors
 def check(
-    email: EmailOpt,
+    email: Annotated[str | None, typer.Option("--email", "-e", help="The mailbox address.")] = None,
     sync_user: SyncUserOpt = None,
     login: Annotated[
         bool,
@@ -206,14 +206,45 @@ def check(
             "--ca-file", help="Trust these CA certificates (PEM) instead of the system's."
         ),
     ] = None,
+    csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv",
+            help="Check every row of a team's CSV (DNS once per domain, servers once, "
+            "--login per row with passwords from MAILSETUP_PASSWORD_FILE or the keyring).",
+        ),
+    ] = None,
+    parallel: Annotated[
+        int, typer.Option("--parallel", metavar="N", help="With --csv: rows checked at once.")
+    ] = 4,
 ) -> None:
     """Check DNS, IMAP, SMTP, CalDAV and CardDAV for an address; exit 1 if something fails.
 
-    TLS certificates are always verified.
+    TLS certificates are always verified. With --csv, exit 6 when a row could not be checked.
     """
     from mailsetup.commands.check import CheckRequest, run_check_command
 
     try:
+        if csv is not None or email is None:
+            from mailsetup.commands.check_team import TeamCheckRequest, run_team_check_command
+
+            code = run_team_check_command(
+                TeamCheckRequest(
+                    csv=csv,
+                    email=email,
+                    sync_user=sync_user,
+                    login=login,
+                    as_json=as_json,
+                    provider_file=provider_file,
+                    timeout=timeout,
+                    resolver=resolver,
+                    ca_file=ca_file,
+                    parallel=parallel,
+                )
+            )
+            if code:
+                raise typer.Exit(code)
+            return
         code = run_check_command(
             CheckRequest(
                 email=email,
