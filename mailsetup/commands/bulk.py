@@ -10,6 +10,7 @@ and the writer that stages, compares and indexes (:mod:`mailsetup.team.bulk`). E
 from __future__ import annotations
 
 import importlib
+import itertools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,14 @@ def run_bulk(req: BulkRequest) -> Tally:
     provider = load_provider(path=req.provider_file)
     provider.smtp_on_port(req.smtp_port)
     out = Path(req.output)
+    # The file's own faults (encoding, header) and an empty file stop the run before the
+    # output folder is created: peek at the first row.
+    rows = members(req.csv, req.client.lower(), services)
+    first = next(rows, None)
+    if first is None:
+        raise BadInput(
+            f"{req.csv.name} has a header but no mailbox rows", "add one row per mailbox"
+        )
     total = count_rows(req.csv) if RowProgress.wanted() else None
     label = "Checking" if req.dry_run else "Writing"
     with (
@@ -79,7 +88,7 @@ def run_bulk(req: BulkRequest) -> Tally:
         RowProgress(total, label) as bar,
     ):
         try:
-            for item in members(req.csv, req.client.lower(), services):
+            for item in itertools.chain([first], rows):
                 if isinstance(item, RowFailure):
                     writer.fail(item.number, item.email, item.reason)
                     bar.note(f"mailsetup: row {item.number} ({item.email}): {item.reason}")

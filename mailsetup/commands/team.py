@@ -51,7 +51,17 @@ def one_mailbox(team: TeamProfileOptions) -> tuple[str, str | None, str | None]:
     )
 
 
-def run_team_profile(
+def run_team_profile(team: TeamProfileOptions, **options: object) -> None:
+    """Run the team path; Ctrl-C anywhere is exit 130 with one line, never a traceback."""
+    from mailsetup.errors import Interrupted
+
+    try:
+        _run(team, **options)  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted") from None
+
+
+def _run(
     team: TeamProfileOptions,
     *,
     client: str,

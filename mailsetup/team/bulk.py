@@ -36,7 +36,10 @@ import hashlib
 import itertools
 import os
 import re
+import signal
 import stat
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -284,10 +287,18 @@ class BulkWriter:
     # --- commit -----------------------------------------------------------------------------
 
     def commit(self) -> None:
-        """Move every staged file into place (after one sync), then index those rows."""
+        """Move every staged file into place (after one sync), then index those rows.
+
+        Ctrl-C waits until the batch is done (a few milliseconds), so that every file in place
+        is in the index and every index line has its file.
+        """
         if self.dry_run:
             self._pending = []
             return
+        with _interrupt_deferred():
+            self._commit_pending()
+
+    def _commit_pending(self) -> None:
         if any(staged for staged, _ in self._pending):
             _sync()
         for staged, entries in self._pending:
@@ -390,6 +401,22 @@ def replace_status(p: Planned, status: str) -> Planned:
 def _formula_row(entry: tuple[str, ...]) -> tuple[str, ...]:
     row, email, rel, sha, status, reason = entry
     return (row, _formula_safe(email), _formula_safe(rel), sha, status, _formula_safe(reason))
+
+
+@contextlib.contextmanager
+def _interrupt_deferred() -> Iterator[None]:
+    """Hold SIGINT until the block is done, then raise KeyboardInterrupt as usual."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _sync() -> None:

@@ -79,8 +79,12 @@ def _delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _encoding_error(path: Path, data: bytes, position: int) -> BadInput:
-    """The one-line error for a file that is not UTF-8: which encoding it looks like, where."""
+def _encoding_error(path: Path, data: bytes, position: int, lines_before: int = 0) -> BadInput:
+    """The one-line error for a file that is not UTF-8: which encoding it looks like, where.
+
+    ``data`` is the block holding the fault at ``position``; ``lines_before`` the line breaks
+    in the file before that block.
+    """
     name = path.name
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return BadInput(
@@ -88,7 +92,8 @@ def _encoding_error(path: Path, data: bytes, position: int) -> BadInput:
             "save it again as 'CSV UTF-8' or convert it: "
             f"iconv -f UTF-16 -t UTF-8 {name} > utf8-{name}",
         )
-    line = data.count(b"\n", 0, position) + 1
+    position = max(0, min(position, len(data) - 1))
+    line = lines_before + data.count(b"\n", 0, position) + 1
     start = data.rfind(b"\n", 0, position) + 1
     end = data.find(b"\n", position)
     sample = data[start : end if end >= 0 else len(data)].decode("cp1252", "replace")
@@ -105,24 +110,26 @@ def _check_utf8(path: Path) -> None:
     A pass of its own (milliseconds for 10,000 rows, one block in memory at a time), so that a
     stray Latin-1 byte in row 9,000 stops the run before row 2 is written, not half way.
     """
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    tail = b""
+    lines_before = 0
     with path.open("rb") as fh:
         first = True
+        carry = b""  # an incomplete character at the end of the previous block
         while block := fh.read(1 << 16):
             if first and block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                 raise _encoding_error(path, block, 0)
             first = False
+            data = carry + block
             try:
-                decoder.decode(block)
+                data.decode("utf-8")
+                carry = b""
             except UnicodeDecodeError as exc:
-                window = tail + block
-                raise _encoding_error(path, window, len(tail) + exc.start) from None
-            tail = block[-4096:]
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            raise _encoding_error(path, tail, len(tail) - 1) from None
+                if exc.reason == "unexpected end of data" and len(data) - exc.start < 4:
+                    carry = data[exc.start :]  # finished by the next block
+                else:
+                    raise _encoding_error(path, data, exc.start, lines_before) from None
+            lines_before += data.count(b"\n") - carry.count(b"\n")
+        if carry:
+            raise _encoding_error(path, carry, 0, lines_before)
 
 
 def _open(path: Path) -> io.TextIOWrapper:
