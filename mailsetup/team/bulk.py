@@ -27,6 +27,8 @@ The rules (docs/organisations.md), and why:
   with ``= + - @``, OWASP's CSV-injection rule) get a leading apostrophe.
 """
 
+# Per-file paths are plain strings here, not pathlib (see BulkWriter.__init__):
+# ruff: noqa: PTH102, PTH106, PTH108, PTH110, PTH112, PTH113, PTH114, PTH118, PTH119, PTH120, PTH123
 from __future__ import annotations
 
 import contextlib
@@ -46,6 +48,7 @@ from typing import TextIO
 
 from mailsetup.errors import OutputError
 from mailsetup.output import OutputFile
+from mailsetup.team.rows import name_key
 
 INDEX_NAME = "index.csv"
 INDEX_HEADER = ("row", "email", "file", "sha256", "status", "reason")
@@ -130,10 +133,13 @@ class BulkWriter:
         self.tally = Tally()
         self.committed_rows = 0
         self.last_row = 0
-        self._names: dict[str, int] = {}  # casefolded relative path -> row that claimed it
-        self._pending: list[tuple[list[tuple[Path, Path, str]], list[tuple[str, ...]]]] = []
-        self._created: list[Path] = []
-        self._index_tmp: Path | None = None
+        self._names: dict[int, int] = {}  # name_key(top-level name) -> row that claimed it
+        # Per-file paths are plain strings: pathlib interns every part it parses, a table that
+        # would grow with every file name of a 10,000-row run and never shrink.
+        self._dir = os.fspath(out)
+        self._pending: list[tuple[list[tuple[str, str, str]], list[tuple[str, ...]]]] = []
+        self._created: list[str] = []
+        self._index_tmp: str | None = None
         self._index: TextIO | None = None
         self._index_writer: csv._writer | None = None  # type: ignore[name-defined]
         self.finished = False
@@ -187,33 +193,37 @@ class BulkWriter:
         self._index_writer = csv.writer(self._index, lineterminator="\r\n")
         self._index_writer.writerow(INDEX_HEADER)
 
-    def _tmp_path(self, hint: str) -> Path:
+    def _tmp_path(self, hint: str) -> str:
         short = safe_name(hint)[:40]
-        return self.out / f".{short}.{os.getpid()}.{next(_tmp_counter)}.tmp"
+        return os.path.join(self._dir, f".{short}.{os.getpid()}.{next(_tmp_counter)}.tmp")
 
     # --- rows -------------------------------------------------------------------------------
 
     def plan(self, number: int, targets: list[tuple[str, OutputFile]]) -> list[Planned]:
         """What writing these files would do; :class:`RowProblem` if the row cannot be written."""
         planned: list[Planned] = []
-        for rel, f in targets:
-            key = rel.casefold()
-            owner = self._names.get(key)
+        # A row owns the top-level names it writes (its file, or its folder). Different
+        # addresses can still meet in one name once made safe ("a/b@x" and "a_b@x"), or
+        # differ only in case (one name on macOS and Windows).
+        tops = {rel.split("/", 1)[0] for rel, _ in targets}
+        for top in tops:
+            owner = self._names.get(name_key(top))
             if owner is not None and owner != number:
-                raise RowProblem(f"file name {rel!r} is already used by row {owner}")
+                raise RowProblem(f"file name {top!r} is already used by row {owner}")
+        for rel, f in targets:
             planned.append(Planned(rel, f.data, hashlib.sha256(f.data).hexdigest(), ""))
         folders = {rel.split("/", 1)[0] for rel, _ in targets if "/" in rel}
         for folder in folders:
-            path = self.out / folder
-            if path.is_symlink() or (path.exists() and not path.is_dir()):
+            path = os.path.join(self._dir, folder)
+            if os.path.islink(path) or (os.path.exists(path) and not os.path.isdir(path)):
                 raise RowProblem(f"{folder!r} exists and is not a folder")
         result = [replace_status(p, self._status(p)) for p in planned]
-        for rel, _ in targets:
-            self._names[rel.casefold()] = number
+        for top in tops:
+            self._names[name_key(top)] = number
         return result
 
     def _status(self, p: Planned) -> str:
-        path = self.out / p.rel
+        path = os.path.join(self._dir, p.rel)
         try:
             st = os.lstat(path)
         except FileNotFoundError:
@@ -224,7 +234,7 @@ class BulkWriter:
             raise RowProblem(f"{p.rel!r} exists and is not a regular file (left alone)")
         if st.st_size == len(p.data):
             try:
-                same = path.read_bytes() == p.data
+                same = _read(path) == p.data
             except OSError as exc:
                 raise RowProblem(f"cannot read {p.rel!r}: {exc.strerror}") from None
             if same:
@@ -240,15 +250,15 @@ class BulkWriter:
         entries: list[tuple[str, ...]] = [
             (str(number), email, p.rel, p.sha256, p.status, "") for p in files
         ]
-        staged: list[tuple[Path, Path, str]] = []
+        staged: list[tuple[str, str, str]] = []
         try:
             for p in files:
                 if not (self.dry_run or p.status == "unchanged"):
-                    staged.append((self._stage(p), self.out / p.rel, p.status))
+                    staged.append((self._stage(p), os.path.join(self._dir, p.rel), p.status))
         except BaseException:
             for tmp, _path, _status in staged:
                 with contextlib.suppress(FileNotFoundError):
-                    tmp.unlink()
+                    os.unlink(tmp)
             raise
         for p in files:
             self.tally.count(p.status)
@@ -264,7 +274,7 @@ class BulkWriter:
         entry: tuple[str, ...] = (str(number), email, "", "", "failed", reason)
         self._pending.append(([], [entry]))
 
-    def _stage(self, p: Planned) -> Path:
+    def _stage(self, p: Planned) -> str:
         tmp = self._tmp_path(p.rel.replace("/", "_"))
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -277,7 +287,7 @@ class BulkWriter:
         except BaseException as exc:
             os.close(fd)
             with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+                os.unlink(tmp)
             if isinstance(exc, OSError):
                 raise OutputError(f"cannot write {p.rel!r}: {exc.strerror}") from None
             raise
@@ -310,11 +320,12 @@ class BulkWriter:
         self._pending = []
         self._created = []
 
-    def _move(self, tmp: Path, path: Path, status: str) -> None:
+    def _move(self, tmp: str, path: str, status: str) -> None:
         try:
-            if path.parent != self.out and not path.parent.is_dir():
-                path.parent.mkdir()
-                self._created.append(path.parent)
+            parent = os.path.dirname(path)
+            if parent != self._dir and not os.path.isdir(parent):
+                os.mkdir(parent)
+                self._created.append(parent)
             if status == "replaced":
                 os.replace(tmp, path)
                 return
@@ -333,7 +344,7 @@ class BulkWriter:
             raise OutputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
         finally:
             with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+                os.unlink(tmp)
 
     def finish(self) -> None:
         """Commit what is staged and put index.csv in place (unchanged index: not rewritten)."""
@@ -360,14 +371,29 @@ class BulkWriter:
         for staged, _ in self._pending:
             for tmp, _path, _status in staged:
                 with contextlib.suppress(FileNotFoundError):
-                    tmp.unlink()
+                    os.unlink(tmp)
         self._pending = []
+        self._sweep()
         self._close_index(keep=not self.atomic and self.committed_rows > 0)
+
+    def _sweep(self) -> None:
+        """Remove any temporary file of this process left in the folder.
+
+        Ctrl-C raises between any two bytecodes, also between creating a temporary file and
+        remembering it; a sweep by this process's own name pattern catches that case.
+        """
+        mine = re.compile(rf"^\..*\.{os.getpid()}\.\d+\.tmp$")
+        keep = os.path.basename(self._index_tmp) if self._index_tmp else None
+        with contextlib.suppress(OSError), os.scandir(self._dir) as entries:
+            for entry in entries:
+                if mine.match(entry.name) and entry.name != keep:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
 
     def _undo_created(self) -> None:
         for path in reversed(self._created):
             with contextlib.suppress(OSError):
-                path.rmdir() if path.is_dir() else path.unlink()
+                os.rmdir(path) if os.path.isdir(path) else os.unlink(path)
 
     def _close_index(self, *, keep: bool) -> None:
         if self._index is None or self._index_tmp is None:
@@ -376,10 +402,10 @@ class BulkWriter:
         self._index.close()
         self._index = None
         try:
-            target = self.out / INDEX_NAME
+            target = os.path.join(self._dir, INDEX_NAME)
             if keep:
-                data = tmp.read_bytes()
-                if target.is_file() and target.read_bytes() == data:
+                data = _read(tmp)
+                if os.path.isfile(target) and _read(target) == data:
                     self.index_status = "unchanged"
                 else:
                     _sync_file(tmp)
@@ -389,7 +415,7 @@ class BulkWriter:
             raise OutputError(f"cannot write {INDEX_NAME}: {exc.strerror or exc}") from None
         finally:
             with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+                os.unlink(tmp)
 
     index_status = "not written"
 
@@ -425,7 +451,12 @@ def _sync() -> None:
         os.sync()
 
 
-def _sync_file(path: Path) -> None:
+def _read(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def _sync_file(path: str) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
         try:
