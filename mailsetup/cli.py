@@ -7,14 +7,18 @@ inside each command so that ``mailsetup --help`` costs no more than typer itself
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect as pyinspect
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_type_hints
 
 import typer
 
+from mailsetup.commands.options import cli_fields
+from mailsetup.commands.team import ProfileCommand
 from mailsetup.errors import EXIT_CODES, MailsetupError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -26,7 +30,9 @@ app = typer.Typer(
     help="Set up mail, calendar and contacts clients for an Infomaniak account, and check them.",
     epilog=_EXIT_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    # Shell completion (--install-completion, --show-completion) is typer's; it loads only
+    # when asked for, so it costs nothing at start-up (benchmarks/startup.py).
+    add_completion=True,
     # Rich help and pretty tracebacks cost ~65 ms at every start (FACTS.md); plain click
     # help is just as readable for a handful of options.
     rich_markup_mode=None,
@@ -52,134 +58,129 @@ def handles_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            finally:  # a full disk or closed pipe on stdout is an error (exit 4), not success
+                sys.stdout.flush()
         except MailsetupError as err:
             raise fail(err) from None
 
     return wrapper  # type: ignore[return-value]
 
 
-EmailOpt = Annotated[str, typer.Option("--email", "-e", help="The mailbox address.")]
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"mailsetup {version('mailsetup')}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_version, help="Show the version."),
+    ] = False,
+) -> None:
+    """Set up mail, calendar and contacts clients, and check them."""
+
+
+def from_request(request: type, run: Callable[[Any], Any]) -> Callable[..., Any]:
+    """A typer command whose options are the fields of ``request`` (commands/options.py).
+
+    Each option is declared once, on its request field; this builds the function signature
+    typer reads (name, type, default from the field; flags, help, choices, bounds from its
+    declaration) and calls ``run(request(**values))``.
+    """
+    hints = get_type_hints(request)
+    params = []
+    for f, cli in cli_fields(request):
+        annotation: Any = hints[f.name]
+        if cli.choices:
+            choice: Any = Literal[cli.choices]
+            annotation = choice | None if f.default is None else choice
+        info = typer.Option(
+            *cli.flags,
+            help=cli.help,
+            metavar=cli.metavar,
+            min=cli.min,
+            max=cli.max,
+            case_sensitive=not cli.choices,
+        )
+        default = pyinspect.Parameter.empty if f.default is dataclasses.MISSING else f.default
+        params.append(
+            pyinspect.Parameter(
+                f.name,
+                pyinspect.Parameter.KEYWORD_ONLY,
+                default=default,
+                annotation=Annotated[annotation, info],
+            )
+        )
+
+    def command(**values: Any) -> Any:
+        return run(request(**values))
+
+    command.__signature__ = pyinspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    command.__doc__ = run.__doc__
+    command.__name__ = run.__name__
+    return command
+
+
+EmailOpt = Annotated[
+    str, typer.Option("--email", "-e", metavar="ADDRESS", help="The mailbox address.")
+]
 ProviderFileOpt = Annotated[
     Path | None,
-    typer.Option("--provider-file", help="Provider data (TOML, schema of profiles/*.toml)."),
+    typer.Option(
+        "--provider-file", metavar="PATH", help="Provider data (TOML, schema of profiles/*.toml)."
+    ),
+]
+ProviderOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--provider",
+        metavar="NAME",
+        help="A bundled provider by id (default: the bundled default; list: mailsetup providers).",
+    ),
 ]
 SyncUserOpt = Annotated[
     str | None,
-    typer.Option("--sync-user", help="CalDAV/CardDAV username, e.g. AB12345."),
+    typer.Option("--sync-user", metavar="TEXT", help="CalDAV/CardDAV username, e.g. AB12345."),
 ]
 
+_PROFILE_EPILOG = (
+    "Examples: mailsetup profile -e jane.doe@example.ch -n 'Jane Doe' (an Apple profile in "
+    "this folder); mailsetup profile -e jane.doe@example.ch -c thunderbird -o jane/ ; "
+    "mailsetup profile -e jane.doe@example.ch -c dav --format vdirsyncer -o - | less ; "
+    "mailsetup profile --csv team.csv -o out/ (a whole team). " + _EXIT_HELP
+)
 
-@app.command()
-@handles_errors
-def profile(
-    email: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--email", "-e", help="The mailbox address; repeat it for several in one profile."
-        ),
-    ] = None,
-    name: Annotated[
-        list[str] | None,
-        typer.Option("--name", "-n", help="Display name (one per --email, in order)."),
-    ] = None,
-    sync_user: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--sync-user", help="CalDAV/CardDAV username, e.g. AB12345 (one for all, or one each)."
-        ),
-    ] = None,
-    client: Annotated[
-        str,
-        typer.Option(
-            "--client",
-            "-c",
-            help="apple, thunderbird, emclient, autodiscover or dav.",
-        ),
-    ] = "apple",
-    services: Annotated[
-        str, typer.Option("--services", help="Comma list of mail,caldav,carddav.")
-    ] = "mail,caldav,carddav",
-    fmt: Annotated[
-        str | None,
-        typer.Option("--format", help="For --client dav: json, vdirsyncer, davx5 or mobileconfig."),
-    ] = None,
-    output: Annotated[
-        str | None,
-        typer.Option("--output", "-o", help="File or folder to write; '-' for stdout."),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
-    smtp_port: Annotated[
-        int | None, typer.Option("--smtp-port", help="Another SMTP port the provider lists.")
-    ] = None,
-    embed_password: Annotated[
-        bool,
-        typer.Option(
-            "--embed-password",
-            help="Put the mail password in the file (from MAILSETUP_PASSWORD, the keyring or "
-            "a prompt); the file is written 0600.",
-        ),
-    ] = False,
-    provider_file: ProviderFileOpt = None,
-    csv: Annotated[
-        Path | None,
-        typer.Option(
-            "--csv", help="A team's CSV (email,name,sync_user,...): one output per row in -o DIR."
-        ),
-    ] = None,
-    csv_template: Annotated[
-        bool, typer.Option("--csv-template", help="Print an example CSV file and stop.")
-    ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="With --csv: check every row, write nothing.")
-    ] = False,
-    atomic: Annotated[
-        bool, typer.Option("--atomic", help="With --csv: write every row or, if one fails, none.")
-    ] = False,
-    one_profile: Annotated[
-        bool,
-        typer.Option("--one-profile", help="With --csv: every row's mailbox in one profile."),
-    ] = False,
-) -> None:
+
+def _profile(request: ProfileCommand) -> None:
     """Write a ready-to-import configuration (default: an Apple .mobileconfig).
 
-    Exit 6 when some rows of a --csv file failed (docs/organisations.md).
+    With --csv, one per row of a team's CSV file; with --email repeated, several mailboxes in
+    one profile (docs/organisations.md; exit 6 when some rows of a --csv file failed).
     """
-    from mailsetup.commands.team import TeamProfileOptions, one_mailbox, run_team_profile
+    from mailsetup.commands.team import run_profile_command
 
-    team = TeamProfileOptions(
-        email or [], name or [], sync_user or [], csv, csv_template, dry_run, atomic, one_profile
-    )
-    if team.wanted:
-        run_team_profile(
-            team, client=client, services=services, fmt=fmt, output=output, force=force,
-            smtp_port=smtp_port, embed_password=embed_password, provider_file=provider_file,
-        )  # fmt: skip
-        return
-    from mailsetup.commands.profile import ProfileRequest, run_profile
+    run_profile_command(request)
 
-    one_email, one_name, one_sync = one_mailbox(team)
-    run_profile(
-        ProfileRequest(
-            email=one_email,
-            name=one_name,
-            sync_user=one_sync,
-            client=client,
-            services=services,
-            format=fmt,
-            output=output,
-            force=force,
-            smtp_port=smtp_port,
-            embed_password=embed_password,
-            provider_file=provider_file,
-        )
-    )
+
+app.command("profile", epilog=_PROFILE_EPILOG)(
+    handles_errors(from_request(ProfileCommand, _profile))
+)
 
 
 @app.command(epilog=_EXIT_HELP)
 @handles_errors
 def check(
-    email: Annotated[str | None, typer.Option("--email", "-e", help="The mailbox address.")] = None,
+    email: Annotated[
+        str | None,
+        typer.Option("--email", "-e", metavar="ADDRESS", help="The mailbox address."),
+    ] = None,
     sync_user: SyncUserOpt = None,
     login: Annotated[
         bool,
@@ -192,71 +193,56 @@ def check(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON (see docs/check.md).")
     ] = False,
+    provider: ProviderOpt = None,
     provider_file: ProviderFileOpt = None,
     timeout: Annotated[
         float, typer.Option("--timeout", metavar="SECONDS", help="Time each probe may take.")
     ] = 10.0,
     resolver: Annotated[
         str | None,
-        typer.Option("--resolver", help="DNS server to ask, IP[:PORT] (default: the system's)."),
+        typer.Option(
+            "--resolver",
+            metavar="IP[:PORT]",
+            help="DNS server to ask (default: the system's).",
+        ),
     ] = None,
     ca_file: Annotated[
         Path | None,
         typer.Option(
-            "--ca-file", help="Trust these CA certificates (PEM) instead of the system's."
+            "--ca-file",
+            metavar="PATH",
+            help="Trust these CA certificates (PEM) instead of the system's.",
         ),
     ] = None,
     csv: Annotated[
         Path | None,
         typer.Option(
             "--csv",
-            help="Check every row of a team's CSV (DNS once per domain, servers once, "
-            "--login per row with passwords from MAILSETUP_PASSWORD_FILE or the keyring).",
+            metavar="PATH",
+            help="Check every row of a team's CSV file: DNS once per domain, servers once, "
+            "--login per row (passwords from MAILSETUP_PASSWORD_FILE or the keyring).",
         ),
     ] = None,
     parallel: Annotated[
-        int, typer.Option("--parallel", metavar="N", help="With --csv: rows checked at once.")
+        int,
+        typer.Option("--parallel", metavar="N", min=1, max=32, help="With --csv: rows at once."),
     ] = 4,
 ) -> None:
     """Check DNS, IMAP, SMTP, CalDAV and CardDAV for an address; exit 1 if something fails.
 
     TLS certificates are always verified. With --csv, exit 6 when a row could not be checked.
     """
+    params = dict(locals())  # first statement: exactly the parameters, the request's fields
     from mailsetup.commands.check import CheckRequest, run_check_command
 
     try:
-        if csv is not None or email is None:
+        if params["csv"] is not None or params["email"] is None:
             from mailsetup.commands.check_team import TeamCheckRequest, run_team_check_command
 
-            code = run_team_check_command(
-                TeamCheckRequest(
-                    csv=csv,
-                    email=email,
-                    sync_user=sync_user,
-                    login=login,
-                    as_json=as_json,
-                    provider_file=provider_file,
-                    timeout=timeout,
-                    resolver=resolver,
-                    ca_file=ca_file,
-                    parallel=parallel,
-                )
-            )
-            if code:
-                raise typer.Exit(code)
-            return
-        code = run_check_command(
-            CheckRequest(
-                email=email,
-                sync_user=sync_user,
-                login=login,
-                as_json=as_json,
-                provider_file=provider_file,
-                timeout=timeout,
-                resolver=resolver,
-                ca_file=ca_file,
-            )
-        )
+            code = run_team_check_command(TeamCheckRequest(**params))
+        else:
+            del params["csv"], params["parallel"]
+            code = run_check_command(CheckRequest(**params))
     except KeyboardInterrupt:  # Ctrl-C while probes wait on the network: no traceback
         print("mailsetup: interrupted", file=sys.stderr)
         raise typer.Exit(130) from None
@@ -286,9 +272,14 @@ def inspect(
     ] = False,
     output_dir: Annotated[
         Path | None,
-        typer.Option("--output-dir", help="Folder for --split parts (default: beside the input)."),
+        typer.Option(
+            "--output-dir",
+            metavar="PATH",
+            help="Folder for --split parts (default: beside the input).",
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace existing part files.")] = False,
+    provider: ProviderOpt = None,
     provider_file: ProviderFileOpt = None,
 ) -> None:
     """Check calendar (.ics) and contact (.vcf) files before importing them.
@@ -305,6 +296,7 @@ def inspect(
             split=split,
             output_dir=output_dir,
             force=force,
+            provider=provider,
             provider_file=provider_file,
         )
     )
@@ -312,14 +304,51 @@ def inspect(
         raise typer.Exit(1)
 
 
-def main() -> None:
-    """Entry point: typer's click command with plain parameter coercion (see param_coercion)."""
+@app.command()
+@handles_errors
+def providers() -> None:
+    """List the bundled providers (id, name, services) for --provider NAME."""
+    from mailsetup.commands.providers import run_providers
+
+    run_providers()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: typer's click command, plain parameter coercion, one-line usage errors.
+
+    Usage errors (a missing option, a value not among the choices or out of bounds) are
+    printed like every other error: one ``mailsetup: error:`` line naming the help to read,
+    exit 2. ``mailsetup`` alone still prints the help.
+    """
+    # typer re-exports neither UsageError nor NoArgsIsHelpError; like param_coercion, this
+    # leans on typer 0.29's vendored click (pinned in pyproject.toml).
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
+    from mailsetup.clients import suggestion
+    from mailsetup.output import guard_stdout
     from mailsetup.param_coercion import install
 
     # Paths from argv that are not UTF-8 arrive with surrogate escapes (PEP 383); printing
     # them ("Wrote ...", inspect's report) must give back the same bytes, not a traceback.
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="surrogateescape")
+    guard_stdout()
     command = typer.main.get_command(app)
-    install(command)
-    command(prog_name="mailsetup")
+    install(command, hints={"client": suggestion})
+    try:
+        code = command.main(args=argv, prog_name="mailsetup", standalone_mode=False)
+    except NoArgsIsHelpError as err:
+        err.show()
+        code = err.exit_code
+    except UsageError as err:
+        where = err.ctx.command_path if err.ctx else "mailsetup"
+        message = " ".join(err.format_message().split())
+        print(f"mailsetup: error: {message} (see '{where} --help')", file=sys.stderr)
+        code = err.exit_code
+    except typer.Abort:
+        print("mailsetup: interrupted", file=sys.stderr)
+        code = 130
+    except MailsetupError as err:  # raised outside a command (stdout failing after --help)
+        fail(err)
+        code = err.exit_code
+    sys.exit(code if isinstance(code, int) else 0)

@@ -9,7 +9,6 @@ and the writer that stages, compares and indexes (:mod:`mailsetup.team.bulk`). E
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import sys
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ class BulkRequest:
     dry_run: bool = False
     atomic: bool = False
     smtp_port: int | None = None
+    provider: str | None = None
     provider_file: Path | None = None
 
 
@@ -49,17 +49,25 @@ def write_template(output: str | None, force: bool) -> None:
     print(f"Wrote {output}")
 
 
-def _takes_format(client: str) -> bool:
-    from mailsetup.render import CLIENTS
+def _format_for(client: str, fmt: str | None) -> str | None:
+    """``--format`` for the rows whose client has formats (``dav``), nothing for the others."""
+    from mailsetup.clients import CLIENTS
 
-    module = importlib.import_module(CLIENTS[client])
-    return bool(getattr(module, "FORMATS", ()))
+    spec = CLIENTS.get(client)
+    return fmt if spec is None or spec.format_names else None
 
 
 def run_bulk(req: BulkRequest) -> Tally:
     """Do the whole command; raise :class:`RowsFailed` (exit 6) when a row failed."""
+    from mailsetup.model import safe_file_name
     from mailsetup.provider import load_provider
-    from mailsetup.render import RenderOptions, get_renderer, parse_services, render
+    from mailsetup.render import (
+        RenderOptions,
+        client_spec,
+        default_name,
+        parse_services,
+        render,
+    )
 
     if req.output in (None, "", "-"):
         raise BadInput(
@@ -68,14 +76,14 @@ def run_bulk(req: BulkRequest) -> Tally:
         )
     if req.dry_run and req.atomic:
         raise BadInput("--dry-run and --atomic do not go together", "--dry-run writes nothing")
-    get_renderer(req.client, req.format if _takes_format(req.client.lower()) else None)
+    client_spec(req.client, _format_for(req.client.lower(), req.format))
     services = parse_services(req.services)
-    provider = load_provider(path=req.provider_file)
+    provider = load_provider(req.provider, path=req.provider_file)
     provider.smtp_on_port(req.smtp_port)
     out = Path(req.output)
     # The file's own faults (encoding, header) and an empty file stop the run before the
     # output folder is created: peek at the first row.
-    rows = members(req.csv, req.client.lower(), services)
+    rows = members(req.csv, req.client.lower(), services, req.format)
     first = next(rows, None)
     if first is None:
         raise BadInput(
@@ -83,6 +91,7 @@ def run_bulk(req: BulkRequest) -> Tally:
         )
     total = count_rows(req.csv) if RowProgress.wanted() else None
     label = "Checking" if req.dry_run else "Writing"
+    warned: dict[str, None] = {}  # each distinct renderer warning once, after the run
     with (
         BulkWriter(out, force=req.force, dry_run=req.dry_run, atomic=req.atomic) as writer,
         RowProgress(total, label) as bar,
@@ -96,12 +105,19 @@ def run_bulk(req: BulkRequest) -> Tally:
                     continue
                 email = item.account.email
                 try:
-                    fmt = req.format if _takes_format(item.client) else None
+                    fmt = _format_for(item.client, req.format)
+                    _, fmt_spec = client_spec(item.client, fmt)
                     options = RenderOptions(
                         services=item.services, smtp_port=req.smtp_port, format=fmt
                     )
                     rendered = render(item.client, item.account, provider, options)
-                    targets = row_targets(email, item.client, rendered.files, rendered.into_folder)
+                    warned.update(dict.fromkeys(rendered.warnings))
+                    targets = row_targets(
+                        safe_file_name(email),
+                        default_name(fmt_spec, item.account),
+                        fmt_spec.folder,
+                        rendered.files,
+                    )
                     planned = writer.plan(item.number, targets)
                 except (MailsetupError, RowProblem) as err:
                     reason = err.message if isinstance(err, MailsetupError) else str(err)
@@ -126,6 +142,8 @@ def run_bulk(req: BulkRequest) -> Tally:
                 "run the same command again: unchanged files are skipped",
             ) from None
     _summary(writer, out, req)
+    for warning in warned:
+        print(f"mailsetup: warning: {warning}", file=sys.stderr)
     tally = writer.tally
     if tally.failed_rows:
         what = (

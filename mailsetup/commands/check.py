@@ -23,6 +23,7 @@ class CheckRequest:
     sync_user: str | None = None
     login: bool = False
     as_json: bool = False
+    provider: str | None = None  # a bundled provider id; None: the default one
     provider_file: Path | None = None
     timeout: float | str = 10.0
     resolver: str | None = None
@@ -40,11 +41,28 @@ def parse_timeout(raw: float | str) -> float:
     return value
 
 
+def _sync_password(email: str, sync_user: str) -> str:
+    """The sync password; when there is none, say which variable and option give it."""
+    from mailsetup.errors import SecretError
+    from mailsetup.secret_store import ENV_SYNC, get_password
+
+    try:
+        return get_password(email, sync_user=sync_user)
+    except SecretError as exc:
+        if not exc.message.startswith("no password"):
+            raise
+        raise SecretError(
+            f"no sync password for --sync-user {sync_user}",
+            f"set {ENV_SYNC}, or run `mailsetup password set --email {email} --sync-user "
+            f"{sync_user}` first",
+        ) from None
+
+
 def run_check_command(req: CheckRequest) -> int:
     """Do the whole command; return its exit code."""
     from mailsetup.check.dns import parse_nameserver
     from mailsetup.check.plan import CheckOptions, run_check
-    from mailsetup.check.render import print_report
+    from mailsetup.check.table import print_report
     from mailsetup.check.tls import make_context
     from mailsetup.provider import load_provider
 
@@ -52,14 +70,14 @@ def run_check_command(req: CheckRequest) -> int:
     timeout = parse_timeout(req.timeout)
     nameserver = parse_nameserver(req.resolver) if req.resolver is not None else None
     make_context(req.ca_file)  # an unreadable --ca-file is bad input, before any prompt
-    provider = load_provider(path=req.provider_file)
+    provider = load_provider(req.provider, path=req.provider_file)
     mail_password = sync_password = None
     if req.login:
         from mailsetup.secret_store import get_password
 
         mail_password = get_password(account.email)
         if account.sync_user:
-            sync_password = get_password(account.email, sync_user=account.sync_user)
+            sync_password = _sync_password(account.email, account.sync_user)
     options = CheckOptions(
         timeout=timeout,
         nameserver=nameserver,

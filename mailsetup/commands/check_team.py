@@ -31,6 +31,7 @@ class TeamCheckRequest:
     sync_user: str | None = None  # likewise
     login: bool = False
     as_json: bool = False
+    provider: str | None = None
     provider_file: Path | None = None
     timeout: float | str = 10.0
     resolver: str | None = None
@@ -61,7 +62,7 @@ def run_team_check_command(req: TeamCheckRequest) -> int:
     timeout = parse_timeout(req.timeout)
     nameserver = parse_nameserver(req.resolver) if req.resolver is not None else None
     make_context(req.ca_file)
-    provider = load_provider(path=req.provider_file)
+    provider = load_provider(req.provider, path=req.provider_file)
     passwords = Passwords.from_environment() if req.login else None
 
     good: list[Member] = []
@@ -133,7 +134,7 @@ def _counts(result: TeamResult, invalid: int) -> dict[str, int]:
 
 def print_team(result: TeamResult, invalid: list[RowFailure], out: TextIO) -> None:
     """A table per row (the single check's), then one line per row and the totals."""
-    from mailsetup.check.render import PLAIN_MARK, print_report
+    from mailsetup.check.table import PLAIN_MARK, print_report
 
     for row in result.rows:
         if row.report is None:

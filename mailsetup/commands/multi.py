@@ -32,6 +32,7 @@ class MultiRequest:
     force: bool = False
     smtp_port: int | None = None
     embed_password: bool = False
+    provider: str | None = None
     provider_file: Path | None = None
 
 
@@ -74,7 +75,7 @@ def accounts_from_csv(path: Path, services: frozenset[str]) -> list[Account]:
 
 def run_multi(req: MultiRequest) -> list[Path]:
     """Render the combined profile and write it (same output rules as a single profile)."""
-    from mailsetup.output import write_atomic, write_files, write_stdout
+    from mailsetup.output import make_folder, write_atomic, write_files, write_stdout
     from mailsetup.provider import load_provider
 
     client = req.client.lower()
@@ -91,7 +92,7 @@ def run_multi(req: MultiRequest) -> list[Path]:
         )
     services = parse_services(req.services)
     accounts = accounts_from_csv(req.csv, services) if req.csv else accounts_from_options(req)
-    provider = load_provider(path=req.provider_file)
+    provider = load_provider(req.provider, path=req.provider_file)
     provider.smtp_on_port(req.smtp_port)
     options = RenderOptions(services=services, smtp_port=req.smtp_port)
     result: Rendered
@@ -106,16 +107,19 @@ def run_multi(req: MultiRequest) -> list[Path]:
     if req.output == "-":
         write_stdout(result.files)
         return []
-    from mailsetup.team.bulk import safe_name
+    from mailsetup.model import safe_file_name
 
-    if result.into_folder:
-        target = Path(req.output) if req.output else Path(safe_name(result_folder(accounts)))
+    if client == "thunderbird":
+        target = Path(req.output) if req.output else Path(safe_file_name(result_folder(accounts)))
         paths = write_files(target, result.files, force=req.force, make_dir=True)
     else:
         (only,) = result.files
-        path = Path(req.output) if req.output else Path(safe_name(only.name))
+        name = safe_file_name(only.name)
+        path = Path(req.output) if req.output else Path(name)
+        if req.output and req.output.endswith(("/", "\\")):  # a trailing slash means a folder
+            make_folder(path)
         if path.is_dir():
-            path = path / safe_name(only.name)
+            path = path / name
         write_atomic(path, only.data, force=req.force)
         paths = [path]
     for p in paths:
@@ -123,6 +127,8 @@ def run_multi(req: MultiRequest) -> list[Path]:
     for line in result.instructions:
         print(line)
     sys.stdout.flush()
+    for warning in result.warnings:
+        print(f"mailsetup: warning: {warning}", file=sys.stderr)
     return paths
 
 

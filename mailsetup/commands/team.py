@@ -1,31 +1,85 @@
-"""Route ``mailsetup profile`` to the team paths: ``--csv``, ``--csv-template``, several
-``--email``, ``--one-profile``; and check the options that only make sense together.
+"""``mailsetup profile``'s team paths: ``--csv``, ``--csv-template``, several ``--email``,
+``--one-profile``; and the options that only make sense together.
 
-Kept apart from :mod:`mailsetup.commands.profile` (one mailbox, one output) so that each
-stays small; the CLI asks :attr:`TeamProfileOptions.wanted` and calls one or the other.
+:class:`ProfileCommand` is the whole ``profile`` command line: :class:`ProfileRequest` (one
+mailbox, one output) with ``--email``, ``--name`` and ``--sync-user`` repeatable and the team
+options added, each declared once on its field (commands/options.py). The CLI builds the
+command from it and calls :func:`run_profile_command`, which sends one mailbox to
+:func:`mailsetup.commands.profile.run_profile` unchanged and everything else here.
 """
+
+# ruff: noqa: RUF009 - option() is dataclasses.field with command-line metadata
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailsetup.errors import BadInput
+from mailsetup.commands.options import option
+from mailsetup.commands.profile import ProfileRequest
+from mailsetup.errors import BadInput, Interrupted
 
 
 @dataclass(frozen=True)
-class TeamProfileOptions:
-    emails: list[str]
-    names: list[str]
-    sync_users: list[str]
-    csv: Path | None = None
-    csv_template: bool = False
-    dry_run: bool = False
-    atomic: bool = False
-    one_profile: bool = False
+class ProfileCommand(ProfileRequest):
+    email: list[str] | None = option(  # type: ignore[assignment]
+        "--email",
+        "-e",
+        default=None,
+        metavar="ADDRESS",
+        help="The mailbox address; repeat it for several mailboxes in one profile.",
+    )
+    name: list[str] | None = option(  # type: ignore[assignment]
+        "--name",
+        "-n",
+        default=None,
+        metavar="TEXT",
+        help="Display name (sender name); one per --email, in the same order.",
+    )
+    sync_user: list[str] | None = option(  # type: ignore[assignment]
+        "--sync-user",
+        default=None,
+        metavar="TEXT",
+        help="CalDAV/CardDAV username, e.g. AB12345; one for every --email, or one each.",
+    )
+    csv: Path | None = option(
+        "--csv",
+        default=None,
+        metavar="PATH",
+        help="A team's CSV file (columns email, name, sync_user, client, services): one output "
+        "per row in the folder -o DIR, with index.csv (docs/organisations.md).",
+    )
+    csv_template: bool = option(
+        "--csv-template", default=False, help="Print an example team CSV file and stop."
+    )
+    dry_run: bool = option(
+        "--dry-run", default=False, help="With --csv: check every row, write nothing."
+    )
+    atomic: bool = option(
+        "--atomic", default=False, help="With --csv: write every row, or none if one fails."
+    )
+    one_profile: bool = option(
+        "--one-profile",
+        default=False,
+        help="With --csv: every row's mailbox in one profile (apple or thunderbird).",
+    )
 
     @property
-    def wanted(self) -> bool:
+    def emails(self) -> list[str]:
+        return list(self.email or [])
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.name or [])
+
+    @property
+    def sync_users(self) -> list[str]:
+        return list(self.sync_user or [])
+
+    @property
+    def team(self) -> bool:
+        """Whether this is a team path rather than the single-mailbox command."""
         return bool(
             self.csv
             or self.csv_template
@@ -35,81 +89,77 @@ class TeamProfileOptions:
             or self.one_profile
         )
 
+    def single(self) -> ProfileRequest:
+        """The one-mailbox request; usage errors for what does not fit."""
+        if not self.emails:
+            raise BadInput("--email is required", "pass --email you@example.ch, or --csv FILE")
+        if len(self.names) > 1:
+            raise BadInput("more --name than --email", "give one --name per --email, in order")
+        if len(self.sync_users) > 1:
+            raise BadInput(
+                "more --sync-user than --email", "give one --sync-user for all, or one each"
+            )
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(ProfileRequest)}
+        values.update(
+            email=self.emails[0],
+            name=self.names[0] if self.names else None,
+            sync_user=self.sync_users[0] if self.sync_users else None,
+        )
+        return ProfileRequest(**values)
 
-def one_mailbox(team: TeamProfileOptions) -> tuple[str, str | None, str | None]:
-    """The single ``--email`` path's values; usage errors for what does not fit."""
-    if not team.emails:
-        raise BadInput("--email is required", "pass --email you@example.ch, or --csv FILE")
-    if len(team.names) > 1:
-        raise BadInput("more --name than --email", "give one --name per --email, in order")
-    if len(team.sync_users) > 1:
-        raise BadInput("more --sync-user than --email", "give one --sync-user for all, or one each")
-    return (
-        team.emails[0],
-        team.names[0] if team.names else None,
-        team.sync_users[0] if team.sync_users else None,
-    )
 
-
-def run_team_profile(team: TeamProfileOptions, **options: object) -> None:
-    """Run the team path; Ctrl-C anywhere is exit 130 with one line, never a traceback."""
-    from mailsetup.errors import Interrupted
-
+def run_profile_command(cmd: ProfileCommand) -> None:
+    """``mailsetup profile``: one mailbox as before, or a team path. Ctrl-C is exit 130."""
     try:
-        _run(team, **options)  # type: ignore[arg-type]
+        if cmd.team:
+            _run_team(cmd)
+        else:
+            from mailsetup.commands.profile import run_profile
+
+            run_profile(cmd.single())
     except KeyboardInterrupt:
         raise Interrupted("interrupted") from None
 
 
-def _run(
-    team: TeamProfileOptions,
-    *,
-    client: str,
-    services: str,
-    fmt: str | None,
-    output: str | None,
-    force: bool,
-    smtp_port: int | None,
-    embed_password: bool,
-    provider_file: Path | None,
-) -> None:
-    if team.csv_template:
-        if team.csv or team.emails:
+def _run_team(cmd: ProfileCommand) -> None:
+    if cmd.csv_template:
+        if cmd.csv or cmd.emails:
             raise BadInput("--csv-template prints an example and takes no --csv or --email")
         from mailsetup.commands.bulk import write_template
 
-        write_template(output, force)
+        write_template(cmd.output, cmd.force)
         return
-    if team.csv and team.emails:
+    if cmd.csv and cmd.emails:
         raise BadInput("--csv and --email do not go together", "put every address in the CSV")
-    if not team.csv and (team.dry_run or team.atomic or team.one_profile):
+    if not cmd.csv and (cmd.dry_run or cmd.atomic or cmd.one_profile):
         raise BadInput("--dry-run, --atomic and --one-profile work with --csv FILE")
-    if team.csv and (team.names or team.sync_users):
+    if cmd.csv and (cmd.names or cmd.sync_users):
         raise BadInput("--name and --sync-user come from the CSV's columns with --csv")
-    if team.one_profile or not team.csv:
-        if team.dry_run or team.atomic:
+    if cmd.one_profile or not cmd.csv:
+        if cmd.dry_run or cmd.atomic:
             raise BadInput("--one-profile writes one file: --dry-run and --atomic do not apply")
-        if fmt is not None:
+        if cmd.format is not None:
             raise BadInput("several mailboxes in one profile take no --format")
         from mailsetup.commands.multi import MultiRequest, run_multi
 
         run_multi(
             MultiRequest(
-                emails=team.emails,
-                names=team.names,
-                sync_users=team.sync_users,
-                csv=team.csv,
-                client=client,
-                services=services,
-                output=output,
-                force=force,
-                smtp_port=smtp_port,
-                embed_password=embed_password,
-                provider_file=provider_file,
+                emails=cmd.emails,
+                names=cmd.names,
+                sync_users=cmd.sync_users,
+                csv=cmd.csv,
+                client=cmd.client,
+                services=cmd.services,
+                output=cmd.output,
+                force=cmd.force,
+                smtp_port=cmd.smtp_port,
+                embed_password=cmd.embed_password,
+                provider=cmd.provider,
+                provider_file=cmd.provider_file,
             )
         )
         return
-    if embed_password:
+    if cmd.embed_password:
         raise BadInput(
             "--embed-password does not work with --csv: every mailbox has its own password",
             "leave it out: each device asks for its password",
@@ -118,15 +168,16 @@ def _run(
 
     run_bulk(
         BulkRequest(
-            csv=team.csv,
-            output=output,
-            client=client,
-            services=services,
-            format=fmt,
-            force=force,
-            dry_run=team.dry_run,
-            atomic=team.atomic,
-            smtp_port=smtp_port,
-            provider_file=provider_file,
+            csv=cmd.csv,
+            output=cmd.output,
+            client=cmd.client,
+            services=cmd.services,
+            format=cmd.format,
+            force=cmd.force,
+            dry_run=cmd.dry_run,
+            atomic=cmd.atomic,
+            smtp_port=cmd.smtp_port,
+            provider=cmd.provider,
+            provider_file=cmd.provider_file,
         )
     )

@@ -25,8 +25,8 @@ from __future__ import annotations
 from typing import Any
 
 from mailsetup.account import Account
-from mailsetup.errors import BadInput
-from mailsetup.output import OutputFile
+from mailsetup.errors import BadInput, ProviderError
+from mailsetup.model import OutputFile
 from mailsetup.provider import Provider
 from mailsetup.render import Rendered, RenderOptions, stable_uuid
 from mailsetup.render.apple import build_profile
@@ -41,14 +41,14 @@ def check_accounts(accounts: list[Account]) -> None:
         raise BadInput("no mailbox given", "pass --email at least once")
     seen: set[str] = set()
     for account in accounts:
-        key = account.email.casefold()
+        key = account.identity
         if key in seen:
             raise BadInput(f"{account.email} is given twice", "name each mailbox once")
         seen.add(key)
 
 
 def _root_identifier(owner: Account, provider: Provider) -> str:
-    uid = stable_uuid(provider.id, owner.email, "multi").lower()
+    uid = stable_uuid(provider.id, owner.identity, "multi").lower()
     return f"{provider.identifier_prefix}.multi.{uid}"
 
 
@@ -70,14 +70,14 @@ def build_multi_profile(
     for account in accounts:
         for payload in build_profile(account, provider, single_options)["PayloadContent"]:
             kind = payload["PayloadType"]
-            who = account.email
+            who = account.identity
             if kind != MAIL:
                 # One CalDAV/CardDAV account per sync login (or per mailbox without one).
-                who = f"sync:{account.sync_user}" if account.sync_user else account.email
+                who = f"sync:{account.sync_user}" if account.sync_user else account.identity
                 if (kind, who) in dav_groups:
                     continue
                 dav_groups.add((kind, who))
-            uid = stable_uuid(provider.id, owner.email, "multi", who, kind)
+            uid = stable_uuid(provider.id, owner.identity, "multi", who, kind)
             content.append(
                 {**payload, "PayloadUUID": uid, "PayloadIdentifier": f"{root}.{uid.lower()}"}
             )
@@ -86,7 +86,7 @@ def build_multi_profile(
     return {
         "PayloadType": "Configuration",
         "PayloadVersion": 1,
-        "PayloadUUID": stable_uuid(provider.id, owner.email, "multi", "Configuration"),
+        "PayloadUUID": stable_uuid(provider.id, owner.identity, "multi", "Configuration"),
         "PayloadIdentifier": root,
         "PayloadDisplayName": f"{provider.name}: {shown}",
         "PayloadDescription": (
@@ -102,9 +102,18 @@ def render_multi(accounts: list[Account], provider: Provider, options: RenderOpt
     """``<first address>+<n>.mobileconfig`` holding every mailbox."""
     import plistlib
 
-    data = plistlib.dumps(build_multi_profile(accounts, provider, options), sort_keys=True)
+    provider.require(options.services)
+    try:
+        data = plistlib.dumps(build_multi_profile(accounts, provider, options), sort_keys=True)
+    except ValueError as exc:  # a character a plist (XML 1.0) cannot hold
+        raise ProviderError(f"cannot write the profile: {exc}") from None
     owner = accounts[0]
     name = f"{owner.email}+{len(accounts) - 1}.mobileconfig"
     # The install steps are the single profile's.
     steps = render_single(owner, provider, RenderOptions(services=options.services)).instructions
-    return Rendered(files=[OutputFile(name, data)], instructions=steps)
+    warnings = [w for a in accounts for w in provider.missing_sync_user(a, options.services)]
+    return Rendered(
+        files=[OutputFile(name, data)],
+        instructions=steps,
+        warnings=list(dict.fromkeys(warnings)),
+    )

@@ -17,7 +17,7 @@ owner, not a person's set of mailboxes (``--client thunderbird`` with one addres
 from __future__ import annotations
 
 from mailsetup.account import Account
-from mailsetup.output import OutputFile
+from mailsetup.model import OutputFile
 from mailsetup.provider import Provider
 from mailsetup.render import Rendered, RenderOptions
 from mailsetup.render.apple_multi import check_accounts
@@ -58,7 +58,7 @@ def multi_prefs(
     dav_keys: list[tuple[str, str]] = []
     dav = options.services & {"caldav", "carddav"}
     for account, key in zip(accounts, keys, strict=True):
-        group = f"sync:{account.sync_user}" if account.sync_user else account.email
+        group = f"sync:{account.sync_user}" if account.sync_user else account.identity
         services = options.services - dav
         if dav and group not in dav_seen:
             dav_seen.add(group)
@@ -78,13 +78,14 @@ def multi_prefs(
 
 
 def render_multi(accounts: list[Account], provider: Provider, options: RenderOptions) -> Rendered:
+    provider.require(options.services)
     sections, dav_keys = multi_prefs(accounts, provider, options)
     keys = [account_key(a, provider) for a in accounts]
-    dav_urls = [
-        url + "/"
-        for kind, url in (("caldav", provider.caldav.url), ("carddav", provider.carddav.url))
-        if kind in options.services
-    ]
+    dav_urls = []
+    if "caldav" in options.services:
+        dav_urls.append(provider.caldav.url + "/")
+    if "carddav" in options.services:
+        dav_urls.append(provider.carddav.url + "/")
     ctx = {
         "accounts": accounts,
         "provider": provider,
@@ -100,8 +101,10 @@ def render_multi(accounts: list[Account], provider: Provider, options: RenderOpt
         ),
         OutputFile("README.txt", render_template("thunderbird/README-multi.txt.j2", **ctx)),
     ]
+    warnings = [w for a in accounts for w in provider.missing_sync_user(a, options.services)]
     return Rendered(
         files=files,
+        warnings=list(dict.fromkeys(warnings)),
         instructions=[
             "Thunderbird: copy user.js into a profile folder while Thunderbird is closed, then"
             " start it (see README.txt).",

@@ -4,8 +4,9 @@ The rules (docs/organisations.md), and why:
 
 - **One output per row, named from the address** (:func:`row_targets`): a single file such as
   ``jane.doe@example.ch.mobileconfig``, or a folder ``jane.doe@example.ch-thunderbird/`` for
-  clients that write several files. Names are made safe (:func:`safe_name`) and always stay
-  inside the output folder, whatever the address holds.
+  clients that write several files: the names a single run uses without ``-o``. Names are
+  made safe (:func:`mailsetup.model.safe_file_name`) and always stay inside the output folder,
+  whatever the address holds.
 - **Re-runs are cheap and honest**: renderers are deterministic, so the same CSV gives the same
   bytes; a file whose bytes are already on disk is reported ``unchanged`` and not touched (its
   modification time stays, so a sync tool or a backup sees no change); a file whose bytes
@@ -47,26 +48,14 @@ from pathlib import Path
 from typing import TextIO
 
 from mailsetup.errors import OutputError
-from mailsetup.output import OutputFile
+from mailsetup.model import OutputFile, safe_file_name
 from mailsetup.team.rows import name_key
 
 INDEX_NAME = "index.csv"
 INDEX_HEADER = ("row", "email", "file", "sha256", "status", "reason")
 BATCH_ROWS = 500
-MAX_NAME_BYTES = 200  # below every file system's 255-byte limit, with room for a temp suffix
 
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]")
 _tmp_counter = itertools.count()
-
-
-def safe_name(text: str) -> str:
-    """A file or folder name made from data (an address): no separator, no leading dot,
-    nothing Windows or macOS refuses, at most :data:`MAX_NAME_BYTES` bytes."""
-    name = _UNSAFE_NAME.sub("_", text).strip(" .")
-    name = name.lstrip(".") or "_"
-    while len(name.encode()) > MAX_NAME_BYTES:
-        name = name[:-1]
-    return name
 
 
 class RowProblem(Exception):
@@ -96,19 +85,20 @@ class Tally:
 
 
 def row_targets(
-    email: str, client: str, files: list[OutputFile], into_folder: bool
+    safe_email: str, default: str, folder: bool, files: list[OutputFile]
 ) -> list[tuple[str, OutputFile]]:
-    """Where each rendered file of one row goes, relative to the output folder."""
-    if into_folder:
-        folder = safe_name(f"{email}-{client}")
-        return [(f"{folder}/{safe_name(f.name)}", f) for f in files]
-    out: list[tuple[str, OutputFile]] = []
-    for f in files:
-        # Renderers name single files after the address (jane@x.ch.mobileconfig) or after what
-        # they are (autodiscover.xml): the second kind gets the address in front, one per row.
-        name = f.name if f.name.startswith(email) else f"{email}-{f.name}"
-        out.append((safe_name(name), f))
-    return out
+    """Where each rendered file of one row goes, relative to the output folder.
+
+    ``default`` is the registry's name for the client's output without ``-o``, already made
+    safe (``jane@x.ch.mobileconfig``, ``jane@x.ch-thunderbird``): the same name as a single
+    run. A name that does not hold the address (``autodiscover.xml``) gets it in front, so that
+    every row has its own.
+    """
+    if not default.startswith(safe_email):
+        default = safe_file_name(f"{safe_email}-{default}")
+    if folder:
+        return [(f"{default}/{safe_file_name(f.name)}", f) for f in files]
+    return [(default, f) for f in files]
 
 
 def _formula_safe(cell: str) -> str:
@@ -194,7 +184,7 @@ class BulkWriter:
         self._index_writer.writerow(INDEX_HEADER)
 
     def _tmp_path(self, hint: str) -> str:
-        short = safe_name(hint)[:40]
+        short = safe_file_name(hint)[:40]
         return os.path.join(self._dir, f".{short}.{os.getpid()}.{next(_tmp_counter)}.tmp")
 
     # --- rows -------------------------------------------------------------------------------

@@ -52,9 +52,15 @@ def _services(text: str | None, default: frozenset[str]) -> frozenset[str]:
     return parse_services(text)
 
 
-def check_row(row: Row, default_client: str, default_services: frozenset[str]) -> Member:
-    """The :class:`Member` for ``row``; raises :class:`MailsetupError` naming the problem."""
-    from mailsetup.render import get_renderer
+def check_row(
+    row: Row, default_client: str, default_services: frozenset[str], fmt: str | None = None
+) -> Member:
+    """The :class:`Member` for ``row``; raises :class:`MailsetupError` naming the problem.
+
+    ``fmt`` (``--format``) applies to the rows whose client has formats (``dav``).
+    """
+    from mailsetup.clients import CLIENTS
+    from mailsetup.render import client_spec
 
     if row.problem:
         raise MailsetupError(row.problem)
@@ -62,8 +68,9 @@ def check_row(row: Row, default_client: str, default_services: frozenset[str]) -
         raise MailsetupError("the email field is empty")
     account = make_account(row.email, row.name, row.sync_user)
     client = row.client or default_client
-    get_renderer(client)  # an unknown client names the known ones
-    return Member(row.number, account, client, _services(row.services, default_services))
+    known = CLIENTS.get(client)
+    spec, _ = client_spec(client, fmt if known is None or known.format_names else None)
+    return Member(row.number, account, spec.name, _services(row.services, default_services))
 
 
 def name_key(text: str) -> int:
@@ -77,18 +84,18 @@ def name_key(text: str) -> int:
 
 
 def members(
-    path: Path, default_client: str, default_services: frozenset[str]
+    path: Path, default_client: str, default_services: frozenset[str], fmt: str | None = None
 ) -> Iterator[Member | RowFailure]:
     """Every row of ``path`` in order, validated; whole-file faults raise ``BadInput``."""
     seen: dict[int, int] = {}  # name_key(address) -> first row
     for row in read_rows(path):
         shown = clean_text(row.email, 80)
         try:
-            member = check_row(row, default_client, default_services)
+            member = check_row(row, default_client, default_services, fmt)
         except MailsetupError as err:
             yield RowFailure(row.number, shown, clean_text(err.message, 300))
             continue
-        key = name_key(member.account.email)
+        key = name_key(member.account.identity)
         first = seen.get(key)
         if first is not None:
             yield RowFailure(row.number, shown, f"duplicate address: already in row {first}")
