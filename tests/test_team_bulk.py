@@ -288,3 +288,49 @@ def test_exit_code_6_is_documented():
     text = (REPO / "docs/exit-codes.md").read_text()
     assert re.search(r"^\| 6 \| some rows of a `--csv` file failed", text, re.M)
     assert "6" in run("--help").stdout.split("Exit codes:")[1]
+
+
+def _on_a_terminal(args: list[str]) -> tuple[int, str]:
+    """Run ``mailsetup ARGS`` with stdout and stderr on a pseudo-terminal; (code, screen)."""
+    import pty
+
+    main, child = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")}
+    env.update(COLUMNS="120", TERM="xterm")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailsetup", *args],
+        stdout=child,
+        stderr=child,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
+    os.close(child)
+    chunks = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            data = os.read(main, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(main)
+    return proc.wait(30), b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_progress_bar_on_a_terminal_plain_summary_when_piped(tmp_path):
+    rows = "".join(f"user{i}@example.ch\n" for i in range(1500))
+    path = team_csv(tmp_path, "email\n" + rows + "bad row\n")
+    code, screen = _on_a_terminal(["profile", "--csv", str(path), "-o", str(tmp_path / "tty")])
+    assert code == 6, screen
+    assert "Writing" in screen and "/1501" in screen  # the bar: rows done of all rows
+    assert "\x1b[" in screen  # drawn with terminal control sequences
+    assert "row 1502 (bad row)" in screen
+    assert "1501 rows: 1500 good, 1 failed" in screen
+
+    piped = run("profile", "--csv", str(path), "-o", str(tmp_path / "piped"))
+    assert piped.returncode == 6
+    assert "\x1b[" not in piped.stdout + piped.stderr
+    assert "Writing" not in piped.stderr
+    assert piped.stdout.splitlines()[0] == "1501 rows: 1500 good, 1 failed; files: 1500 written"
