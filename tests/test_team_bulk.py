@@ -219,6 +219,8 @@ def test_usage_errors(tmp_path):
         run("profile", "--csv", str(path), "-o", str(tmp_path), "-e", "a@example.ch"), 2
     )
     assert_one_line_error(run("profile", "-e", "a@example.ch", "--dry-run"), 2, "--csv")
+    assert_one_line_error(run("check"), 2, "--email is required", "--csv")
+    assert_one_line_error(run("check", "--csv", str(path), "-e", "a@example.ch"), 2, "--csv")
     header_only = team_csv(tmp_path, "email;name\r\n")
     assert_one_line_error(
         run("profile", "--csv", str(header_only), "-o", str(tmp_path / "o")), 2, "no mailbox rows"
@@ -334,3 +336,12 @@ def test_progress_bar_on_a_terminal_plain_summary_when_piped(tmp_path):
     assert "\x1b[" not in piped.stdout + piped.stderr
     assert "Writing" not in piped.stderr
     assert piped.stdout.splitlines()[0] == "1501 rows: 1500 good, 1 failed; files: 1500 written"
+
+
+def test_outputs_named_after_what_they_are_get_the_address(tmp_path):
+    """autodiscover.xml for every row would collide: each row's file carries its address."""
+    out = tmp_path / "out"
+    path = team_csv(tmp_path, "email,client\na@example.ch,autodiscover\nb@example.ch,dav\n")
+    proc = run("profile", "--csv", str(path), "-o", str(out), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert set(files_on_disk(out)) == {"a@example.ch-autodiscover.xml", "b@example.ch-dav.json"}

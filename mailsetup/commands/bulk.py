@@ -59,7 +59,6 @@ def _format_for(client: str, fmt: str | None) -> str | None:
 
 def run_bulk(req: BulkRequest) -> Tally:
     """Do the whole command; raise :class:`RowsFailed` (exit 6) when a row failed."""
-    from mailsetup.model import safe_file_name
     from mailsetup.provider import load_provider
     from mailsetup.render import (
         RenderOptions,
@@ -113,8 +112,9 @@ def run_bulk(req: BulkRequest) -> Tally:
                     rendered = render(item.client, item.account, provider, options)
                     warned.update(dict.fromkeys(rendered.warnings))
                     targets = row_targets(
-                        safe_file_name(email),
+                        email,
                         default_name(fmt_spec, item.account),
+                        "{email}" in fmt_spec.default_name,
                         fmt_spec.folder,
                         rendered.files,
                     )

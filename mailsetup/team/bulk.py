@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
+import filecmp
 import hashlib
 import itertools
 import os
@@ -85,7 +86,7 @@ class Tally:
 
 
 def row_targets(
-    safe_email: str, default: str, folder: bool, files: list[OutputFile]
+    email: str, default: str, named_after_address: bool, folder: bool, files: list[OutputFile]
 ) -> list[tuple[str, OutputFile]]:
     """Where each rendered file of one row goes, relative to the output folder.
 
@@ -94,10 +95,11 @@ def row_targets(
     run. A name that does not hold the address (``autodiscover.xml``) gets it in front, so that
     every row has its own.
     """
-    if not default.startswith(safe_email):
-        default = safe_file_name(f"{safe_email}-{default}")
+    if not named_after_address:
+        default = safe_file_name(f"{email}-{default}")
     if folder:
-        return [(f"{default}/{safe_file_name(f.name)}", f) for f in files]
+        # render() has made every file name safe already (one plain name each).
+        return [(f"{default}/{f.name}", f) for f in files]
     return [(default, f) for f in files]
 
 
@@ -184,7 +186,7 @@ class BulkWriter:
         self._index_writer.writerow(INDEX_HEADER)
 
     def _tmp_path(self, hint: str) -> str:
-        short = safe_file_name(hint)[:40]
+        short = hint.replace("/", "_")[:40]  # parts of a safe relative path
         return os.path.join(self._dir, f".{short}.{os.getpid()}.{next(_tmp_counter)}.tmp")
 
     # --- rows -------------------------------------------------------------------------------
@@ -394,8 +396,8 @@ class BulkWriter:
         try:
             target = os.path.join(self._dir, INDEX_NAME)
             if keep:
-                data = _read(tmp)
-                if os.path.isfile(target) and _read(target) == data:
+                # Compared in blocks: the index of a large team is megabytes.
+                if os.path.isfile(target) and filecmp.cmp(tmp, target, shallow=False):
                     self.index_status = "unchanged"
                 else:
                     _sync_file(tmp)

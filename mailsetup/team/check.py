@@ -107,9 +107,10 @@ def check_team(
     on_unit_done: Callable[[], None] | None = None,
 ) -> TeamResult:
     """Check every member; ``on_unit_done`` is called after each unit (for a progress bar)."""
-    from mailsetup.check.hints import hint_for
+    from mailsetup.check.hints import hint_for, validate_hints
     from mailsetup.check.tls import make_context
 
+    validate_hints(provider)  # as the single check: a bad hint template is provider data
     started = time.monotonic()
     tls: ssl.SSLContext = make_context(opts.ca_file)
     by_domain: dict[str, Account] = {}
