@@ -111,6 +111,8 @@ def test_one_wrong_password_fails_one_row_and_dns_is_asked_once(team, dns_server
     bob = next(r for r in doc["reports"] if r["email"] == BOB)
     failed = {p["name"]: p["fault"] for p in bob["probes"] if p["status"] == "fail"}
     assert failed == {"imap": "authentication failed", "smtp": "authentication failed"}
+    imap_hint = next(p for p in bob["probes"] if p["name"] == "imap")["hint"]
+    assert "MAILSETUP_PASSWORD_FILE or `mailsetup password set --email" in imap_hint
     info = next(r for r in doc["reports"] if r["email"] == INFO)
     assert next(p for p in info["probes"] if p["name"] == "imap")["evidence"]["login"] == INFO
     assert doc["summary"] == {

@@ -162,7 +162,9 @@ def check_team(
         rows = list(results.get(f"dns:{account.domain}", []))
         for r in results.get("servers", []):
             rows.append(own.get(r.name, r))
-        with_hints = tuple(replace(r, hint=hint_for(r, provider, account)) for r in rows)
+        with_hints = tuple(
+            replace(r, hint=_team_hint(hint_for(r, provider, account))) for r in rows
+        )
         report = Report(
             email=account.email,
             provider=provider.id,
@@ -173,6 +175,16 @@ def check_team(
         team.rows.append(RowCheck(m.number, account.email, report=report))
     team.elapsed_ms = int((time.monotonic() - started) * 1000)
     return team
+
+
+def _team_hint(hint: str | None) -> str | None:
+    """The single check's hint, with this command's password sources: ``check --csv`` reads
+    ``MAILSETUP_PASSWORD_FILE`` and the keyring, never ``MAILSETUP_PASSWORD``."""
+    if hint is None:
+        return None
+    return hint.replace(
+        "MAILSETUP_SYNC_PASSWORD or ", "a sync:<id> line in MAILSETUP_PASSWORD_FILE or "
+    ).replace("MAILSETUP_PASSWORD or ", "MAILSETUP_PASSWORD_FILE or ")
 
 
 def _run_units(
