@@ -192,3 +192,16 @@ def test_invalid_rows_are_named_and_the_others_checked(team, tmp_path):
     assert "row 4" in proc.stderr and "duplicate address: already in row 2" in proc.stderr
     doc = json.loads(proc.stdout)
     assert [r["email"] for r in doc["reports"]] == [IMAP_USER]
+
+
+def test_offline_is_said_once_and_dns_rows_are_not_checked(team, dns_blackhole):
+    args = list(team["args"])
+    args[args.index("--resolver") + 1] = dns_blackhole.resolver_arg
+    proc = run_cli(*args, "--json", "--timeout", "2")
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 1
+    for report in doc["reports"]:
+        assert len(report["notices"]) == 1 and "DNS was not checked" in report["notices"][0]
+        dns = [p for p in report["probes"] if p["protocol"] == "dns"]
+        assert {p["fault"] for p in dns} == {"no working resolver"}
+        assert {p["status"] for p in report["probes"] if p["protocol"] != "dns"} == {"pass"}

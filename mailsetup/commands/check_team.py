@@ -83,7 +83,7 @@ def run_team_check_command(req: TeamCheckRequest) -> int:
         parallel=req.parallel,
     )
     domains = len({m.account.domain for m in good})
-    units = domains + (1 if good else 0) + (len(good) if req.login else 0)
+    units = domains + (2 if good else 0) + (len(good) if req.login else 0)  # + resolver, servers
     try:
         with RowProgress(units if RowProgress.wanted() else None, "Checking") as bar:
             result = check_team(good, provider, opts, passwords, on_unit_done=bar.advance)

@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from mailsetup.account import Account
@@ -89,6 +90,27 @@ def _options(
     )
 
 
+def _resolver_probe(account: Account, opts: TeamCheckOptions) -> Probe:
+    from mailsetup.check.dns import probe_resolver
+
+    where = str(opts.nameserver) if opts.nameserver else "system resolver"
+    run = partial(probe_resolver, domain=account.domain, nameserver=opts.nameserver)
+    return Probe("dns.resolver", "dns", where, run, opts.timeout)
+
+
+def _not_checked(row: ProbeResult, resolver: ProbeResult) -> ProbeResult:
+    """A DNS row when no resolver works: the single check's one fault, the same on every row."""
+    from mailsetup.check.faults import FaultName
+
+    return replace(
+        row,
+        status="fail",
+        fault=FaultName.NO_WORKING_RESOLVER.value,
+        detail="no working resolver: not checked (see the notice above the table)",
+        evidence={},
+    )
+
+
 def _skipped(probe: Probe, because: ProbeResult) -> ProbeResult:
     return ProbeResult(
         name=probe.name,
@@ -119,6 +141,10 @@ def check_team(
     shared_opts = _options(opts)
 
     units: dict[str, list[Probe]] = {}
+    if members:
+        # As the single check: the resolver is asked once; if it does not answer at all, the
+        # reports say so once instead of every DNS row failing in its own misleading way.
+        units["resolver"] = [_resolver_probe(members[0].account, opts)]
     for domain, account in by_domain.items():
         planned = plan_probes(account, provider, shared_opts, tls)
         units[f"dns:{domain}"] = [p for p in planned if p.protocol == "dns"]
@@ -127,6 +153,16 @@ def check_team(
         units["servers"] = [p for p in planned if p.protocol != "dns"]
     results = _run_units(units, opts.parallel, on_unit_done)
     servers = {r.name: r for r in results.get("servers", [])}
+    notices: tuple[str, ...] = ()
+    resolver = results.get("resolver", [])
+    if resolver and resolver[0].status == "fail":
+        notices = (
+            f"{resolver[0].detail}. This computer seems offline, or the resolver does not work: "
+            "DNS was not checked",
+        )
+        for domain in by_domain:
+            key = f"dns:{domain}"
+            results[key] = [_not_checked(r, resolver[0]) for r in results.get(key, [])]
 
     problems: dict[int, str] = {}
     if opts.login:
@@ -171,6 +207,7 @@ def check_team(
             login=opts.login,
             probes=with_hints,
             elapsed_ms=max((r.elapsed_ms for r in rows), default=0),
+            notices=notices,
         )
         team.rows.append(RowCheck(m.number, account.email, report=report))
     team.elapsed_ms = int((time.monotonic() - started) * 1000)
