@@ -345,3 +345,12 @@ def test_outputs_named_after_what_they_are_get_the_address(tmp_path):
     proc = run("profile", "--csv", str(path), "-o", str(out), "--format", "json")
     assert proc.returncode == 0, proc.stderr
     assert set(files_on_disk(out)) == {"a@example.ch-autodiscover.xml", "b@example.ch-dav.json"}
+
+
+def test_a_missing_sync_user_is_warned_once_not_per_row(tmp_path):
+    out = tmp_path / "out"
+    path = team_csv(tmp_path, "email\na@example.ch\nb@example.ch\nc@example.ch\n")
+    proc = run("profile", "--csv", str(path), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("mailsetup: warning:")]
+    assert len(warnings) == 1 and "--sync-user" in warnings[0], proc.stderr
