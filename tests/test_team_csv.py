@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailsetup.errors import BadInput
 from mailsetup.render import SERVICES
@@ -199,3 +201,45 @@ def test_cli_empty_file_is_exit_2(tmp_path):
     path = write(tmp_path, b"")
     proc = run("profile", "--csv", str(path), "-o", str(tmp_path / "out"))
     assert_one_line_error(proc, 2, "is empty", "--csv-template")
+
+
+# Any printable name survives what spreadsheets do to it: a delimiter, quotes, line breaks
+# inside the cell, either line end, with or without a BOM, quoted as Excel and LibreOffice do.
+_NAME = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"))
+    | st.sampled_from([",", ";", '"', "\n", "\r", "\t"]),
+    min_size=1,
+    max_size=40,
+).filter(lambda s: s.strip() and len(" ".join(s.split())) <= 200)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    names=st.lists(_NAME, min_size=1, max_size=5),
+    delimiter=st.sampled_from([",", ";"]),
+    line_end=st.sampled_from(["\r\n", "\n"]),
+    bom=st.booleans(),
+)
+def test_any_name_survives_the_spreadsheet_round_trip(names, delimiter, line_end, bom):
+    import tempfile
+    import unicodedata
+
+    def cell(value: str) -> str:  # as Excel and LibreOffice quote: only when needed
+        if any(c in value for c in (delimiter, '"', "\r", "\n")):
+            return '"' + value.replace('"', '""') + '"'
+        return value
+
+    lines = [f"email{delimiter}name"] + [
+        f"user{i}@example.ch{delimiter}{cell(name)}" for i, name in enumerate(names)
+    ]
+    data = ("\ufeff" if bom else "") + line_end.join(lines) + line_end
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "team.csv"
+        path.write_bytes(data.encode("utf-8"))
+        items = list(members(path, "apple", ALL))
+    assert [type(m) for m in items] == [Member] * len(names), items
+    for member, name in zip(items, names, strict=True):
+        assert isinstance(member, Member)
+        expected = " ".join(unicodedata.normalize("NFC", name).split())
+        assert member.account.display_name == expected
+    assert [m.number for m in items] == list(range(2, len(names) + 2))
