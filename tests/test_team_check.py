@@ -205,3 +205,19 @@ def test_offline_is_said_once_and_dns_rows_are_not_checked(team, dns_blackhole):
         dns = [p for p in report["probes"] if p["protocol"] == "dns"]
         assert {p["fault"] for p in dns} == {"no working resolver"}
         assert {p["status"] for p in report["probes"] if p["protocol"] != "dns"} == {"pass"}
+
+
+def test_a_server_that_is_down_gets_no_row_passwords(team, make_provider_file, refused_port):
+    args = list(team["args"])
+    args[args.index("--provider-file") + 1] = str(make_provider_file(imap_port=refused_port))
+    env = {"MAILSETUP_PASSWORD_FILE": str(team["secrets"])}
+    proc = run_cli(*args, "--login", "--json", env=env)
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 1
+    for report in doc["reports"]:
+        imap = next(p for p in report["probes"] if p["name"] == "imap")
+        assert (imap["status"], imap["fault"]) == ("fail", "refused"), imap
+        assert report["verdict"] == "fail"
+    # SMTP still logged in per row: jane and info pass, bob fails.
+    smtp = {r["email"]: next(p for p in r["probes"] if p["name"] == "smtp") for r in doc["reports"]}
+    assert [smtp[e]["status"] for e in (IMAP_USER, INFO, BOB)] == ["pass", "pass", "fail"]

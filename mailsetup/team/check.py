@@ -8,9 +8,8 @@ The probes are the single-address check's (:func:`mailsetup.check.plan.plan_prob
 - **Servers once per host**: the IMAP, SMTP and CalDAV/CardDAV rows without a login (connect,
   TLS, certificate, capabilities) depend on the provider only, so they run once.
 - **Logins per row** (``login``): IMAP, SMTP and DAV log in with that row's passwords. A row
-  whose server already failed without a login is not sent there again: its login row is
-  ``skip``, pointing at the server's own fault, so a server that is down is not hammered by
-  every row of the team.
+  whose server already failed without a login is not sent there again: the row shows that
+  server's fault, so a server that is down is not hammered with every row's password.
 - **Bounded concurrency**: at most ``parallel`` units (one domain's DNS, the servers, one row's
   logins) run at a time, each with its probes in parallel as in the single check. The default
   (:data:`DEFAULT_PARALLEL`) keeps a provider's per-address rate limits and login throttling
@@ -111,16 +110,6 @@ def _not_checked(row: ProbeResult, resolver: ProbeResult) -> ProbeResult:
     )
 
 
-def _skipped(probe: Probe, because: ProbeResult) -> ProbeResult:
-    return ProbeResult(
-        name=probe.name,
-        protocol=probe.protocol,
-        target=probe.target,
-        status="skip",
-        detail=f"not logged in: the server probe failed ({because.fault or because.detail})",
-    )
-
-
 def check_team(
     members: list[Member],
     provider: Provider,
@@ -129,7 +118,7 @@ def check_team(
     on_unit_done: Callable[[], None] | None = None,
 ) -> TeamResult:
     """Check every member; ``on_unit_done`` is called after each unit (for a progress bar)."""
-    from mailsetup.check.hints import hint_for, validate_hints
+    from mailsetup.check.hints import validate_hints
     from mailsetup.check.tls import make_context
 
     validate_hints(provider)  # as the single check: a bad hint template is provider data
@@ -138,80 +127,120 @@ def check_team(
     by_domain: dict[str, Account] = {}
     for m in members:
         by_domain.setdefault(m.account.domain, m.account)
-    shared_opts = _options(opts)
 
-    units: dict[str, list[Probe]] = {}
-    if members:
-        # As the single check: the resolver is asked once; if it does not answer at all, the
-        # reports say so once instead of every DNS row failing in its own misleading way.
-        units["resolver"] = [_resolver_probe(members[0].account, opts)]
-    for domain, account in by_domain.items():
-        planned = plan_probes(account, provider, shared_opts, tls)
-        units[f"dns:{domain}"] = [p for p in planned if p.protocol == "dns"]
-    if members:
-        planned = plan_probes(members[0].account, provider, shared_opts, tls)
-        units["servers"] = [p for p in planned if p.protocol != "dns"]
-    results = _run_units(units, opts.parallel, on_unit_done)
-    servers = {r.name: r for r in results.get("servers", [])}
-    notices: tuple[str, ...] = ()
-    resolver = results.get("resolver", [])
-    if resolver and resolver[0].status == "fail":
-        notices = (
-            f"{resolver[0].detail}. This computer seems offline, or the resolver does not work: "
-            "DNS was not checked",
-        )
-        for domain in by_domain:
-            key = f"dns:{domain}"
-            results[key] = [_not_checked(r, resolver[0]) for r in results.get(key, [])]
-
+    results = _run_units(
+        _shared_units(members, by_domain, provider, opts, tls), opts.parallel, on_unit_done
+    )
+    notices = _offline(results, by_domain)
     problems: dict[int, str] = {}
     if opts.login:
-        pw = passwords or Passwords()
-        down = {name for name, r in servers.items() if r.status == "fail"}
-        login_units: dict[str, list[Probe]] = {}
-        for m in members:
-            mail = pw.mail(m.account.email)
-            if mail is None:
-                problems[m.number] = (
-                    f"no password for {m.account.email} in the password file or the keyring"
-                )
-                continue
-            row_opts = _options(opts, mail, pw.sync(m.account.sync_user))
-            planned = [
-                p for p in plan_probes(m.account, provider, row_opts, tls) if p.name in LOGIN_PROBES
-            ]
-            login_units[f"row:{m.number}"] = [p for p in planned if p.name not in down]
-            # A server that failed without a login is not sent every row's password too.
-            skipped = [_skipped(p, servers[p.name]) for p in planned if p.name in down]
-            if skipped:
-                results[f"skipped:{m.number}"] = skipped
-        results.update(_run_units(login_units, opts.parallel, on_unit_done))
-
+        units, problems = _login_units(
+            members, provider, opts, tls, passwords or Passwords(), results
+        )
+        results.update(_run_units(units, opts.parallel, on_unit_done))
     team = TeamResult(domains=len(by_domain))
     for m in members:
-        account = m.account
         if m.number in problems:
-            team.rows.append(RowCheck(m.number, account.email, problem=problems[m.number]))
-            continue
-        own = {r.name: r for r in results.get(f"row:{m.number}", [])}
-        own.update({r.name: r for r in results.get(f"skipped:{m.number}", [])})
-        rows = list(results.get(f"dns:{account.domain}", []))
-        for r in results.get("servers", []):
-            rows.append(own.get(r.name, r))
-        with_hints = tuple(
-            replace(r, hint=_team_hint(hint_for(r, provider, account))) for r in rows
-        )
-        report = Report(
-            email=account.email,
-            provider=provider.id,
-            login=opts.login,
-            probes=with_hints,
-            elapsed_ms=max((r.elapsed_ms for r in rows), default=0),
-            notices=notices,
-        )
-        team.rows.append(RowCheck(m.number, account.email, report=report))
+            team.rows.append(RowCheck(m.number, m.account.email, problem=problems[m.number]))
+        else:
+            report = _report(m, provider, opts, results, notices)
+            team.rows.append(RowCheck(m.number, m.account.email, report=report))
     team.elapsed_ms = int((time.monotonic() - started) * 1000)
     return team
+
+
+def _shared_units(
+    members: list[Member],
+    by_domain: dict[str, Account],
+    provider: Provider,
+    opts: TeamCheckOptions,
+    tls: ssl.SSLContext,
+) -> dict[str, list[Probe]]:
+    """The resolver once, each domain's DNS rows once, the servers once (no login)."""
+    units: dict[str, list[Probe]] = {}
+    if not members:
+        return units
+    # As the single check: the resolver is asked once; if it does not answer at all, the
+    # reports say so once instead of every DNS row failing in its own misleading way.
+    units["resolver"] = [_resolver_probe(members[0].account, opts)]
+    for domain, account in by_domain.items():
+        planned = plan_probes(account, provider, _options(opts), tls)
+        units[f"dns:{domain}"] = [p for p in planned if p.protocol == "dns"]
+    planned = plan_probes(members[0].account, provider, _options(opts), tls)
+    units["servers"] = [p for p in planned if p.protocol != "dns"]
+    return units
+
+
+def _offline(
+    results: dict[str, list[ProbeResult]], by_domain: dict[str, Account]
+) -> tuple[str, ...]:
+    """When the resolver did not answer: every DNS row "not checked", and the one notice."""
+    resolver = results.get("resolver", [])
+    if not resolver or resolver[0].status != "fail":
+        return ()
+    for domain in by_domain:
+        key = f"dns:{domain}"
+        results[key] = [_not_checked(r, resolver[0]) for r in results.get(key, [])]
+    return (
+        f"{resolver[0].detail}. This computer seems offline, or the resolver does not work: "
+        "DNS was not checked",
+    )
+
+
+def _login_units(
+    members: list[Member],
+    provider: Provider,
+    opts: TeamCheckOptions,
+    tls: ssl.SSLContext,
+    passwords: Passwords,
+    results: dict[str, list[ProbeResult]],
+) -> tuple[dict[str, list[Probe]], dict[int, str]]:
+    """Each row's login probes (none to a server that already failed), and the rows without
+    a password."""
+    servers = {r.name: r for r in results.get("servers", [])}
+    down = {name for name, r in servers.items() if r.status == "fail"}
+    units: dict[str, list[Probe]] = {}
+    problems: dict[int, str] = {}
+    for m in members:
+        mail = passwords.mail(m.account.email)
+        if mail is None:
+            problems[m.number] = (
+                f"no password for {m.account.email} in the password file or the keyring"
+            )
+            continue
+        row_opts = _options(opts, mail, passwords.sync(m.account.sync_user))
+        planned = [
+            p for p in plan_probes(m.account, provider, row_opts, tls) if p.name in LOGIN_PROBES
+        ]
+        # A server that failed without a login is not sent every row's password too: the
+        # row shows that server's fault instead.
+        units[f"row:{m.number}"] = [p for p in planned if p.name not in down]
+    return units, problems
+
+
+def _report(
+    m: Member,
+    provider: Provider,
+    opts: TeamCheckOptions,
+    results: dict[str, list[ProbeResult]],
+    notices: tuple[str, ...],
+) -> Report:
+    """One row's report: its domain's DNS rows, the servers' rows (its logins in their place)."""
+    from mailsetup.check.hints import hint_for
+
+    account = m.account
+    own = {r.name: r for r in results.get(f"row:{m.number}", [])}
+    rows = list(results.get(f"dns:{account.domain}", []))
+    rows += [own.get(r.name, r) for r in results.get("servers", [])]
+    with_hints = tuple(replace(r, hint=_team_hint(hint_for(r, provider, account))) for r in rows)
+    return Report(
+        email=account.email,
+        provider=provider.id,
+        login=opts.login,
+        probes=with_hints,
+        elapsed_ms=max((r.elapsed_ms for r in rows), default=0),
+        notices=notices,
+    )
 
 
 def _team_hint(hint: str | None) -> str | None:
