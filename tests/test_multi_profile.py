@@ -183,3 +183,12 @@ def test_cli_csv_one_profile(tmp_path):
     assert proc.returncode == 6
     assert "row 3 (not an address)" in proc.stderr
     assert not Path(target).exists()
+
+
+def test_a_subset_of_services_is_another_combined_profile():
+    full = build_multi_profile([JANE, INFO], PROVIDER, RenderOptions())
+    mail = build_multi_profile([JANE, INFO], PROVIDER, RenderOptions(services=frozenset({"mail"})))
+    assert mail["PayloadIdentifier"] == full["PayloadIdentifier"] + ".mail"
+    assert {p["PayloadUUID"] for p in mail["PayloadContent"]}.isdisjoint(
+        p["PayloadUUID"] for p in full["PayloadContent"]
+    )

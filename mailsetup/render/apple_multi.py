@@ -9,9 +9,10 @@ are the combined profile's:
   login (Infomaniak's sync id belongs to the user, not to the mailbox), and a second, equal
   CalDAV account would show every calendar twice. A mailbox without a sync user stands for
   itself (the device asks, and the login may be the address).
-- Identifiers (docs/apple.md, "Several mailboxes in one profile"): the profile's
+- Identifiers (docs/organisations.md, "Several mailboxes in one profile"): the profile's
   PayloadIdentifier and PayloadUUID derive from the provider and the *first* address, with
-  the word ``multi`` so they never equal that mailbox's single profile. Installing a newer
+  the word ``multi`` so they never equal that mailbox's single profile, and a subset of
+  services adds its suffix as in a single profile (docs/apple.md). Installing a newer
   combined profile with the same first address therefore replaces the older one, also when
   mailboxes were added or removed; it does not replace the single-mailbox profiles of its
   addresses (remove those first, or Mail shows the accounts twice). Each payload's identifier
@@ -28,7 +29,7 @@ from mailsetup.account import Account
 from mailsetup.errors import BadInput, ProviderError
 from mailsetup.model import OutputFile
 from mailsetup.provider import Provider
-from mailsetup.render import Rendered, RenderOptions, stable_uuid
+from mailsetup.render import SERVICES, Rendered, RenderOptions, stable_uuid
 from mailsetup.render.apple import build_profile
 from mailsetup.render.apple import render as render_single
 
@@ -47,9 +48,17 @@ def check_accounts(accounts: list[Account]) -> None:
         seen.add(key)
 
 
-def _root_identifier(owner: Account, provider: Provider) -> str:
+def _service_set(options: RenderOptions) -> tuple[str, ...]:
+    """The services when a subset (the single profile's rule, docs/apple.md), else ``()``."""
+    chosen = tuple(s for s in SERVICES if s in options.services)
+    return () if chosen == SERVICES else chosen
+
+
+def _root_identifier(owner: Account, provider: Provider, options: RenderOptions) -> str:
     uid = stable_uuid(provider.id, owner.identity, "multi").lower()
-    return f"{provider.identifier_prefix}.multi.{uid}"
+    subset = _service_set(options)
+    base = f"{provider.identifier_prefix}.multi.{uid}"
+    return f"{base}.{'-'.join(subset)}" if subset else base
 
 
 def build_multi_profile(
@@ -63,7 +72,8 @@ def build_multi_profile(
             "leave it out: the device asks for each password while installing",
         )
     owner = accounts[0]
-    root = _root_identifier(owner, provider)
+    root = _root_identifier(owner, provider, options)
+    subset = _service_set(options)
     single_options = RenderOptions(services=options.services, smtp_port=options.smtp_port)
     content: list[dict[str, Any]] = []
     dav_groups: set[tuple[str, str]] = set()
@@ -77,7 +87,7 @@ def build_multi_profile(
                 if (kind, who) in dav_groups:
                     continue
                 dav_groups.add((kind, who))
-            uid = stable_uuid(provider.id, owner.identity, "multi", who, kind)
+            uid = stable_uuid(provider.id, owner.identity, "multi", *subset, who, kind)
             content.append(
                 {**payload, "PayloadUUID": uid, "PayloadIdentifier": f"{root}.{uid.lower()}"}
             )
@@ -86,7 +96,7 @@ def build_multi_profile(
     return {
         "PayloadType": "Configuration",
         "PayloadVersion": 1,
-        "PayloadUUID": stable_uuid(provider.id, owner.identity, "multi", "Configuration"),
+        "PayloadUUID": stable_uuid(provider.id, owner.identity, "multi", *subset, "Configuration"),
         "PayloadIdentifier": root,
         "PayloadDisplayName": f"{provider.name}: {shown}",
         "PayloadDescription": (
