@@ -148,19 +148,12 @@ class BulkWriter:
 
     def _prepare_folder(self) -> None:
         out = self.out
-        if out.exists() and not out.is_dir():
-            raise OutputError(f"{str(out)!r} is a file, not a folder", "give a folder with -o DIR")
-        if not out.exists():
-            if not out.parent.is_dir():
-                raise OutputError(
-                    f"the folder {str(out.parent)!r} does not exist",
-                    f"create it first: mkdir -p {out.parent}",
-                )
-            if not self.dry_run:
-                try:
-                    out.mkdir()
-                except OSError as exc:
-                    raise OutputError(f"cannot create {str(out)!r}: {exc.strerror}") from None
+        if not out.is_dir() and (out.exists() or out.is_symlink()):  # a link to a folder is fine
+            raise OutputError(f"{str(out)!r} is not a folder", "give a folder with -o DIR")
+        if not self.dry_run:
+            from mailsetup.output import make_folder
+
+            make_folder(out)  # with its parents, as for any client that writes a folder
         index = out / INDEX_NAME
         if index.is_symlink() or (index.exists() and not index.is_file()):
             raise OutputError(
