@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailsetup.account import Account, make_account
+from mailsetup.clients import CLIENTS
 from mailsetup.errors import MailsetupError
+from mailsetup.render import client_spec, parse_services
 from mailsetup.team.csvfile import Row, read_rows
 from mailsetup.untrusted import clean_text
 
@@ -41,8 +43,6 @@ class RowFailure:
 
 
 def _services(text: str | None, default: frozenset[str]) -> frozenset[str]:
-    from mailsetup.render import parse_services
-
     if text is None:
         return default
     # Inside a comma-separated file the list is quoted; accept the other separators people
@@ -59,9 +59,6 @@ def check_row(
 
     ``fmt`` (``--format``) applies to the rows whose client has formats (``dav``).
     """
-    from mailsetup.clients import CLIENTS
-    from mailsetup.render import client_spec
-
     if row.problem:
         raise MailsetupError(row.problem)
     if not row.email:
