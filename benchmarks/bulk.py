@@ -21,6 +21,8 @@ folder under the system's temporary folder for every run):
   compares with the plain script above, which has to build its dicts too.
 
 Target: mailsetup <= 1.5x plain for apple. Printed: seconds (best of ``--repeat``), rows/s,
+CPU seconds (user + system: less disturbed by other processes on a shared machine than wall
+time, which on a busy 2-core machine varied from 1.2x to 1.8x between runs),
 the ratio, and peak resident memory above the interpreter's size after imports, for
 ``--rows`` and for a tenth of it: if memory grew with the rows, the two would differ by the
 rows' share.
@@ -64,6 +66,10 @@ if kind == "prebuilt":
     prebuilt = [(a.email, build_profile(a, provider, options)) for a in accounts()]
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 rows = 0
+def cpu():
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+c0 = cpu()
 t = time.perf_counter()
 if kind == "mailsetup":
     with contextlib.redirect_stdout(io.StringIO()):
@@ -93,8 +99,10 @@ else:
                 fh.write(f.data)
         rows += 1
 elapsed = time.perf_counter() - t
+cpu_seconds = cpu() - c0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"seconds": elapsed, "rows": rows, "peak_kib": peak, "base_kib": base}))
+print(json.dumps({"seconds": elapsed, "cpu": cpu_seconds, "rows": rows, "peak_kib": peak,
+                  "base_kib": base}))
 """
 
 
@@ -156,6 +164,11 @@ def main() -> None:
             print(
                 f"{client:<12} mailsetup {ours['seconds']:6.2f} s ({ours_rate:7.0f} rows/s)"
                 f"   plain {plain['seconds']:6.2f} s ({plain_rate:7.0f} rows/s)   ratio {ratio:.2f}"
+            )
+            print(
+                f"{'':<12} CPU time (user+system, steadier on a shared machine): mailsetup"
+                f" {ours['cpu']:.2f} s, plain {plain['cpu']:.2f} s, ratio"
+                f" {ours['cpu'] / plain['cpu']:.2f}"
             )
             if client == "apple":
                 pre, synced = found["prebuilt"], found["plainsync"]
