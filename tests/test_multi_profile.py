@@ -192,3 +192,18 @@ def test_a_subset_of_services_is_another_combined_profile():
     assert {p["PayloadUUID"] for p in mail["PayloadContent"]}.isdisjoint(
         p["PayloadUUID"] for p in full["PayloadContent"]
     )
+
+
+def test_cli_csv_one_profile_apple_is_valid(tmp_path):
+    csv_path = tmp_path / "team.csv"
+    csv_path.write_bytes(
+        "\ufeffemail;name;sync_user\r\njane@example.ch;Jane;AB12345\r\n"
+        "info@example.ch;Info;AB12345\r\nbob@example.ch;Bob;CD67890\r\n".encode()
+    )
+    out = tmp_path / "team.mobileconfig"
+    proc = run("profile", "--csv", str(csv_path), "--one-profile", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    profile = plistlib.loads(out.read_bytes())
+    assert validate_profile(profile) == []
+    kinds = by_type(profile)
+    assert len(kinds[MAIL]) == 3 and len(kinds["com.apple.caldav.account"]) == 2
