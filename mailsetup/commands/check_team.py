@@ -7,45 +7,69 @@ allowed), 1 a row's check found a fault, 6 a row could not be checked at all (in
 password), which takes precedence because the input needs fixing first (docs/organisations.md).
 """
 
+# ruff: noqa: RUF009 - option() is dataclasses.field with command-line metadata
+
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from mailsetup.commands.check import CheckRequest
+from mailsetup.commands.options import option
 from mailsetup.errors import BadInput, Interrupted
-from mailsetup.team.check import DEFAULT_PARALLEL, MAX_PARALLEL, TeamCheckOptions, TeamResult
+from mailsetup.team import DEFAULT_PARALLEL, MAX_PARALLEL
 
 if TYPE_CHECKING:
+    from mailsetup.team.check import TeamResult
     from mailsetup.team.rows import RowFailure
 
 SCHEMA = "mailsetup.check-team/1"
 
 
 @dataclass(frozen=True)
-class TeamCheckRequest:
-    csv: Path | None
-    email: str | None = None  # only to refuse --email with --csv
-    sync_user: str | None = None  # likewise
-    login: bool = False
-    as_json: bool = False
-    provider: str | None = None
-    provider_file: Path | None = None
-    timeout: float | str = 10.0
-    resolver: str | None = None
-    ca_file: Path | None = None
-    parallel: int = DEFAULT_PARALLEL
+class CheckCommand(CheckRequest):
+    """The whole ``check`` command line: :class:`CheckRequest` with ``--email`` optional and
+    ``--csv``, ``--parallel`` added, each declared once on its field (commands/options.py)."""
+
+    email: str | None = option(  # type: ignore[assignment]
+        "--email", "-e", default=None, metavar="ADDRESS", help="The mailbox address."
+    )
+    csv: Path | None = option(
+        "--csv",
+        default=None,
+        metavar="PATH",
+        help="Check every row of a team's CSV file: DNS once per domain, servers once, "
+        "--login per row (passwords from MAILSETUP_PASSWORD_FILE or the keyring).",
+    )
+    parallel: int = option(
+        "--parallel",
+        default=DEFAULT_PARALLEL,
+        metavar="N",
+        min=1,
+        max=MAX_PARALLEL,
+        help="With --csv: rows checked at once.",
+    )
+
+    @property
+    def team(self) -> bool:
+        return self.csv is not None or self.email is None
+
+    def single(self) -> CheckRequest:
+        """The one-address request (``--email`` given, no ``--csv``)."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(CheckRequest)}
+        return CheckRequest(**values)
 
 
-def run_team_check_command(req: TeamCheckRequest) -> int:
+def run_team_check_command(req: CheckCommand) -> int:
     from mailsetup.check.dns import parse_nameserver
     from mailsetup.check.tls import make_context
-    from mailsetup.commands.check import parse_timeout
     from mailsetup.provider import load_provider
     from mailsetup.render import SERVICES
-    from mailsetup.team.check import check_team
+    from mailsetup.team.check import TeamCheckOptions, check_team
     from mailsetup.team.passwords import Passwords
     from mailsetup.team.progress import RowProgress
     from mailsetup.team.rows import Member, RowFailure, members
@@ -59,7 +83,6 @@ def run_team_check_command(req: TeamCheckRequest) -> int:
         )
     if not 1 <= req.parallel <= MAX_PARALLEL:
         raise BadInput(f"--parallel {req.parallel}: give 1 to {MAX_PARALLEL}")
-    timeout = parse_timeout(req.timeout)
     nameserver = parse_nameserver(req.resolver) if req.resolver is not None else None
     make_context(req.ca_file)
     provider = load_provider(req.provider, path=req.provider_file)
@@ -76,7 +99,7 @@ def run_team_check_command(req: TeamCheckRequest) -> int:
     if not good and not invalid:
         raise BadInput(f"{req.csv.name} has a header but no mailbox rows")
     opts = TeamCheckOptions(
-        timeout=timeout,
+        timeout=req.timeout,
         nameserver=nameserver,
         ca_file=req.ca_file,
         login=req.login,

@@ -109,5 +109,4 @@ def render_multi(accounts: list[Account], provider: Provider, options: RenderOpt
             "Thunderbird: copy user.js into a profile folder while Thunderbird is closed, then"
             " start it (see README.txt).",
         ],
-        into_folder=True,
     )

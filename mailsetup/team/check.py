@@ -35,11 +35,10 @@ from mailsetup.check.plan import CheckOptions, plan_probes
 from mailsetup.check.report import ProbeResult, Report
 from mailsetup.check.runner import Probe, run_probes
 from mailsetup.provider import Provider
+from mailsetup.team import DEFAULT_PARALLEL
 from mailsetup.team.passwords import Passwords
 from mailsetup.team.rows import Member
 
-DEFAULT_PARALLEL = 4
-MAX_PARALLEL = 32
 LOGIN_PROBES = ("imap", "smtp", "caldav", "carddav")
 
 
