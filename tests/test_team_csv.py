@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from mailsetup.errors import BadInput
 from mailsetup.render import SERVICES
-from mailsetup.team.csvfile import TEMPLATE, read_rows
+from mailsetup.team.csvfile import read_rows, template
 from mailsetup.team.rows import Member, RowFailure, members
 from tests.cli import assert_one_line_error, run
 
@@ -183,11 +183,20 @@ def test_ten_thousand_rows_stream(tmp_path):
 
 def test_the_template_is_a_valid_team_file(tmp_path):
     proc = run("profile", "--csv-template")
-    assert proc.returncode == 0 and proc.stdout.replace("\n", "\r\n") == TEMPLATE
-    path = write(tmp_path, TEMPLATE.encode())
+    assert proc.returncode == 0 and proc.stdout.replace("\n", "\r\n") == template("AB12345")
+    path = write(tmp_path, template("AB12345").encode())
     rows = good(path)
     assert [m.client for m in rows] == ["apple", "thunderbird", "apple"]
     assert rows[2].account.display_name == "Smith, John"
+
+
+def test_the_template_uses_the_providers_own_sync_example(provider_file):
+    proc = run("profile", "--csv-template", "--provider-file", str(provider_file))
+    assert proc.returncode == 0, proc.stderr
+    assert "AB12345" not in proc.stdout  # another provider's sync-id format never shows
+    assert (
+        proc.stdout.splitlines()[1] == 'jane.doe@example.ch,Jane Doe,,apple,"mail,caldav,carddav"'
+    )
 
 
 def test_cli_latin1_is_exit_2_with_one_line(tmp_path):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mailsetup.errors import BadInput, Interrupted, MailsetupError, RowsFailed
 from mailsetup.team.bulk import BulkWriter, RowProblem, Tally, row_targets
-from mailsetup.team.csvfile import TEMPLATE, count_rows
+from mailsetup.team.csvfile import count_rows, template
 from mailsetup.team.progress import RowProgress
 from mailsetup.team.rows import RowFailure, members
 
@@ -36,9 +36,14 @@ class BulkRequest:
     provider_file: Path | None = None
 
 
-def write_template(output: str | None, force: bool) -> None:
+def write_template(
+    output: str | None, force: bool, provider: str | None, provider_file: Path | None
+) -> None:
     """``--csv-template``: the header and example rows, to stdout or ``-o FILE``."""
-    data = TEMPLATE.encode("utf-8")
+    from mailsetup.provider import load_provider
+
+    example = load_provider(provider, path=provider_file).texts.sync_user_example
+    data = template(example).encode("utf-8")
     if output in (None, "-"):
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()

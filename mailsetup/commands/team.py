@@ -41,7 +41,8 @@ class ProfileCommand(ProfileRequest):
         "--sync-user",
         default=None,
         metavar="TEXT",
-        help="CalDAV/CardDAV username, e.g. AB12345; one for every --email, or one each.",
+        help="CalDAV/CardDAV username, when the provider has a separate one "
+        "(Infomaniak: e.g. AB12345); one for every --email, or one each.",
     )
     csv: Path | None = option(
         "--csv",
@@ -127,7 +128,7 @@ def _run_team(cmd: ProfileCommand) -> None:
             raise BadInput("--csv-template prints an example and takes no --csv or --email")
         from mailsetup.commands.bulk import write_template
 
-        write_template(cmd.output, cmd.force)
+        write_template(cmd.output, cmd.force, cmd.provider, cmd.provider_file)
         return
     if cmd.csv and cmd.emails:
         raise BadInput("--csv and --email do not go together", "put every address in the CSV")

@@ -6,7 +6,7 @@ are the combined profile's:
 
 - One ``com.apple.mail.managed`` payload per mailbox.
 - CalDAV and CardDAV once per distinct sync user: two mailboxes of one person share one sync
-  login (Infomaniak's sync id belongs to the user, not to the mailbox), and a second, equal
+  login (a provider's separate sync id belongs to the user, not the mailbox), and a second, equal
   CalDAV account would show every calendar twice. A mailbox without a sync user stands for
   itself (the device asks, and the login may be the address).
 - Identifiers (docs/organisations.md, "Several mailboxes in one profile"): the profile's

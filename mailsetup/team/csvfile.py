@@ -43,11 +43,18 @@ MAX_FIELD = 4096  # bytes of one field; a name is at most 200 characters (accoun
 
 TEMPLATE = (
     "email,name,sync_user,client,services\r\n"
-    'jane.doe@example.ch,Jane Doe,AB12345,apple,"mail,caldav,carddav"\r\n'
-    "info@example.ch,Info Example,AB12345,thunderbird,mail\r\n"
-    'john.smith@example.ch,"Smith, John",CD67890,,\r\n'
+    'jane.doe@example.ch,Jane Doe,{sync},apple,"mail,caldav,carddav"\r\n'
+    "info@example.ch,Info Example,{sync},thunderbird,mail\r\n"
+    'john.smith@example.ch,"Smith, John",,,\r\n'
 )
-"""``profile --csv-template``: the header and three example rows (comma, CRLF, quoting)."""
+"""``profile --csv-template``: the header and three example rows (comma, CRLF, quoting);
+``{sync}`` is the provider's sync-username example (empty for a provider without one)."""
+
+
+def template(sync_user_example: str = "") -> str:
+    """The template with the provider's own sync-username example, never another's."""
+    return TEMPLATE.format(sync=sync_user_example)
+
 
 _FIX_ENCODING = (
     "save it again as 'CSV UTF-8' (Excel) or with character set 'Unicode (UTF-8)' "
