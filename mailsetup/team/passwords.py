@@ -92,7 +92,7 @@ class Passwords:
             return cls()
         return cls(parse_password_file(_read_private(Path(path))))
 
-    def _lookup(self, key: str) -> str | None:
+    def _lookup(self, key: str, keyring_name: str) -> str | None:
         value = self.entries.get(key.casefold())
         if value:
             return value
@@ -100,10 +100,16 @@ class Passwords:
             return None
         from mailsetup.secret_store import from_keyring
 
-        return from_keyring(key)
+        return from_keyring(keyring_name)
 
     def mail(self, email: str) -> str | None:
-        return self._lookup(email)
+        from mailsetup.model import keyring_user
+
+        return self._lookup(email, keyring_user(email))
 
     def sync(self, sync_user: str | None) -> str | None:
-        return self._lookup(f"sync:{sync_user}") if sync_user else None
+        if not sync_user:
+            return None
+        from mailsetup.model import keyring_user
+
+        return self._lookup(f"sync:{sync_user}", keyring_user("", sync_user))
