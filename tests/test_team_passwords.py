@@ -57,3 +57,15 @@ def test_a_missing_file_is_exit_5_class(tmp_path, monkeypatch):
     monkeypatch.setenv(ENV_FILE, os.fspath(tmp_path / "nope.tsv"))
     with pytest.raises(SecretError, match="does not exist"):
         Passwords.from_environment()
+
+
+def test_the_keyring_is_asked_by_its_own_user_names(monkeypatch):
+    """The names `mailsetup password set` stores under (model.keyring_user), not raw text."""
+    import mailsetup.secret_store as store
+
+    stored = {"jane.doe@example.ch": "mail-pw", "sync:AB12345": "sync-pw"}
+    monkeypatch.setattr(store, "from_keyring", stored.get)
+    pw = Passwords()
+    assert pw.mail("JANE.Doe@example.ch") == "mail-pw"
+    assert pw.sync("AB12345") == "sync-pw"
+    assert pw.mail("bob@example.ch") is None
