@@ -277,3 +277,12 @@ def test_encrypted_key_passphrase_from_the_keyring(tmp_path: Path, ca: SigningCA
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert openssl_verify(out, locked.root, tmp_path / "c").returncode == 0
+
+
+def test_team_paths_refuse_signing_instead_of_ignoring_it(tmp_path: Path, leaf: Leaf) -> None:
+    proc = run(
+        "profile", "-e", EMAIL, "-e", "joe@example.ch", *sign_args(leaf),
+        "-o", str(tmp_path / "two.mobileconfig"),
+    )  # fmt: skip
+    assert_one_line_error(proc, 2, "--sign-cert")
+    assert not (tmp_path / "two.mobileconfig").exists()
