@@ -69,44 +69,46 @@ SyncUserOpt = Annotated[
     typer.Option("--sync-user", help="CalDAV/CardDAV username, e.g. AB12345."),
 ]
 
+# The rendering options, declared once: `profile` and `share` render the same files.
+NameOpt = Annotated[str | None, typer.Option("--name", "-n", help="Display name.")]
+ClientOpt = Annotated[
+    str, typer.Option("--client", "-c", help="apple, thunderbird, emclient, autodiscover or dav.")
+]
+ServicesOpt = Annotated[str, typer.Option("--services", help="Comma list of mail,caldav,carddav.")]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option("--format", help="For --client dav: json, vdirsyncer, davx5 or mobileconfig."),
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing file.")]
+SmtpPortOpt = Annotated[
+    int | None, typer.Option("--smtp-port", help="Another SMTP port the provider lists.")
+]
+EmbedPasswordOpt = Annotated[
+    bool,
+    typer.Option(
+        "--embed-password",
+        help="Put the mail password in the file (from MAILSETUP_PASSWORD, the keyring or "
+        "a prompt); the file is written 0600.",
+    ),
+]
+
 
 @app.command()
 @handles_errors
 def profile(
     email: EmailOpt,
-    name: Annotated[str | None, typer.Option("--name", "-n", help="Display name.")] = None,
+    name: NameOpt = None,
     sync_user: SyncUserOpt = None,
-    client: Annotated[
-        str,
-        typer.Option(
-            "--client",
-            "-c",
-            help="apple, thunderbird, emclient, autodiscover or dav.",
-        ),
-    ] = "apple",
-    services: Annotated[
-        str, typer.Option("--services", help="Comma list of mail,caldav,carddav.")
-    ] = "mail,caldav,carddav",
-    fmt: Annotated[
-        str | None,
-        typer.Option("--format", help="For --client dav: json, vdirsyncer, davx5 or mobileconfig."),
-    ] = None,
+    client: ClientOpt = "apple",
+    services: ServicesOpt = "mail,caldav,carddav",
+    fmt: FormatOpt = None,
     output: Annotated[
         str | None,
         typer.Option("--output", "-o", help="File or folder to write; '-' for stdout."),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
-    smtp_port: Annotated[
-        int | None, typer.Option("--smtp-port", help="Another SMTP port the provider lists.")
-    ] = None,
-    embed_password: Annotated[
-        bool,
-        typer.Option(
-            "--embed-password",
-            help="Put the mail password in the file (from MAILSETUP_PASSWORD, the keyring or "
-            "a prompt); the file is written 0600.",
-        ),
-    ] = False,
+    force: ForceOpt = False,
+    smtp_port: SmtpPortOpt = None,
+    embed_password: EmbedPasswordOpt = False,
     provider_file: ProviderFileOpt = None,
 ) -> None:
     """Write a ready-to-import configuration (default: an Apple .mobileconfig)."""
@@ -127,6 +129,69 @@ def profile(
             provider_file=provider_file,
         )
     )
+
+
+@app.command(epilog=_EXIT_HELP)
+@handles_errors
+def share(
+    email: EmailOpt,
+    name: NameOpt = None,
+    sync_user: SyncUserOpt = None,
+    client: ClientOpt = "apple",
+    services: ServicesOpt = "mail,caldav,carddav",
+    fmt: FormatOpt = None,
+    smtp_port: SmtpPortOpt = None,
+    embed_password: EmbedPasswordOpt = False,
+    provider_file: ProviderFileOpt = None,
+    host: Annotated[
+        str | None,
+        typer.Option("--host", help="Address to listen on (default: this machine's LAN address)."),
+    ] = None,
+    port: Annotated[int, typer.Option("--port", help="Port to listen on (default: any free).")] = 0,
+    expires: Annotated[
+        str,
+        typer.Option(
+            "--expires", metavar="DURATION", help="Link lifetime: 30s, 10m, 1h (max 24h)."
+        ),
+    ] = "10m",
+    qr_png: Annotated[
+        Path | None, typer.Option("--qr-png", help="Also write the QR code as a PNG file.")
+    ] = None,
+    qr_svg: Annotated[
+        Path | None, typer.Option("--qr-svg", help="Also write the QR code as an SVG file.")
+    ] = None,
+    force: ForceOpt = False,
+) -> None:
+    """Send the profile to a phone on the same network: a one-time link and its QR code.
+
+    Serves the file once, over HTTP on the LAN, to the first request carrying the link's
+    random token, then exits; exit 1 if the link expires unused. See docs/share.md.
+    """
+    from mailsetup.commands.share import ShareRequest, run_share
+
+    try:
+        run_share(
+            ShareRequest(
+                email=email,
+                name=name,
+                sync_user=sync_user,
+                client=client,
+                services=services,
+                format=fmt,
+                smtp_port=smtp_port,
+                embed_password=embed_password,
+                provider_file=provider_file,
+                host=host,
+                port=port,
+                expires=expires,
+                qr_png=qr_png,
+                qr_svg=qr_svg,
+                force=force,
+            )
+        )
+    except KeyboardInterrupt:  # Ctrl-C while waiting for the phone: no traceback
+        print("mailsetup: interrupted", file=sys.stderr)
+        raise typer.Exit(130) from None
 
 
 @app.command(epilog=_EXIT_HELP)
