@@ -19,8 +19,8 @@ does not do on its own is added here, because anyone on the network can connect:
 from __future__ import annotations
 
 import contextlib
-import io
 import hmac
+import io
 import socket
 import socketserver
 import threading
@@ -37,6 +37,8 @@ CONNECTION_DEADLINE = 10.0
 MAX_CONNECTIONS = 32
 MAX_PER_CLIENT = 4
 POLL_INTERVAL = 0.2
+LINGER_SECONDS = 1.0
+LINGER_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -101,12 +103,14 @@ class _CappedReader:
 class _Handler(BaseHTTPRequestHandler):
     server: ShareServer
     protocol_version = "HTTP/1.0"  # one request per connection, then close
-    server_version = "mailsetup"
-    sys_version = ""
+    default_request_version = "HTTP/1.0"  # errors get a status line, even for junk (no 0.9)
     timeout = IO_TIMEOUT  # StreamRequestHandler sets it on the socket: every recv and send
 
     def setup(self) -> None:
         super().setup()
+        # parse_request sets these; an error before it (an overlong request line) needs them.
+        self.command, self.requestline = "", ""
+        self.request_version = self.default_request_version
         self.rfile = _CappedReader(self.rfile, MAX_REQUEST_BYTES)  # type: ignore[assignment]
         self._watchdog = threading.Timer(CONNECTION_DEADLINE, self._cut)
         self._watchdog.daemon = True
@@ -126,12 +130,28 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             super().handle()
         except _TooLarge:
-            self.request_version = "HTTP/1.0"  # the status line is written only for >= 1.0
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
+                self.wfile.flush()
+                self._linger()
         except OSError:  # the client went away or the deadline cut it off
             self.close_connection = True
+
+    def _linger(self) -> None:
+        """Read (a bounded amount of) what the client still sends before closing.
+
+        Closing a socket with unread input makes the kernel send a reset, and the client may
+        then lose the 431 it was just sent (RFC 9112, section 9.6, "tear-down").
+        """
+        self.connection.shutdown(socket.SHUT_WR)
+        self.connection.settimeout(LINGER_SECONDS)
+        drained = 0
+        while drained < LINGER_BYTES and (chunk := self.connection.recv(16384)):
+            drained += len(chunk)
+
+    def version_string(self) -> str:
+        return "mailsetup"  # not the Python version: nothing for a scanner to match
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silent: the terminal shows the outcome, not every stranger's request."""
