@@ -187,6 +187,8 @@ def run_share(req: ShareRequest, out: TextIO | None = None) -> str:
     try:
         url = _url(host, server.port, token)
         _write_codes(req, url)
+        # Serve from here on: the URL below is all a client needs, the QR code comes after.
+        server.start(time.monotonic() + seconds)
         until = time.strftime("%H:%M", time.localtime(time.time() + seconds))
         print(
             f"Open this link on the phone (it works once, for {describe(seconds)}, until "
@@ -198,9 +200,9 @@ def run_share(req: ShareRequest, out: TextIO | None = None) -> str:
         if note:
             print(note, file=stream)
         print("Waiting for the phone... (Ctrl-C stops)", file=stream, flush=True)
-        outcome = server.serve_until_done(time.monotonic() + seconds)
+        outcome = server.wait()
     finally:
-        server.server_close()
+        server.stop()
     if outcome.served_to is None:
         if outcome.failed:
             raise NotDelivered(

@@ -237,6 +237,8 @@ class ShareServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         self.state = _State(token_path=f"/{token}".encode(), payload=payload)
         self._count_lock = threading.Lock()
         self._per_client: dict[str, int] = {}
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
         super().__init__((host, port), _Handler)
 
     @property
@@ -275,7 +277,7 @@ class ShareServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         :data:`CONNECTION_DEADLINE`). ``KeyboardInterrupt`` propagates to the caller.
         """
         state = self.state
-        while not state.done.is_set():
+        while not state.done.is_set() and not self._stopping.is_set():
             remaining = deadline - clock()
             if remaining <= 0:
                 break
@@ -290,3 +292,23 @@ class ShareServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         if claimed:
             state.done.wait(CONNECTION_DEADLINE + IO_TIMEOUT)
         return state.outcome
+
+    def start(self, deadline: float) -> None:
+        """Serve in a background thread, so the link works while the QR code is still drawn."""
+        self._thread = threading.Thread(
+            target=self.serve_until_done, args=(deadline,), name="mailsetup-share", daemon=True
+        )
+        self._thread.start()
+
+    def wait(self) -> Outcome:
+        """Block until :meth:`start`'s thread ends; Ctrl-C still reaches the main thread."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(POLL_INTERVAL)
+        return self.state.outcome
+
+    def stop(self) -> None:
+        """End the serving thread at its next poll (Ctrl-C), then close the socket."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(POLL_INTERVAL * 5)
+        self.server_close()
