@@ -130,3 +130,10 @@ def test_route_lookup_only_connects_a_udp_socket_to_documentation_addresses() ->
     connects = [arg for call, arg in SpySocket.calls if call == "connect"]
     assert connects == [("192.0.2.1", 9), ("2001:db8::1", 9)]  # RFC 5737 / RFC 3849
     assert [c for c, _ in SpySocket.calls].count("close") == 2
+
+
+def test_the_real_interface_list_includes_loopback() -> None:
+    """ifaddr reads the system's list (getifaddrs): local, no packet involved."""
+    from mailsetup.share.lan import system_interfaces
+
+    assert any(i.address == "127.0.0.1" for i in system_interfaces())

@@ -11,7 +11,7 @@ import re
 from mailsetup.errors import BadInput
 
 _UNITS = {"s": 1, "m": 60, "h": 3600}
-_DURATION = re.compile(r"(\d{1,6})\s*([smh])")
+_DURATION = re.compile(r"([0-9]{1,6}) *([smh])")
 MIN_SECONDS = 1
 MAX_SECONDS = 24 * 3600
 DEFAULT = "10m"
@@ -20,12 +20,12 @@ DEFAULT = "10m"
 def parse_duration(text: str) -> int:
     """``"10m"`` -> 600; a missing unit, another unit or a value out of bounds is bad input."""
     match = _DURATION.fullmatch(text.strip().lower())
-    hint = "a whole number with s, m or h, such as 30s, 10m or 1h; at most 24h"
+    hint = "a whole number with s, m or h, such as 30s, 10m or 1h, from 1s to 24h"
     if match is None:
         raise BadInput(f"--expires {text!r} is not a duration", hint)
     seconds = int(match[1]) * _UNITS[match[2]]
     if not MIN_SECONDS <= seconds <= MAX_SECONDS:
-        raise BadInput(f"--expires {text!r} is out of bounds", hint + ", at least 1s")
+        raise BadInput(f"--expires {text!r} is out of bounds", hint)
     return seconds
 
 
