@@ -213,17 +213,15 @@ def run_share(req: ShareRequest, out: TextIO | None = None) -> str:
             "run the command again; --expires gives more time",
         )
     print(f"Sent {what} to {outcome.served_to}.", file=stream)
-    if payload_is_profile(req):
-        print(
-            "On the phone: Settings > Profile Downloaded > Install; it asks for the password.",
-            file=stream,
-        )
-    stream.flush()
+    davx5 = req.format is not None and req.format.lower() == "davx5"
+    print(
+        "On the phone: DAVx5 opens its login with the link; enter the password there."
+        if davx5
+        else "On the phone: Settings > Profile Downloaded > Install; it asks for the passwords.",
+        file=stream,
+        flush=True,
+    )
     return outcome.served_to
-
-
-def payload_is_profile(req: ShareRequest) -> bool:
-    return not (req.format and req.format.lower() == "davx5")
 
 
 def _write_codes(req: ShareRequest, url: str) -> None:
