@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mailsetup.share import server as share_server
 from mailsetup.share.server import Outcome, Payload, ShareServer
@@ -171,7 +173,10 @@ def test_a_request_over_the_size_cap_is_431(running: Running) -> None:
     assert running.get(f"/{TOKEN}")[0] == 200  # and the link still works
 
 
-def test_garbage_gets_a_4xx_and_the_link_still_works(running: Running) -> None:
+def test_garbage_gets_a_4xx_and_the_link_still_works(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(share_server._Handler, "timeout", 1.0)  # a TLS hello has no newline
     for junk in (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", b"HELLO\r\n\r\n", b"\r\n\r\n"):
         reply = raw_exchange(running.port, junk)
         assert reply == b"" or reply.startswith(b"HTTP/1.0 4"), reply[:40]
@@ -258,3 +263,47 @@ def test_ipv6_loopback_works_too() -> None:
     assert conn.getresponse().read() == BODY
     thread.join(10)
     server.server_close()
+
+
+_REQUEST_PARTS = st.lists(
+    st.one_of(
+        st.binary(max_size=40),
+        st.sampled_from(
+            [b"GET ", b"POST ", b"/", TOKEN.encode(), b" HTTP/1.1", b" HTTP/9.9", b"\r\n",
+             b"Host: x\r\n", b"Content-Length: 99999999\r\n", b"Transfer-Encoding: chunked\r\n",
+             b"\x00", b"%00", b"?", b"#", b"..", b"\xff\xfe"]
+        ),
+    ),
+    max_size=12,
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(parts=_REQUEST_PARTS)
+def test_fuzzed_requests_get_an_error_and_never_the_file_without_the_token(
+    parts: list[bytes],
+) -> None:
+    data = b"".join(parts) + b"\r\n\r\n"
+    global _fuzz_server
+    if _fuzz_server is None or not _fuzz_server.thread.is_alive():  # first, or the file went
+        _fuzz_server = start(seconds=120)
+    reply = raw_exchange(_fuzz_server.port, data)
+    exact = data.startswith(f"GET /{TOKEN} ".encode()) or data.startswith(f"GET /{TOKEN}?".encode())
+    if BODY in reply:
+        assert exact, data  # only a well-formed request for the token gets the file
+        _fuzz_server.finish()
+    else:
+        # 4xx, or 505 for a request line claiming HTTP/2 or later (RFC 9110, 15.6.6).
+        status = reply[9:12]
+        assert reply == b"" or status[:1] == b"4" or status == b"505", (data, reply[:60])
+
+
+_fuzz_server: Running | None = None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_fuzz_server() -> Iterator[None]:
+    yield
+    if _fuzz_server is not None:
+        _fuzz_server.server.state.done.set()
+        _fuzz_server.thread.join(10)

@@ -152,6 +152,10 @@ class _Handler(BaseHTTPRequestHandler):
         while drained < LINGER_BYTES and (chunk := self.connection.recv(16384)):
             drained += len(chunk)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard reason phrase only: http.server would echo the request line back."""
+        super().send_error(code)
+
     def version_string(self) -> str:
         return "mailsetup"  # not the Python version: nothing for a scanner to match
 
@@ -174,7 +178,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
+    def __getattr__(self, name: str) -> Any:
+        """Every method but GET, known or invented, is 405 (not http.server's 501 echoing it)."""
+        if name.startswith("do_"):
+            return self._not_allowed
+        raise AttributeError(name)
 
     def do_GET(self) -> None:
         state = self.server.state
