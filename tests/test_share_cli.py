@@ -147,6 +147,7 @@ def test_the_phone_gets_profiles_exact_bytes_and_the_qr_is_the_link(share: type[
     out = s.output()
     assert terminal_qr(out) == [url]
     assert "Sent jane.doe@example.ch.mobileconfig to 127.0.0.1." in out
+    assert "127.0.0.1 is reachable from this machine only" in out
 
 
 def test_the_link_carries_only_a_long_random_token(share: type[Share]) -> None:

@@ -174,6 +174,8 @@ def run_share(req: ShareRequest, out: TextIO | None = None) -> str:
         raise BadInput(f"--port {req.port} is not a port", "use 1-65535, or leave it out")
     payload, what = _payload(req)
     note = ""
+    if host is not None and ipaddress.ip_address(host).is_loopback:
+        note = f"{host} is reachable from this machine only, not from a phone (for testing)."
     if host is None:
         from mailsetup.share.lan import choose_for_this_machine
 
