@@ -244,7 +244,7 @@ def test_dav_mobileconfig_is_the_dav_only_profile(share: type[Share]) -> None:
         (["--client", "thunderbird"], ["--client thunderbird", "mailsetup profile"]),
         (["--client", "dav", "--format", "json"], ["--format json", "davx5"]),
         (["--client", "dav"], ["--format"]),
-        (["--client", "nope"], ["unknown client"]),
+        (["--client", "nope"], ["--client", "not a valid choice"]),
         (["--expires", "2d"], ["--expires", "30s"]),
         (["--expires", "25h"], ["out of bounds"]),
         (["--expires", "0s"], ["out of bounds"]),

@@ -7,16 +7,19 @@ Safari opens the link, the profile installs. The link carries a random token (25
 nothing else; it works once, and until ``--expires`` at most (docs/share.md).
 """
 
+# ruff: noqa: RUF009 - option() is dataclasses.field with command-line metadata
+
 from __future__ import annotations
 
-import ipaddress
-import secrets
+import dataclasses
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from mailsetup.commands.options import option
+from mailsetup.commands.profile import ProfileRequest
 from mailsetup.errors import BadInput, MailsetupError, OutputError
 
 if TYPE_CHECKING:
@@ -34,31 +37,54 @@ class NotDelivered(MailsetupError):
     exit_code = 1
 
 
+def _as_profile(name: str) -> Any:
+    """``profile``'s declaration of option ``name``: share renders the same file, same options."""
+    (f,) = (f for f in dataclasses.fields(ProfileRequest) if f.name == name)
+    return dataclasses.field(default=f.default, metadata=f.metadata)
+
+
 @dataclass(frozen=True)
 class ShareRequest:
-    email: str
-    name: str | None = None
-    sync_user: str | None = None
-    client: str = "apple"
-    services: str = "mail,caldav,carddav"
-    format: str | None = None
-    smtp_port: int | None = None
-    embed_password: bool = False
-    provider_file: Path | None = None
-    host: str | None = None
-    port: int = 0
-    expires: str = "10m"
-    qr_png: Path | None = None
-    qr_svg: Path | None = None
-    force: bool = False
+    email: str = _as_profile("email")
+    name: str | None = _as_profile("name")
+    sync_user: str | None = _as_profile("sync_user")
+    client: str = _as_profile("client")
+    services: str = _as_profile("services")
+    format: str | None = _as_profile("format")
+    smtp_port: int | None = _as_profile("smtp_port")
+    embed_password: bool = _as_profile("embed_password")
+    provider_file: Path | None = _as_profile("provider_file")
+    host: str | None = option(
+        "--host",
+        default=None,
+        metavar="IP",
+        help="Address to listen on (default: this machine's address on the local network).",
+    )
+    port: int = option(
+        "--port", default=0, metavar="PORT", min=0, max=65535, help="Port (default: any free)."
+    )
+    expires: str = option(
+        "--expires",
+        default="10m",
+        metavar="DURATION",
+        help="How long the link stays valid: 30s, 10m, 1h (1s to 24h).",
+    )
+    qr_png: Path | None = option(
+        "--qr-png", default=None, metavar="PATH", help="Also write the QR code as a PNG file."
+    )
+    qr_svg: Path | None = option(
+        "--qr-svg", default=None, metavar="PATH", help="Also write the QR code as an SVG file."
+    )
+    force: bool = option(
+        "--force", default=False, help="Replace an existing --qr-png or --qr-svg file."
+    )
 
 
 def _check_shareable(req: ShareRequest) -> None:
-    from mailsetup.render import get_renderer
+    from mailsetup.render import client_spec
 
-    get_renderer(req.client, req.format)  # unknown client or format: the usual message first
-    fmt = req.format.lower() if req.format else None
-    if (req.client.lower(), fmt) not in SHAREABLE:
+    spec, fmt = client_spec(req.client, req.format)  # unknown client or format: usual message
+    if (spec.name, fmt.name or None) not in SHAREABLE:
         raise BadInput(
             f"share sends a profile to a phone; --client {req.client}"
             + (f" --format {req.format}" if req.format else "")
@@ -76,6 +102,8 @@ def _check_shareable(req: ShareRequest) -> None:
 
 def _listen_host(host: str | None) -> str | None:
     """``--host`` as a literal IP address the phone can reach (never a wildcard)."""
+    import ipaddress
+
     if host is None:
         return None
     try:
@@ -164,6 +192,9 @@ def run_share(req: ShareRequest, out: TextIO | None = None) -> str:
     Raises :class:`NotDelivered` when the link expires unused; ``KeyboardInterrupt`` (Ctrl-C)
     reaches the caller after the listening socket is closed.
     """
+    import ipaddress
+    import secrets
+
     from mailsetup.share.expiry import describe, parse_duration
 
     stream = out or sys.stdout
