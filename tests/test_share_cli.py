@@ -325,3 +325,26 @@ def test_in_process_run_share_returns_who_got_it() -> None:
     assert (status, headers["content-type"]) == (200, "application/x-apple-aspen-config")
     assert plistlib.loads(body)["PayloadType"] == "Configuration"
     assert terminal_qr(out.getvalue()) == [url]
+
+
+def test_rendering_options_are_profiles_own_declarations() -> None:
+    """One declaration: share takes profile's rendering options as profile declares them."""
+    import dataclasses
+
+    from mailsetup.commands.profile import ProfileRequest
+    from mailsetup.commands.share import ShareRequest
+
+    profile = {f.name: f for f in dataclasses.fields(ProfileRequest)}
+    share = {f.name: f for f in dataclasses.fields(ShareRequest)}
+    shared = set(profile) - {"output", "force"}  # share writes no profile file
+    assert shared <= set(share)
+    for name in shared:
+        p, s = profile[name], share[name]
+        assert (s.default, s.type) == (p.default, p.type), name
+        p_cli, s_cli = p.metadata["cli"], s.metadata["cli"]
+        assert (s_cli.flags, s_cli.choices, s_cli.min, s_cli.max) == (
+            p_cli.flags,
+            p_cli.choices,
+            p_cli.min,
+            p_cli.max,
+        ), name

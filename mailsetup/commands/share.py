@@ -37,10 +37,16 @@ class NotDelivered(MailsetupError):
     exit_code = 1
 
 
-def _as_profile(name: str) -> Any:
-    """``profile``'s declaration of option ``name``: share renders the same file, same options."""
+def _as_profile(name: str, help: str | None = None) -> Any:
+    """``profile``'s declaration of option ``name``: share renders the same file, same options.
+
+    ``help`` replaces the text where the option means something else here.
+    """
     (f,) = (f for f in dataclasses.fields(ProfileRequest) if f.name == name)
-    return dataclasses.field(default=f.default, metadata=f.metadata)
+    cli = f.metadata["cli"]
+    if help is not None:
+        cli = dataclasses.replace(cli, help=help)
+    return dataclasses.field(default=f.default, metadata={**f.metadata, "cli": cli})
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,10 @@ class ShareRequest:
     services: str = _as_profile("services")
     format: str | None = _as_profile("format")
     smtp_port: int | None = _as_profile("smtp_port")
-    embed_password: bool = _as_profile("embed_password")
+    embed_password: bool = _as_profile(
+        "embed_password",
+        help="Refused: over plain HTTP anyone on the network would read the password.",
+    )
     provider_file: Path | None = _as_profile("provider_file")
     host: str | None = option(
         "--host",
