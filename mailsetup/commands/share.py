@@ -62,6 +62,7 @@ class ShareRequest:
         "embed_password",
         help="Refused: over plain HTTP anyone on the network would read the password.",
     )
+    provider: str | None = _as_profile("provider")
     provider_file: Path | None = _as_profile("provider_file")
     host: str | None = option(
         "--host",
@@ -137,7 +138,7 @@ def _payload(req: ShareRequest) -> tuple[Payload, str]:
     from mailsetup.share.server import Payload
 
     account = make_account(req.email, req.name, req.sync_user)
-    provider = load_provider(path=req.provider_file)
+    provider = load_provider(req.provider, path=req.provider_file)
     services = parse_services(req.services)
     provider.smtp_on_port(req.smtp_port)
     options = RenderOptions(services=services, smtp_port=req.smtp_port, format=req.format)
