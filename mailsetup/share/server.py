@@ -1,9 +1,12 @@
 """The one-shot HTTP server behind ``mailsetup share``: one file, one token, one request.
 
-Built on the standard library's ``http.server`` rather than uvicorn: importing uvicorn costs
-more than the whole 0.3 s start-up budget leaves (benchmarks/share_bench.py prints both), and a
-server that answers a single request needs none of ASGI's concurrency. What ``http.server``
-does not do on its own is added here, because anyone on the network can connect:
+Built on the standard library's ``http.server`` rather than uvicorn (the project's default for
+HTTP services, used by ``mailsetup serve``): importing uvicorn costs about three times as much as
+``http.server`` (benchmarks/share_bench.py), which the 0.3 s start-up goal can barely spare once
+the profile is rendered; uvicorn has no deadline for reading a request's headers, which a
+server anyone on the network can reach needs; and a server that answers a single request needs
+none of ASGI's concurrency. What ``http.server`` does not do on its own is added here,
+because anyone on the network can connect:
 
 - one request per connection (HTTP/1.0 semantics, then close), only ``GET``;
 - a cap on the bytes of a request (:data:`MAX_REQUEST_BYTES`, request line and headers
