@@ -336,7 +336,10 @@ def test_rendering_options_are_profiles_own_declarations() -> None:
 
     profile = {f.name: f for f in dataclasses.fields(ProfileRequest)}
     share = {f.name: f for f in dataclasses.fields(ShareRequest)}
-    shared = set(profile) - {"output", "force"}  # share writes no profile file
+    # share writes no profile file (-o, --force); signing (issue 11) is not on main yet when this
+    # was written: commands/share.py:sign_if_asked is where its options plug in.
+    signing = {"sign_cert", "sign_key", "sign_chain"}
+    shared = set(profile) - {"output", "force"} - signing
     assert shared <= set(share)
     for name in shared:
         p, s = profile[name], share[name]

@@ -162,7 +162,10 @@ def _payload(req: ShareRequest) -> tuple[Payload, str]:
 def sign_if_asked(data: bytes, req: ShareRequest) -> bytes:
     """Hook for signed profiles (issue 11): the bytes ``mailsetup profile`` would write.
 
-    Signing is not wired in yet; the served file is the unsigned profile, byte for byte.
+    Signing was not on the main branch when share was written, so the served profile is the
+    unsigned one, byte for byte. Wiring it in: give :class:`ShareRequest` profile's three
+    ``--sign-*`` fields (``_as_profile("sign_cert")``...), build the signing request with
+    ``mobileconfig.sign.sign_request`` before rendering, and sign here with ``sign_outputs``.
     """
     return data
 
