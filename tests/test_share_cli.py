@@ -12,6 +12,7 @@ import os
 import plistlib
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -302,23 +303,10 @@ def test_share_help_loads_no_heavy_module(tmp_path: Path) -> None:
 
 def test_in_process_run_share_returns_who_got_it() -> None:
     """The library entry point, as a caller embedding mailsetup would use it."""
-    from mailsetup.commands.share import ShareRequest, run_share
+    from mailsetup.commands.share import ShareRequest
 
-    class Recorder(io.StringIO):
-        url: queue.Queue[str] = queue.Queue()
-
-        def write(self, text: str) -> int:
-            for line in text.splitlines():
-                if line.startswith("http://"):
-                    self.url.put(line)
-            return super().write(text)
-
-    out = Recorder()
-    result: list[str] = []
     req = ShareRequest(email="jane.doe@example.ch", sync_user="AB12345", host="127.0.0.1")
-    thread = threading.Thread(target=lambda: result.append(run_share(req, out)), daemon=True)
-    thread.start()
-    url = out.url.get(timeout=30)
+    url, thread, out, result = _run_in_thread(req)
     status, headers, body = fetch(url)
     thread.join(20)
     assert result == ["127.0.0.1"]
@@ -351,3 +339,59 @@ def test_rendering_options_are_profiles_own_declarations() -> None:
             p_cli.min,
             p_cli.max,
         ), name
+
+
+def _run_in_thread(req: object) -> tuple[str, threading.Thread, io.StringIO, list[str]]:
+    from mailsetup.commands.share import ShareRequest, run_share
+
+    assert isinstance(req, ShareRequest)
+    lines: queue.Queue[str] = queue.Queue()
+
+    class Recorder(io.StringIO):
+        def write(self, text: str) -> int:
+            for line in text.splitlines():
+                if line.startswith("http://"):
+                    lines.put(line)
+            return super().write(text)
+
+    out = Recorder()
+    result: list[str] = []
+    thread = threading.Thread(target=lambda: result.append(run_share(req, out)), daemon=True)
+    thread.start()
+    return lines.get(timeout=30), thread, out, result
+
+
+def test_without_host_the_chosen_address_and_the_reason_are_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The automatic choice, pointed at loopback so that nothing listens on a real LAN."""
+    from mailsetup.commands.share import ShareRequest
+    from mailsetup.share import lan
+
+    monkeypatch.setattr(
+        lan, "choose_for_this_machine", lambda: lan.Choice("127.0.0.1", "a reason to show")
+    )
+    url, thread, out, result = _run_in_thread(ShareRequest(email="jane.doe@example.ch"))
+    assert urlsplit(url).hostname == "127.0.0.1"
+    assert fetch(url)[0] == 200
+    thread.join(20)
+    assert result == ["127.0.0.1"]
+    assert "Listening on 127.0.0.1: a reason to show; --host chooses another." in out.getvalue()
+
+
+def test_an_ipv6_host_is_bracketed_in_the_link() -> None:
+    from mailsetup.commands.share import ShareRequest
+
+    try:
+        socket_ok = socket.create_server(("::1", 0), family=socket.AF_INET6)
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    socket_ok.close()
+    url, thread, _out, result = _run_in_thread(
+        ShareRequest(email="jane.doe@example.ch", host="::1")
+    )
+    assert url.startswith("http://[::1]:")
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        assert resp.status == 200
+    thread.join(20)
+    assert result == ["::1"]
