@@ -54,7 +54,7 @@ def require_keyring() -> object:
     if backend is None:
         raise SecretError(
             "no usable keyring backend on this system",
-            f"install one (e.g. gnome-keyring or keyrings.alt), or set {ENV_MAIL} instead",
+            f"install a Secret Service such as GNOME Keyring or KWallet, or set {ENV_MAIL} instead",
         )
     return backend
 
