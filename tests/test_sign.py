@@ -286,3 +286,18 @@ def test_team_paths_refuse_signing_instead_of_ignoring_it(tmp_path: Path, leaf: 
     )  # fmt: skip
     assert_one_line_error(proc, 2, "--sign-cert")
     assert not (tmp_path / "two.mobileconfig").exists()
+
+
+def test_share_serves_the_signed_profile(leaf: Leaf) -> None:
+    """``mailsetup share --sign-*`` hands the phone the same signed bytes ``profile`` writes."""
+    from mailsetup.commands.share import ShareRequest, _payload
+    from mailsetup.mobileconfig.read import read_profile
+    from tests.support.signing import load_root
+
+    req = ShareRequest(email=EMAIL, sign_cert=leaf.fullchain, sign_key=leaf.key)
+    payload, name = _payload(req)
+    assert name.endswith(".mobileconfig")
+    report = read_profile(payload.body, name, roots=load_root(leaf))
+    assert report.container == "signed" and report.signature is not None
+    assert report.signature.valid is True and report.signature.trust is not None
+    assert report.signature.trust.verified
