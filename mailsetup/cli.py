@@ -232,14 +232,15 @@ def password_set(email: EmailOpt, sync_user: SyncUserOpt = None) -> None:
 
 
 def _inspect(request: InspectRequest) -> None:
-    """Check calendar (.ics) and contact (.vcf) files before importing them.
+    """Check calendar (.ics) and contact (.vcf) files before importing them, and lint Apple
+    profiles (.mobileconfig, signed or not).
 
-    FILE: one or more .ics and .vcf files to check ("-" reads standard input).
+    FILE: one or more .ics, .vcf and .mobileconfig files to check ("-" reads standard input).
 
     Every file is reported, even when another is missing. Exit 0 when every file will
-    import, 1 when one will not (or is missing or unreadable), 2 for bad input (a FIFO or
-    device, --split of stdin), 4 when --split cannot write its parts. See
-    docs/calendars-contacts.md.
+    import (or install), 1 when one will not (or is missing or unreadable), 2 for bad input
+    (a FIFO or device, --split of stdin), 4 when --split cannot write its parts. See
+    docs/calendars-contacts.md and docs/apple.md.
     """
     from mailsetup.commands.inspect import run_inspect
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 HEAVY = ("pydantic", "rich", "jinja2", "vobject", "keyring", "dns.resolver", "segno", "defusedxml")
+# Signing and reading signed profiles only (mailsetup/mobileconfig): never at start-up.
+HEAVY += ("cryptography", "asn1crypto", "yaml")
 
 PROBE = """
 import json, sys

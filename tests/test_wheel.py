@@ -33,6 +33,9 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "mailsetup/profiles/infomaniak.toml" in names
     assert any(n.startswith("mailsetup/templates/") for n in names)
+    # Apple's schemas for `inspect FILE.mobileconfig`, with their licence.
+    for shipped in ("LICENSE.txt", "index.json", "TopLevel.yaml", "com.apple.mail.managed.yaml"):
+        assert f"mailsetup/mobileconfig/schemas/{shipped}" in names
 
     # Exactly the locked runtime dependencies, then the wheel itself (not editable).
     reqs = tmp_path / "requirements.txt"

@@ -9,6 +9,7 @@ not the first error. ``-`` reads standard input (its kind told from its first li
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Callable
@@ -30,7 +31,9 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class InspectRequest:
     files: list[Path] = option(
-        argument=True, metavar="FILE", help=".ics and .vcf files to check (- for stdin)."
+        argument=True,
+        metavar="FILE",
+        help=".ics, .vcf and .mobileconfig files to check (- for stdin).",
     )
     as_json: bool = option("--json", default=False, help="Machine-readable report.")
     split: bool = option(
@@ -47,6 +50,13 @@ class InspectRequest:
     force: bool = option("--force", default=False, help="Replace existing part files.")
     provider: str | None = provider_option()
     provider_file: Path | None = provider_file_option()
+    ca_file: Path | None = option(
+        "--ca-file",
+        default=None,
+        metavar="PATH",
+        help="For a signed .mobileconfig: check its chain against these CA certificates (PEM) "
+        "instead of the system's.",
+    )
 
 
 class _Progress:
@@ -161,6 +171,11 @@ def run_inspect(req: InspectRequest) -> bool:
 
     if not req.files:
         raise BadInput("no file given", "mailsetup inspect calendar.ics contacts.vcf")
+    from mailsetup.mobileconfig import is_profile_name
+
+    # Apple profiles have their own reader (mobileconfig/); the rest is told apart by content.
+    profiles = [p for p in req.files if is_profile_name(p.name)]
+    others = dataclasses.replace(req, files=[p for p in req.files if not is_profile_name(p.name)])
     if req.output_dir is not None and not req.split:
         raise BadInput("--output-dir only applies with --split")
     if req.split and any(str(p) == STDIN for p in req.files):
@@ -177,20 +192,31 @@ def run_inspect(req: InspectRequest) -> bool:
             "--split needs an import limit, and the provider file states none",
             "add [limits] ics_max_bytes to it",
         )
-    _check_split_targets(req)
+    _check_split_targets(others)
     reports = [
-        _inspect_one(path, req, limit, provider.calendar_import_components) for path in req.files
+        _inspect_one(path, req, limit, provider.calendar_import_components) for path in others.files
     ]
     for report in reports:
         if report.kind == "ics":
             report.note = provider.calendar_import_note
-    ok = all(r.will_import for r in reports)
+    profile_reports = []
+    if profiles:
+        from mailsetup.mobileconfig.inspect import inspect_profiles
+
+        profile_reports = inspect_profiles(profiles, provider=provider, ca_file=req.ca_file)
+    ok = all(r.will_import for r in reports) and all(p.will_install for p in profile_reports)
     if req.as_json:
         import json
 
-        doc = {"will_import": ok, "files": [r.as_dict() for r in reports]}
+        docs = [r.as_dict() for r in reports] + [p.as_dict() for p in profile_reports]
+        doc = {"will_import": ok, "files": docs}
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(format_table(reports))
+        if reports:
+            sys.stdout.write(format_table(reports))
+        if profile_reports:
+            from mailsetup.mobileconfig.inspect import format_reports
+
+            sys.stdout.write(format_reports(profile_reports))
     sys.stdout.flush()
     return ok

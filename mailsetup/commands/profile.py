@@ -67,6 +67,24 @@ class ProfileRequest:
     )
     provider: str | None = provider_option()
     provider_file: Path | None = provider_file_option()
+    # Signing every Apple profile (docs/signing.md); checked in mobileconfig.sign.
+    sign_cert: Path | None = option(
+        "--sign-cert",
+        default=None,
+        metavar="PATH",
+        help="Sign Apple profiles with this certificate (PEM; may hold the chain after it). "
+        "See docs/signing.md.",
+    )
+    sign_key: Path | None = option(
+        "--sign-key",
+        default=None,
+        metavar="PATH",
+        help="Its private key (PEM; passphrase from MAILSETUP_SIGN_PASSPHRASE, the keyring or "
+        "a prompt).",
+    )
+    sign_chain: Path | None = option(
+        "--sign-chain", default=None, metavar="PATH", help="Intermediate certificates (PEM)."
+    )
 
 
 def _refuse_secret_on_terminal(req: ProfileRequest, policy: str) -> None:
@@ -107,6 +125,13 @@ def run_profile(req: ProfileRequest) -> list[Path]:
     spec, fmt = client_spec(req.client, req.format)
     policy = check_embed(spec.name, req.embed_password)
     _refuse_secret_on_terminal(req, policy)
+    sign = None
+    if req.sign_cert or req.sign_key or req.sign_chain:  # usage errors before any secret
+        from mailsetup.mobileconfig.sign import sign_request
+
+        sign = sign_request(
+            req.sign_cert, req.sign_key, req.sign_chain, None if fmt.folder else fmt.default_name
+        )
     account = make_account(req.email, req.name, req.sync_user)
     provider = load_provider(req.provider, path=req.provider_file)
     services = parse_services(req.services)
@@ -122,16 +147,21 @@ def run_profile(req: ProfileRequest) -> list[Path]:
         services=services, smtp_port=req.smtp_port, password=password, format=req.format
     )
     result = render(spec.name, account, provider, options)
+    files = result.files
+    if sign is not None:  # every Apple profile among the outputs, before anything is written
+        from mailsetup.mobileconfig.sign import sign_outputs
+
+        files = sign_outputs(files, sign, sys.stderr if req.output == "-" else sys.stdout)
 
     if req.output == "-":
-        write_stdout(result.files)
+        write_stdout(files)
         _warn(result.warnings)
         return []
     if fmt.folder:
         target = Path(req.output) if req.output else Path(default_name(fmt, account))
-        paths = write_files(target, result.files, force=req.force, make_dir=True)
+        paths = write_files(target, files, force=req.force, make_dir=True)
     else:
-        (only,) = result.files
+        (only,) = files
         path = Path(req.output) if req.output else Path(only.name)
         if req.output and req.output.endswith(("/", "\\")):  # a trailing slash means a folder
             make_folder(path)
@@ -146,7 +176,7 @@ def run_profile(req: ProfileRequest) -> list[Path]:
         paths = [path]
     for p in paths:
         print(f"Wrote {p}")
-    if any(f.secret for f in result.files):
+    if any(f.secret for f in files):
         print(
             "The file holds your password: it is readable only by you (0600); delete it after use."
         )

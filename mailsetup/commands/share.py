@@ -64,6 +64,9 @@ class ShareRequest:
     )
     provider: str | None = _as_profile("provider")
     provider_file: Path | None = _as_profile("provider_file")
+    sign_cert: Path | None = _as_profile("sign_cert")
+    sign_key: Path | None = _as_profile("sign_key")
+    sign_chain: Path | None = _as_profile("sign_chain")
     host: str | None = option(
         "--host",
         default=None,
@@ -147,6 +150,10 @@ def _payload(req: ShareRequest) -> tuple[Payload, str]:
 
         from mailsetup.render.dav import davx5_link
 
+        if req.sign_cert or req.sign_key or req.sign_chain:
+            from mailsetup.mobileconfig.sign import sign_request
+
+            sign_request(req.sign_cert, req.sign_key, req.sign_chain, "davx5 link")  # refuses
         link = davx5_link(account, provider, options)
         page = (
             '<!doctype html><html lang="en"><meta charset="utf-8"><title>DAVx5</title>'
@@ -155,19 +162,24 @@ def _payload(req: ShareRequest) -> tuple[Payload, str]:
         payload = Payload(page.encode(), "text/html; charset=utf-8", location=link)
         return payload, "the DAVx5 link"
     (only,) = render(req.client, account, provider, options).files
-    data = sign_if_asked(only.data, req)
+    data = sign_if_asked(only.data, req, only.name)
     return Payload(data, ASPEN_TYPE, filename=only.name), only.name
 
 
-def sign_if_asked(data: bytes, req: ShareRequest) -> bytes:
-    """Hook for signed profiles (issue 11): the bytes ``mailsetup profile`` would write.
+def sign_if_asked(data: bytes, req: ShareRequest, name: str) -> bytes:
+    """The bytes ``mailsetup profile`` would write: signed with ``--sign-*`` (docs/signing.md).
 
-    Signing was not on the main branch when share was written, so the served profile is the
-    unsigned one, byte for byte. Wiring it in: give :class:`ShareRequest` profile's three
-    ``--sign-*`` fields (``_as_profile("sign_cert")``...), build the signing request with
-    ``mobileconfig.sign.sign_request`` before rendering, and sign here with ``sign_outputs``.
-    """
-    return data
+    What the device will show goes to stderr (stdout carries the link and the QR code)."""
+    if not (req.sign_cert or req.sign_key or req.sign_chain):
+        return data
+    from mailsetup.mobileconfig.sign import sign_outputs, sign_request
+    from mailsetup.model import OutputFile
+
+    sign = sign_request(req.sign_cert, req.sign_key, req.sign_chain, name)
+    if sign is None:
+        return data
+    (signed,) = sign_outputs([OutputFile(name, data)], sign, sys.stderr)
+    return signed.data
 
 
 def _bind(host: str, port: int, payload: Payload, token: str) -> ShareServer:

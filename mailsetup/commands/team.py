@@ -123,6 +123,11 @@ def run_profile_command(cmd: ProfileCommand) -> None:
 
 
 def _run_team(cmd: ProfileCommand) -> None:
+    if cmd.sign_cert or cmd.sign_key or cmd.sign_chain:  # never silently unsigned
+        raise BadInput(
+            "--sign-cert signs the profile of one mailbox; not with --csv or several --email",
+            "run `mailsetup profile --email ... --sign-cert ...` for each profile to sign",
+        )
     if cmd.csv_template:
         if cmd.csv or cmd.emails:
             raise BadInput("--csv-template prints an example and takes no --csv or --email")

@@ -1,0 +1,137 @@
+"""Signing and profile inspection: what they add to a command, as ratios.
+
+Prints the median wall and CPU time over N runs (after one warm-up run that also writes the bytecode
+caches) of:
+
+Ratios are of CPU time (the child's user + system time), with wall time beside them.
+
+- ``mailsetup profile -o -`` (unsigned) and the same with ``--sign-cert/--sign-key/--sign-chain``
+  (RSA 2048 and EC P-256 test certificates from a throw-away trustme CA): target <= 1.2x;
+- ``mailsetup inspect`` of the unsigned and of the signed profile, against ``mailsetup profile``:
+  target < 1.0x (inspecting a profile costs less than making one);
+- in-process, the signing step alone (the CMS operation, cryptography already imported) and the
+  import of the modules it needs, so a regression can be placed.
+
+Usage: python benchmarks/sign_bench.py [--runs 21]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def median_seconds(cmd: list[str], runs: int, cwd: Path) -> tuple[float, float]:
+    """Median (wall, CPU) seconds of ``cmd``. CPU time (user + system of the child, from
+    getrusage) is what the ratios use: on a shared, loaded machine wall time mostly measures
+    the neighbours, while the work a command does stays the same."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = {k: v for k, v in env.items() if not k.startswith("MAILSETUP_")}
+    subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    walls, cpus = [], []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(
+            cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env
+        )
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def in_process(leaf_cert: Path, leaf_key: Path, chain: Path, runs: int) -> tuple[float, float]:
+    """(median seconds of one CMS signature, seconds to import what signing needs)."""
+    code = (
+        "import time, sys\n"
+        "t = time.perf_counter()\n"
+        "from mailsetup.mobileconfig.sign import SignRequest, load_signer, sign_bytes\n"
+        "from cryptography.hazmat.primitives.serialization import pkcs7\n"
+        "print(time.perf_counter() - t)\n"
+    )
+    imports = float(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+        ).stdout
+    )
+    from mailsetup.mobileconfig.sign import SignRequest, load_signer, sign_bytes
+
+    signer = load_signer(SignRequest(leaf_cert, leaf_key, chain))
+    data = (REPO / "tests/golden/infomaniak-apple.mobileconfig").read_bytes()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        sign_bytes(data, signer)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), imports
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=21)
+    args = parser.parse_args()
+    from tests.support.signing import SigningCA
+
+    py = sys.executable
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        ca = SigningCA(work)
+        rsa, ec = ca.leaf(), ca.leaf(key_type="ec")
+        base = [py, "-m", "mailsetup", "profile", "--email", "jane.doe@example.ch"]
+
+        def signed(leaf: object) -> list[str]:
+            return [
+                *base,
+                "--sign-cert",
+                str(leaf.cert),
+                "--sign-key",
+                str(leaf.key),  # type: ignore[attr-defined]
+                "--sign-chain",
+                str(leaf.chain),
+                "-o",
+                "-",  # type: ignore[attr-defined]
+            ]
+
+        plain_file, signed_file = work / "plain.mobileconfig", work / "signed.mobileconfig"
+        subprocess.run([*base, "-o", str(plain_file)], check=True, capture_output=True)
+        subprocess.run([*signed(rsa)[:-2], "-o", str(signed_file)], check=True, capture_output=True)
+        calls = {
+            "profile (unsigned)": [*base, "-o", "-"],
+            "profile --sign-* (RSA 2048)": signed(rsa),
+            "profile --sign-* (EC P-256)": signed(ec),
+            "inspect unsigned .mobileconfig": [py, "-m", "mailsetup", "inspect", str(plain_file)],
+            "inspect signed .mobileconfig": [py, "-m", "mailsetup", "inspect", str(signed_file)],
+        }
+        results = {name: median_seconds(cmd, args.runs, work) for name, cmd in calls.items()}
+        cms, imports = in_process(rsa.cert, rsa.key, rsa.chain, args.runs)
+    width = max(map(len, results))
+    print(f"{'':<{width}}  {'wall':>9}  {'CPU':>9}")
+    for name, (wall, cpu) in results.items():
+        print(f"{name:<{width}}  {wall * 1000:6.1f} ms  {cpu * 1000:6.1f} ms")
+    unsigned = results["profile (unsigned)"]
+    print("\nratios (CPU time; wall time in brackets)")
+    for name in ("profile --sign-* (RSA 2048)", "profile --sign-* (EC P-256)"):
+        cpu, wall = results[name][1] / unsigned[1], results[name][0] / unsigned[0]
+        print(f"{name} / unsigned: {cpu:.2f}x [{wall:.2f}x] (target <= 1.2x)")
+    for name in ("inspect unsigned .mobileconfig", "inspect signed .mobileconfig"):
+        cpu, wall = results[name][1] / unsigned[1], results[name][0] / unsigned[0]
+        print(f"{name} / profile: {cpu:.2f}x [{wall:.2f}x] (target < 1.0x)")
+    print(
+        f"one CMS signature in process: {cms * 1000:.2f} ms;"
+        f" importing what signing needs: {imports * 1000:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,300 @@
+"""``mailsetup inspect FILE.mobileconfig``: read, check the signature, lint, summarise.
+
+One :class:`ProfileReport` per file, in the shape ``inspect`` prints (a block of text) and
+``--json`` carries. The payload table shows what the profile sets up (type, display name,
+identifier, the account: host, port, TLS, username); the findings say why it would not install
+or not work. A file that cannot be read is a finding too, so one bad file never hides the others.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mailsetup.errors import BadInput
+from mailsetup.mobileconfig.findings import Finding
+from mailsetup.mobileconfig.lint import DAV_KINDS, MAIL, KnownProvider, lint_across, lint_profile
+from mailsetup.mobileconfig.read import MAX_BYTES, ReadProfile, read_profile
+from mailsetup.untrusted import clean_text
+
+if TYPE_CHECKING:
+    from cryptography.x509 import Certificate
+
+    from mailsetup.mobileconfig.cms import Signature
+    from mailsetup.provider import Provider
+
+
+@dataclass
+class ProfileReport:
+    path: str
+    container: str
+    size: int
+    signature: Signature | None
+    payloads: list[dict[str, Any]]
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def will_install(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "kind": "mobileconfig",
+            "container": self.container,
+            "size": self.size,
+            "will_import": self.will_install,
+            "signature": self.signature.as_dict() if self.signature else None,
+            "payloads": self.payloads,
+            "findings": [_clean_finding(f).as_dict() for f in self.findings],
+        }
+
+
+def known_provider(provider: Provider) -> KnownProvider:
+    """The facts the linter compares against, from the provider file (nothing hard-coded).
+
+    A provider file may have no mail or no DAV tables; whether the sync login is a separate id
+    is its ``[texts] sync_user = "separate"``.
+    """
+    imap, smtp = provider.imap_endpoint, provider.smtp_endpoint
+    davs = [d for d in (provider.caldav_service, provider.carddav_service) if d is not None]
+    smtp_ports = {e.port for e in (smtp, *provider.smtp_alternatives) if e is not None}
+    return KnownProvider(
+        name=provider.name,
+        mail_hosts=frozenset(e.host.lower() for e in (imap, smtp) if e is not None),
+        imap_ports=frozenset({imap.port} if imap is not None else ()),
+        smtp_ports=frozenset(smtp_ports),
+        dav_hosts=frozenset(d.host.lower() for d in davs),
+        separate_sync_user=provider.texts.sync_user == "separate",
+        sync_user_example=provider.texts.sync_user_example,
+    )
+
+
+class _Unreadable(Exception):
+    """A file that could not be read at all (missing, no permission): reported, not fatal."""
+
+
+def read_file(path: Path) -> bytes:
+    """The file's bytes (at most one over the limit). Only regular files are read: a FIFO or a
+    device is a wrong argument (exit 2); a missing or unreadable file, or a folder, gets its own
+    report, as ``inspect`` does for every other kind of file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise _Unreadable("no such file") from None
+    except IsADirectoryError:
+        raise _Unreadable("is a folder") from None
+    except OSError as exc:
+        raise _Unreadable(f"cannot read: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise _Unreadable("is a folder")
+        if not stat.S_ISREG(mode):
+            raise BadInput(f"{str(path)!r} is not a regular file", "give .mobileconfig files")
+        try:
+            return fh.read(MAX_BYTES + 1)
+        except OSError as exc:
+            raise _Unreadable(f"cannot read: {exc.strerror}") from None
+
+
+def inspect_profiles(
+    paths: list[Path], *, provider: Provider | None, ca_file: Path | None = None
+) -> list[ProfileReport]:
+    """Read, verify and lint every profile in ``paths``; rules across files come last."""
+    roots: tuple[list[Certificate], str] | None = None
+    if ca_file is not None:
+        from mailsetup.mobileconfig.trust import read_pem_certificates
+
+        roots = (read_pem_certificates(ca_file, "--ca-file"), f"--ca-file {ca_file}")
+    data: list[tuple[Path, bytes | str]] = []
+    for path in paths:  # a wrong argument (a FIFO, a folder) is exit 2 before any work
+        try:
+            data.append((path, read_file(path)))
+        except _Unreadable as exc:
+            data.append((path, str(exc)))
+    known = known_provider(provider) if provider is not None else None
+    done = [
+        _one(str(path), raw, roots, known)
+        if isinstance(raw, bytes)
+        else (_unreadable(str(path), raw), None)
+        for path, raw in data
+    ]
+    across = lint_across([(r.path, plist) for r, plist in done if plist is not None])
+    for report, _ in done:
+        report.findings.extend(across.get(report.path, []))
+    return [report for report, _ in done]
+
+
+def _one(
+    name: str,
+    raw: bytes,
+    roots: tuple[list[Certificate], str] | None,
+    known: KnownProvider | None,
+) -> tuple[ProfileReport, dict[str, Any] | None]:
+    read: ReadProfile = read_profile(raw, name, roots=roots)
+    findings = list(read.findings)
+    sig = read.signature
+    if sig is not None:
+        findings.extend(_signature_findings(sig))
+    payloads: list[dict[str, Any]] = []
+    if read.plist is not None:
+        findings.extend(
+            lint_profile(read.plist, signed=sig is not None and bool(sig.valid), provider=known)
+        )
+        payloads = payload_rows(read.plist)
+    return ProfileReport(name, read.container, read.size, sig, payloads, findings), read.plist
+
+
+def _unreadable(name: str, why: str) -> ProfileReport:
+    return ProfileReport(name, "unknown", 0, None, [], [Finding("error", "cannot-read", "", why)])
+
+
+def _signature_findings(sig: Signature) -> list[Finding]:
+    out = []
+    if sig.valid is False:
+        out.append(
+            Finding(
+                "error",
+                "signature-invalid",
+                "",
+                f"{sig.detail}: the device refuses a profile whose signature does not verify",
+            )
+        )
+    elif sig.valid is None:
+        out.append(Finding("warning", "signature-unchecked", "", sig.detail))
+    if sig.signer is not None:
+        import datetime as dt
+
+        from mailsetup.mobileconfig.trust import validity
+
+        dates = validity(sig.signer)
+        if dates is None or dates[1] < dt.datetime.now(dt.UTC):
+            out.append(
+                Finding(
+                    "warning",
+                    "signer-expired",
+                    "",
+                    "the signing certificate has expired: the device shows the profile as not"
+                    " verified",
+                )
+            )
+        if sig.trust is not None and not sig.trust.verified:
+            out.append(
+                Finding(
+                    "warning",
+                    "signer-not-trusted",
+                    "",
+                    "the signer does not chain to a trusted root (checked against the"
+                    f" {sig.trust.roots}): the device installs it but shows it as Unverified",
+                )
+            )
+    return out
+
+
+def _tls_word(use_ssl: Any, port: Any) -> str:
+    if use_ssl is True:
+        # Apple Mail: SSL on a submission/plain port means STARTTLS.
+        return "STARTTLS" if port in (25, 143, 587) else "SSL"
+    return "no TLS" if use_ssl is False else "TLS ?"
+
+
+def payload_rows(plist: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per payload: what it is and the account it sets up (text cleaned)."""
+    rows: list[dict[str, Any]] = []
+    content = plist.get("PayloadContent")
+    if not isinstance(content, list):
+        return rows
+    for payload in content[:100]:
+        if not isinstance(payload, dict):
+            continue
+        ptype = payload.get("PayloadType")
+        servers: list[dict[str, Any]] = []
+        if ptype == MAIL:
+            for side, label in (("Incoming", "incoming"), ("Outgoing", "outgoing")):
+                port = payload.get(f"{side}MailServerPortNumber")
+                servers.append(
+                    {
+                        "role": label,
+                        "host": _text(payload.get(f"{side}MailServerHostName")),
+                        "port": _text(port),
+                        "tls": _tls_word(payload.get(f"{side}MailServerUseSSL"), port),
+                        "username": _text(payload.get(f"{side}MailServerUsername")),
+                    }
+                )
+        elif isinstance(ptype, str) and ptype in DAV_KINDS:
+            kind = DAV_KINDS[str(ptype)]
+            use_ssl = payload.get(f"{kind}UseSSL", True)
+            servers.append(
+                {
+                    "role": kind.lower(),
+                    "host": _text(payload.get(f"{kind}HostName")),
+                    "port": _text(payload.get(f"{kind}Port")),
+                    "tls": "SSL" if use_ssl is True else _tls_word(use_ssl, None),
+                    "username": _text(payload.get(f"{kind}Username")),
+                }
+            )
+        rows.append(
+            {
+                "type": _text(ptype),
+                "display_name": _text(payload.get("PayloadDisplayName")),
+                "identifier": _text(payload.get("PayloadIdentifier")),
+                "servers": servers,
+            }
+        )
+    return rows
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return clean_text(value if isinstance(value, str) else repr(value), limit=120)
+
+
+def _clean_finding(f: Finding) -> Finding:
+    return Finding(
+        f.severity,
+        f.code,
+        clean_text(f.path, limit=160),
+        clean_text(f.message, limit=400),
+        f.apple,
+    )
+
+
+def format_reports(reports: list[ProfileReport]) -> str:
+    """Plain text: per file the verdict, the signer, the payload table, then the findings."""
+    out: list[str] = []
+    for r in reports:
+        verdict = "will install" if r.will_install else "will NOT install"
+        out.append(f"{clean_text(r.path)}: Apple profile ({r.container}, {r.size} B): {verdict}")
+        sig = r.signature
+        if sig is None and r.container != "signed":
+            out.append("  not signed: the device shows it as Unverified")
+        elif sig is not None:
+            d = sig.as_dict()
+            if d["subject"]:
+                out.append(f"  signed by {d['subject']}")
+                out.append(f"    issuer {d['issuer']}")
+                if d["not_before"]:
+                    out.append(f"    valid {d['not_before'][:10]} to {d['not_after'][:10]}")
+            out.append(f"    {d['signature_detail']}")
+            if sig.trust is not None:
+                shows = "Verified" if sig.trust.verified else "Unverified"
+                out.append(f"    {sig.trust.detail} ({sig.trust.roots}): device shows {shows}")
+        for row in r.payloads:
+            name = row["display_name"] or ""
+            out.append(f"  {row['type']}  {name!s}  [{row['identifier']}]")
+            for s in row["servers"]:
+                user = f" user {s['username']}" if s["username"] else " user (asked)"
+                out.append(f"    {s['role']}: {s['host']}:{s['port']} {s['tls']}{user}")
+        for f in r.findings:
+            c = _clean_finding(f)
+            where = c.path or "file"
+            out.append(f"  {c.severity} [{c.code}] {where}: {c.message}")
+            if c.apple:
+                out.append(f"    Apple: {c.apple}")
+        out.append("")
+    return "\n".join(out)
