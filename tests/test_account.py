@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailsetup.account import make_account, normalize_display_name
@@ -39,7 +39,8 @@ _TLD = st.sampled_from(["ch", "com", "org", "net", "swiss", "Ch", "COM"])
 def addresses(draw: st.DrawFn) -> str:
     """Addresses RFC 5322 calls valid: dot-atoms, one to three labels before a real TLD."""
     local = ".".join(draw(st.lists(_ATOM, min_size=1, max_size=3)))
-    labels = draw(st.lists(_LABEL, min_size=1, max_size=3))
+    # "ab--" at the start of a label is reserved for IDNA encodings (RFC 5891 section 4.2.3.1).
+    labels = draw(st.lists(_LABEL.filter(lambda label: label[2:4] != "--"), min_size=1, max_size=3))
     return f"{local}@{'.'.join([*labels, draw(_TLD)])}"
 
 
@@ -48,7 +49,6 @@ def addresses(draw: st.DrawFn) -> str:
 def test_valid_addresses_are_accepted_and_normalised(text: str) -> None:
     """Valid addresses are accepted: ASCII, one @, the domain lower-cased, the local part kept
     as typed (RFC 5321 section 2.4: only the receiving host may fold its case)."""
-    assume(not any(label.startswith("xn--") for label in text.split("@")[1].split(".")))
     account = make_account(text)
     local, domain = text.split("@")
     assert account.email == f"{local}@{domain.lower()}"
