@@ -234,6 +234,75 @@ def inspect(
         raise typer.Exit(1)
 
 
+@app.command()
+@handles_errors
+def serve(
+    domain: Annotated[
+        list[str],
+        typer.Option("--domain", "-d", help="A mail domain to serve; repeat for more."),
+    ],
+    provider_file: ProviderFileOpt = None,
+    users: Annotated[
+        Path | None,
+        typer.Option("--users", help="CSV with email,name,sync_user (copied into --db)."),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="sqlite:///PATH or postgresql://... (default: SQLite in the state folder).",
+        ),
+    ] = None,
+    sign_cert: Annotated[
+        Path | None, typer.Option("--sign-cert", help="Certificate (PEM) to sign profiles.")
+    ] = None,
+    sign_key: Annotated[
+        Path | None, typer.Option("--sign-key", help="Its private key (PEM).")
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url", help="Base URL of one-time links, e.g. https://autoconfig.example.ch."
+        ),
+    ] = None,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help="Trust X-Forwarded-For/-Proto from these proxy addresses (comma list).",
+        ),
+    ] = None,
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="debug, info, warning or error.")
+    ] = "info",
+) -> None:
+    """Serve autoconfig, autodiscover, profiles and an onboarding page for whole domains.
+
+    See docs/serve.md for DNS records, a TLS reverse proxy, systemd and scaling out.
+    """
+    from mailsetup.serve.command import ServeRequest, run_serve
+
+    run_serve(
+        ServeRequest(
+            domains=domain,
+            provider_file=provider_file,
+            users=users,
+            db=db,
+            sign_cert=sign_cert,
+            sign_key=sign_key,
+            host=host,
+            port=port,
+            workers=workers,
+            public_url=public_url,
+            forwarded_allow_ips=forwarded_allow_ips,
+            log_level=log_level,
+        )
+    )
+
+
 def main() -> None:
     """Entry point: typer's click command with plain parameter coercion (see param_coercion)."""
     from mailsetup.param_coercion import install
