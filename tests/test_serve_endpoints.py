@@ -145,8 +145,10 @@ EXTERNAL_ENTITY = (
         (pox("jane@elsewhere.ch"), 404),
         (pox("nobody"), 400),
         (
-            pox(JANE, "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/"
-                "responseschema/2006"),
+            pox(
+                JANE,
+                "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006",
+            ),
             400,
         ),
         (b"<a>" + b"x" * (64 * 1024) + b"</a>", 413),
@@ -217,7 +219,7 @@ def test_access_log_names_no_address(server):
         client.post("/autodiscover/autodiscover.xml", content=pox(JANE))
     log = server.log_text()
     assert '"path": "/mail/config-v1.1.xml"' in log and '"who": "' in log
-    assert "jane" not in log.lower() and "127.0.0.1\"" not in log.split("Uvicorn running")[-1]
+    assert "jane" not in log.lower() and '127.0.0.1"' not in log.split("Uvicorn running")[-1]
 
 
 def test_a_second_machine_reads_the_directory_from_the_shared_database(
@@ -234,7 +236,9 @@ def test_a_second_machine_reads_the_directory_from_the_shared_database(
 def test_gunicorn_factory_serves_the_same_bytes(serve_factory, serve_db, profile_files):
     server = serve_factory(serve_db, mode="gunicorn", workers=2)
     with server.client() as client:
-        replies = [client.get("/mail/config-v1.1.xml", params={"emailaddress": JANE}) for _ in "abcd"]
+        replies = [
+            client.get("/mail/config-v1.1.xml", params={"emailaddress": JANE}) for _ in "abcd"
+        ]
     assert {r.content for r in replies} == {profile_files["config-v1.1.xml"]}
 
 
