@@ -458,8 +458,26 @@ def redact_url(url: str) -> str:
         return "(unparsable URL)"
 
 
+def _ensure_logging() -> None:
+    """Under gunicorn or ``uvicorn --factory`` nobody configured our loggers: without this, the
+    access log (INFO) would go nowhere. ``MAILSETUP_SERVE_LOG_LEVEL`` chooses the level."""
+    import os
+
+    from mailsetup.serve.run import LOG_FORMAT
+
+    logger = logging.getLogger("mailsetup.serve")
+    if logger.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logger.addHandler(handler)
+    level = os.environ.get("MAILSETUP_SERVE_LOG_LEVEL", "info").upper()
+    logger.setLevel(level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO")
+
+
 def create_app(config: ServeConfig | None = None) -> Starlette:
     """The application for ``config``, or for the ``MAILSETUP_SERVE_*`` environment."""
+    _ensure_logging()
     deployment = build_deployment(config or config_from_env())
     app = Starlette(
         routes=ROUTES,
