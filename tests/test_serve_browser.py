@@ -71,7 +71,7 @@ def test_form_downloads_the_apple_profile(server, page):
         page.get_by_role("button", name="Get it on this device").click()
     download = info.value
     assert download.suggested_filename == "jane.doe@example.ch.mobileconfig"
-    profile = plistlib.loads(open(download.path(), "rb").read())  # noqa: PTH123, SIM115
+    profile = plistlib.loads(open(download.path(), "rb").read())  # noqa: SIM115
     assert validate_profile(profile) == []
     assert profile["PayloadDisplayName"].endswith("jane.doe@example.ch")
 
