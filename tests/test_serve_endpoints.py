@@ -58,6 +58,19 @@ def profile_files(tmp_path_factory) -> dict[str, bytes]:
             str(target) + ("/" if client == "thunderbird" else ".xml"),
         )
         assert proc.returncode == 0, proc.stderr
+    proc = run(
+        "profile",
+        "--email",
+        JANE,
+        "--name",
+        "Jane Doe",
+        "--sync-user",
+        "AB12345",
+        "-o",
+        str(out / "jane.mobileconfig"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    files["mobileconfig"] = (out / "jane.mobileconfig").read_bytes()
     files["config-v1.1.xml"] = (out / "thunderbird" / "config-v1.1.xml").read_bytes()
     files["autodiscover.xml"] = (out / "autodiscover.xml").read_bytes()
     return files
@@ -72,6 +85,22 @@ def test_autoconfig_is_the_profile_commands_file(server, profile_files, path):
     assert reply.status_code == 200
     assert reply.headers["content-type"].startswith("text/xml")
     assert reply.content == profile_files["config-v1.1.xml"]
+
+
+@pytest.mark.parametrize("path", ["/mobileconfig", "/mobileconfig/"])
+def test_apple_profile_by_direct_link(server, profile_files, path):
+    import plistlib
+
+    from tests.apple_schema import validate_profile
+
+    with server.client() as client:
+        reply = client.get(path, params={"emailaddress": JANE})
+        other = client.get(path, params={"emailaddress": "jane@elsewhere.ch"})
+    assert reply.status_code == 200
+    assert reply.headers["content-type"] == "application/x-apple-aspen-config"
+    assert reply.content == profile_files["mobileconfig"]
+    assert validate_profile(plistlib.loads(reply.content)) == []
+    assert other.status_code == 404
 
 
 def test_autoconfig_is_the_same_from_the_cache(server, profile_files):

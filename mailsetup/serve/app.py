@@ -121,20 +121,26 @@ async def _resolve(
     return account
 
 
-async def _cached_xml(request: Request, kind: str, raw: str) -> Response:
-    """Autoconfig / autodiscover XML for ``raw``, rendered once per address (content.py)."""
+async def _cached(request: Request, kind: str, raw: str) -> Response:
+    """Autoconfig, autodiscover or Apple profile for ``raw``, rendered once per address."""
     dep = _deployment(request)
-    make = dep.content.autoconfig if kind == "autoconfig" else dep.content.autodiscover
+    makers = {
+        "autoconfig": dep.content.autoconfig,
+        "autodiscover": dep.content.autodiscover,
+        "apple": dep.content.apple,
+    }
     request.scope[WHO_KEY] = dep.hash(raw.lower())
     try:
         if dep.content.directory.blocking:
-            body = await run_in_threadpool(dep.content.cached, kind, raw, make)
+            body = await run_in_threadpool(dep.content.cached, kind, raw, makers[kind])
         else:
-            body = dep.content.cached(kind, raw, make)
+            body = dep.content.cached(kind, raw, makers[kind])
     except NotServed:
         return _text(404, EN["not_found"])
     except BadAddress:
         return _text(400, EN["bad_address"])
+    if isinstance(body, Download):
+        return _download(body)
     return Response(body, media_type=XML_TYPE)
 
 
@@ -146,7 +152,7 @@ async def autoconfig(request: Request) -> Response:
     raw = request.query_params.get("emailaddress", "").strip()
     if not raw:
         return _text(400, EN["bad_address"])
-    return await _cached_xml(request, "autoconfig", raw)
+    return await _cached(request, "autoconfig", raw)
 
 
 async def autodiscover(request: Request) -> Response:
@@ -168,7 +174,21 @@ async def autodiscover(request: Request) -> Response:
         raw = (params.get("email") or params.get("emailaddress") or "").strip()
         if not raw:
             return _text(400, EN["bad_address"])
-    return await _cached_xml(request, "autodiscover", raw)
+    return await _cached(request, "autodiscover", raw)
+
+
+async def apple_profile(request: Request) -> Response:
+    """``GET /mobileconfig?emailaddress=``: the Apple profile as a direct link.
+
+    iOS installs a profile only from a direct link that Safari opens, served as
+    ``application/x-apple-aspen-config``: a domain owner can put this URL in a welcome message.
+    It holds what autoconfig and autodiscover already tell anyone who asks (servers, the
+    directory's name and sync username), never a password.
+    """
+    raw = request.query_params.get("emailaddress", "").strip()
+    if not raw:
+        return _text(400, EN["bad_address"])
+    return await _cached(request, "apple", raw)
 
 
 async def well_known_dav(request: Request) -> Response:
@@ -411,6 +431,8 @@ ROUTES = [
         well_known_dav,
         methods=["GET", "HEAD", "POST", "PROPFIND", "OPTIONS", "REPORT"],
     ),
+    Route("/mobileconfig", apple_profile, methods=["GET"]),
+    Route("/mobileconfig/", apple_profile, methods=["GET"]),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/serve.css", stylesheet, methods=["GET"]),
     Route("/", index, methods=["GET"]),
