@@ -79,10 +79,21 @@ def seed_from_provider() -> dict[str, object]:
 def install_automx2(folder: Path) -> Path:
     venv = folder / "automx2-venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    pip = [
+        str(venv / "bin" / "python"),
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+    ]
     subprocess.run([*pip, "automx2", "gunicorn"], check=True)
     version = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", "import importlib.metadata as m; print(m.version('automx2'))"],
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import importlib.metadata as m; print(m.version('automx2'))",
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -183,7 +194,9 @@ def main() -> int:
             )
         )
         amx = f"http://{LOOPBACK}:{amx_port}"
-        status, _ = get(amx + "/initdb/", json.dumps(seed_from_provider()).encode(), "application/json")
+        status, _ = get(
+            amx + "/initdb/", json.dumps(seed_from_provider()).encode(), "application/json"
+        )
         assert status == 200, status
         # mailsetup -------------------------------------------------------------------------
         our_port = free_port()
@@ -213,7 +226,10 @@ def main() -> int:
         ours = f"http://{LOOPBACK}:{our_port}"
 
         endpoints = {
-            "autoconfig": ("/mail/config-v1.1.xml?emailaddress=", "/mail/config-v1.1.xml?emailaddress="),
+            "autoconfig": (
+                "/mail/config-v1.1.xml?emailaddress=",
+                "/mail/config-v1.1.xml?emailaddress=",
+            ),
             "apple profile": ("/mobileconfig/?emailaddress=", "/mobileconfig?emailaddress="),
         }
         for name, (amx_path, our_path) in endpoints.items():  # both answer before we measure
@@ -233,12 +249,17 @@ def main() -> int:
             for scenario in ("same address", "new address"):
                 runs: dict[str, list[Result]] = {"automx2": [], "mailsetup": []}
                 for _ in range(args.rounds):
-                    for server, base, path in (("automx2", amx, amx_path), ("mailsetup", ours, our_path)):
+                    for server, base, path in (
+                        ("automx2", amx, amx_path),
+                        ("mailsetup", ours, our_path),
+                    ):
                         script = None
                         url = base + path + ADDRESS
                         if scenario == "new address":
                             script = folder / f"new-{server}-{abs(hash(path))}.lua"
-                            script.write_text(LUA_NEW_ADDRESS.replace("{path}", path).replace("{domain}", DOMAIN))
+                            script.write_text(
+                                LUA_NEW_ADDRESS.replace("{path}", path).replace("{domain}", DOMAIN)
+                            )
                             url = base + "/"
                         runs[server].append(run_wrk(url, args.duration, script))
                 medians = {
@@ -261,7 +282,13 @@ def main() -> int:
                     )
         print(
             f"\nratios: {', '.join(f'{r:.1f}x' for r in summary)}; goal >= 8x, floor 4x: "
-            + ("goal met" if min(summary) >= 8 else "floor met" if min(summary) >= 4 else "BELOW FLOOR")
+            + (
+                "goal met"
+                if min(summary) >= 8
+                else "floor met"
+                if min(summary) >= 4
+                else "BELOW FLOOR"
+            )
         )
         return 0
     finally:

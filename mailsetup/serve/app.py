@@ -109,14 +109,21 @@ def _download(download: Download) -> Response:
     )
 
 
+async def _fresh_directory(dep: Deployment) -> None:
+    """Reload the directory's snapshot from the database when it is due (off the loop)."""
+    if dep.content.directory.stale():
+        try:
+            await run_in_threadpool(dep.content.directory.refresh)
+        except Exception:  # the database is away: keep answering from the last snapshot
+            LOG.warning("cannot reload the user directory from the database", exc_info=True)
+
+
 async def _resolve(
     dep: Deployment, request: Request, raw: str, name: str | None = None, sync: str | None = None
 ) -> Account:
-    """The account for an address from a request (directory lookups off the event loop)."""
-    if dep.content.directory.blocking:
-        account = await run_in_threadpool(dep.content.account, raw, name, sync)
-    else:
-        account = dep.content.account(raw, name, sync)
+    """The account for an address from a request."""
+    await _fresh_directory(dep)
+    account = dep.content.account(raw, name, sync)
     request.scope[WHO_KEY] = dep.hash(account.email)
     return account
 
@@ -130,11 +137,9 @@ async def _cached(request: Request, kind: str, raw: str) -> Response:
         "apple": dep.content.apple,
     }
     request.scope[WHO_KEY] = dep.hash(raw.lower())
+    await _fresh_directory(dep)
     try:
-        if dep.content.directory.blocking:
-            body = await run_in_threadpool(dep.content.cached, kind, raw, makers[kind])
-        else:
-            body = dep.content.cached(kind, raw, makers[kind])
+        body = dep.content.cached(kind, raw, makers[kind])
     except NotServed:
         return _text(404, EN["not_found"])
     except BadAddress:

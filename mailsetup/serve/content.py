@@ -168,12 +168,25 @@ class Content:
         return {f.name: f.data for f in rendered.files}
 
     def autoconfig(self, account: Account) -> bytes:
-        """``config-v1.1.xml``, byte for byte the file of ``profile --client thunderbird``."""
-        return self._files("thunderbird", account)["config-v1.1.xml"]
+        """``config-v1.1.xml``, byte for byte the file of ``profile --client thunderbird``.
+
+        The Thunderbird renderer's own context and template, without rendering ``user.js``
+        and the README that the client's folder also holds (two thirds of the work); the
+        tests compare the bytes with the command's file.
+        """
+        from mailsetup.render.templating import render_template
+        from mailsetup.render.thunderbird import autoconfig_context
+
+        options = RenderOptions(services=ALL_SERVICES)
+        return render_template(
+            "thunderbird/config-v1.1.xml.j2", **autoconfig_context(account, self.provider, options)
+        )
 
     def autodiscover(self, account: Account) -> bytes:
         """``autodiscover.xml``, byte for byte the file of ``profile --client autodiscover``."""
-        return self._files("autodiscover", account)["autodiscover.xml"]
+        from mailsetup.render.autodiscover import render_xml
+
+        return render_xml(account, self.provider, RenderOptions(services=ALL_SERVICES))
 
     def apple(self, account: Account) -> Download:
         (data,) = self._files("apple", account).values()

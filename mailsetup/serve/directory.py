@@ -11,6 +11,7 @@ directory.
 from __future__ import annotations
 
 import csv
+import time
 from pathlib import Path
 
 from mailsetup.account import make_account
@@ -55,22 +56,42 @@ def read_users_csv(path: Path) -> dict[str, UserRow]:
 
 
 class Directory:
-    """Looks an address up; ``blocking`` tells the app to ask from a worker thread."""
+    """The directory in memory: a CSV file's rows, or a snapshot of the database's table.
 
-    def __init__(self, store: Store, rows: dict[str, UserRow] | None) -> None:
+    A snapshot rather than a query per request: a lookup is then a dictionary access on the
+    event loop, and the database sees one ``SELECT`` per worker and ``refresh_after`` seconds
+    instead of one per client. Changes made in the database (by another machine's ``--users``)
+    are seen after at most that long; :meth:`stale` tells the app when to reload, which it
+    does in a worker thread.
+    """
+
+    def __init__(
+        self, store: Store, rows: dict[str, UserRow] | None, refresh_after: float = 60.0
+    ) -> None:
         self._store = store
-        self._rows = rows
-        self.blocking = rows is None
+        self._fixed = rows is not None
+        self._rows: dict[str, UserRow] = rows or {}
+        self._loaded = 0.0
+        self.refresh_after = refresh_after
+
+    def stale(self) -> bool:
+        return not self._fixed and time.monotonic() - self._loaded > self.refresh_after
+
+    def refresh(self) -> None:
+        if self.stale():
+            # Stamped first: when the database is away, the next attempt waits its turn too.
+            self._loaded = time.monotonic()
+            self._rows = {row.email: row for row in self._store.all_users()}
 
     def lookup(self, email: str) -> UserRow | None:
-        if self._rows is not None:
-            return self._rows.get(email)
-        return self._store.user(email)
+        return self._rows.get(email)
 
 
 def open_directory(store: Store, users_csv: Path | None) -> Directory:
     if users_csv is None:
-        return Directory(store, None)
+        directory = Directory(store, None)
+        directory.refresh()
+        return directory
     rows = read_users_csv(users_csv)
     store.put_users(rows.values())
     return Directory(store, rows)

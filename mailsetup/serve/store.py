@@ -248,6 +248,11 @@ class Store:
             ).first()
         return None if row is None else UserRow(row.email, row.name, row.sync_user)
 
+    def all_users(self) -> list[UserRow]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(users.c.email, users.c.name, users.c.sync_user))
+            return [UserRow(r.email, r.name, r.sync_user) for r in rows]
+
     def put_users(self, rows: Iterable[UserRow]) -> int:
         """Insert or replace users (``--users`` with ``--db`` seeds a shared directory)."""
         count = 0
