@@ -232,7 +232,7 @@ def main() -> int:
             ),
             "apple profile": ("/mobileconfig/?emailaddress=", "/mobileconfig?emailaddress="),
         }
-        for name, (amx_path, our_path) in endpoints.items():  # both answer before we measure
+        for amx_path, our_path in endpoints.values():  # both answer before we measure
             for base, path in ((amx, amx_path), (ours, our_path)):
                 status, body = get(base + path + ADDRESS)
                 assert status == 200 and b"mail.infomaniak.com" in body, (base, status, body[:200])
@@ -241,7 +241,10 @@ def main() -> int:
             f"\nwrk -t2 -c8 -d{args.duration}s, gunicorn -w {args.workers} for both, "
             f"{args.rounds} alternating rounds (median), {os.cpu_count()} CPUs\n"
         )
-        header = f"{'endpoint':<16}{'scenario':<14}{'server':<11}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}"
+        header = (
+            f"{'endpoint':<16}{'scenario':<14}{'server':<11}"
+            f"{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}"
+        )
         print(header)
         print("-" * len(header))
         summary: list[float] = []
