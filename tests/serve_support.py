@@ -97,8 +97,9 @@ def serve_factory(
         workers: int = 1,
         args: tuple[str, ...] = (),
         domains: tuple[str, ...] = (DOMAIN,),
+        port: int | None = None,
     ) -> ServeProcess:
-        port = free_port()
+        port = port or free_port()
         log_path = tmp_path / f"serve-{port}.log"
         users_file = tmp_path / "users.csv"
         users_file.write_text(USERS_CSV)
