@@ -271,6 +271,16 @@ def test_gunicorn_factory_serves_the_same_bytes(serve_factory, serve_db, profile
     assert {r.content for r in replies} == {profile_files["config-v1.1.xml"]}
 
 
+def test_serve_command_with_several_workers(serve_factory, serve_db, profile_files):
+    """``mailsetup serve --workers 2``: uvicorn's processes build the app from the environment."""
+    server = serve_factory(serve_db, mode="cli", workers=2)
+    with server.client() as client:
+        replies = [
+            client.get("/mail/config-v1.1.xml", params={"emailaddress": JANE}) for _ in "abcd"
+        ]
+    assert {r.content for r in replies} == {profile_files["config-v1.1.xml"]}
+
+
 def test_bad_settings_stop_the_command_with_one_line(tmp_path: Path):
     from tests.cli import assert_one_line_error
 

@@ -53,6 +53,7 @@ def serve(
     if workers > 1:
         build_deployment(config)  # fail here, once, with one clear line, not in every worker
         os.environ.update(config_to_env(config))
+        os.environ["MAILSETUP_SERVE_LOG_LEVEL"] = log_level.lower()
         uvicorn.run("mailsetup.serve.app:create_app", factory=True, workers=workers, **options)
     else:
         uvicorn.run(create_app(config), **options)
