@@ -268,3 +268,21 @@ def test_one_time_links_expire(serve_factory, serve_db_kind, request, tmp_path):
         link = qr_link(client)
     time.sleep(2.2)
     assert httpx.get(link, timeout=15).status_code == 410
+
+
+def test_a_broken_database_is_503_not_500(serve_factory, tmp_path):
+    import sqlite3
+
+    db_file = tmp_path / "broken.sqlite3"
+    server = serve_factory(f"sqlite:///{db_file}", mode="factory")
+    with server.client() as client:
+        token = open_form(client)
+        with sqlite3.connect(db_file) as conn:
+            conn.execute("DROP TABLE mailsetup_rates")
+            conn.execute("DROP TABLE mailsetup_links")
+        form = client.post("/", data={"csrf": token, "email": JANE, "device": "apple"})
+        link = client.get("/l/" + "x" * 43)
+        cached = client.get("/mail/config-v1.1.xml", params={"emailaddress": JANE})
+    assert (form.status_code, link.status_code) == (503, 503)
+    assert form.headers["retry-after"] == "30"
+    assert cached.status_code == 200  # what needs no database keeps working

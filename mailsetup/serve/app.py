@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -422,6 +423,12 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return _text(exc.status_code, str(detail), headers=exc.headers)
 
 
+async def database_error(request: Request, exc: Exception) -> Response:
+    """The database is away or broken: the client may retry later (503), nothing more."""
+    LOG.error("database error: %s", type(exc).__name__, exc_info=LOG.isEnabledFor(logging.DEBUG))
+    return _text(503, EN["unhealthy"], headers={"retry-after": "30"})
+
+
 ROUTES = [
     Route("/mail/config-v1.1.xml", autoconfig, methods=["GET"]),
     Route("/.well-known/autoconfig/mail/config-v1.1.xml", autoconfig, methods=["GET"]),
@@ -509,7 +516,7 @@ def create_app(config: ServeConfig | None = None) -> Starlette:
     app = Starlette(
         routes=ROUTES,
         middleware=[Middleware(Guard, client_hash=deployment.hash)],
-        exception_handlers={HTTPException: http_error},
+        exception_handlers={HTTPException: http_error, SQLAlchemyError: database_error},
     )
     app.state.deployment = deployment
     return app
