@@ -22,7 +22,7 @@ def test_templates_use_only_known_keys_and_no_loose_english():
         used |= set(re.findall(r't\["([a-z_0-9]+)"\]', text))
         assert used <= set(EN), (template.name, used - set(EN))
         if 't["device_" + device]' in text:  # the radio labels, one per device
-            from mailsetup.serve.app import DEVICES
+            from mailsetup.serve.onboarding import DEVICES
 
             assert {f"device_{d}" for d in DEVICES} <= set(EN)
         # Text between tags is either a {{ ... }} expression or nothing.

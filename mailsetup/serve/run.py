@@ -35,7 +35,8 @@ def serve(
 ) -> None:
     import uvicorn
 
-    from mailsetup.serve.app import build_deployment, create_app
+    from mailsetup.serve.app import create_app
+    from mailsetup.serve.deployment import build_deployment
 
     configure_logging(log_level)
     options: dict[str, Any] = {
