@@ -239,44 +239,55 @@ def inspect(
 def serve(
     domain: Annotated[
         list[str],
-        typer.Option("--domain", "-d", help="A mail domain to serve; repeat for more."),
+        typer.Option(
+            "--domain", "-d", metavar="DOMAIN", help="A mail domain to serve; repeat for more."
+        ),
     ],
     provider_file: ProviderFileOpt = None,
     users: Annotated[
         Path | None,
-        typer.Option("--users", help="CSV with email,name,sync_user (copied into --db)."),
+        typer.Option(
+            "--users", metavar="CSV", help="CSV with email,name,sync_user (copied into --db)."
+        ),
     ] = None,
     db: Annotated[
         str | None,
         typer.Option(
             "--db",
+            metavar="URL",
             help="sqlite:///PATH or postgresql://... (default: SQLite in the state folder).",
         ),
     ] = None,
     sign_cert: Annotated[
-        Path | None, typer.Option("--sign-cert", help="Certificate (PEM) to sign profiles.")
+        Path | None,
+        typer.Option("--sign-cert", metavar="PEM", help="Certificate (PEM) to sign profiles."),
     ] = None,
     sign_key: Annotated[
-        Path | None, typer.Option("--sign-key", help="Its private key (PEM).")
+        Path | None, typer.Option("--sign-key", metavar="PEM", help="Its private key (PEM).")
     ] = None,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
-    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
+    host: Annotated[
+        str, typer.Option("--host", metavar="ADDRESS", help="Address to listen on.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port to listen on.")] = 8080,
+    workers: Annotated[int, typer.Option("--workers", metavar="N", help="Worker processes.")] = 1,
     public_url: Annotated[
         str | None,
         typer.Option(
-            "--public-url", help="Base URL of one-time links, e.g. https://autoconfig.example.ch."
+            "--public-url",
+            metavar="URL",
+            help="Base URL of one-time links, e.g. https://autoconfig.example.ch.",
         ),
     ] = None,
     forwarded_allow_ips: Annotated[
         str | None,
         typer.Option(
             "--forwarded-allow-ips",
+            metavar="ADDRESSES",
             help="Trust X-Forwarded-For/-Proto from these proxy addresses (comma list).",
         ),
     ] = None,
     log_level: Annotated[
-        str, typer.Option("--log-level", help="debug, info, warning or error.")
+        str, typer.Option("--log-level", metavar="LEVEL", help="debug, info, warning or error.")
     ] = "info",
 ) -> None:
     """Serve autoconfig, autodiscover, profiles and an onboarding page for whole domains.
