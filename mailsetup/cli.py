@@ -7,15 +7,20 @@ inside each command so that ``mailsetup --help`` costs no more than typer itself
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect as pyinspect
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_type_hints
 
 import typer
 
+from mailsetup.commands.options import cli_fields
+from mailsetup.commands.profile import ProfileRequest
 from mailsetup.errors import EXIT_CODES, MailsetupError
+from mailsetup.serve.command import ServeRequest
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,7 +31,9 @@ app = typer.Typer(
     help="Set up mail, calendar and contacts clients for an Infomaniak account, and check them.",
     epilog=_EXIT_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    # Shell completion (--install-completion, --show-completion) is typer's; it loads only
+    # when asked for, so it costs nothing at start-up (benchmarks/startup.py).
+    add_completion=True,
     # Rich help and pretty tracebacks cost ~65 ms at every start (FACTS.md); plain click
     # help is just as readable for a handful of options.
     rich_markup_mode=None,
@@ -52,81 +59,107 @@ def handles_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            finally:  # a full disk or closed pipe on stdout is an error (exit 4), not success
+                sys.stdout.flush()
         except MailsetupError as err:
             raise fail(err) from None
 
     return wrapper  # type: ignore[return-value]
 
 
-EmailOpt = Annotated[str, typer.Option("--email", "-e", help="The mailbox address.")]
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"mailsetup {version('mailsetup')}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_version, help="Show the version."),
+    ] = False,
+) -> None:
+    """Set up mail, calendar and contacts clients, and check them."""
+
+
+def from_request(request: type, run: Callable[[Any], Any]) -> Callable[..., Any]:
+    """A typer command whose options are the fields of ``request`` (commands/options.py).
+
+    Each option is declared once, on its request field; this builds the function signature
+    typer reads (name, type, default from the field; flags, help, choices, bounds from its
+    declaration) and calls ``run(request(**values))``.
+    """
+    hints = get_type_hints(request)
+    params = []
+    for f, cli in cli_fields(request):
+        annotation: Any = hints[f.name]
+        if cli.choices:
+            choice: Any = Literal[cli.choices]
+            annotation = choice | None if f.default is None else choice
+        info = typer.Option(
+            *cli.flags,
+            help=cli.help,
+            metavar=cli.metavar,
+            min=cli.min,
+            max=cli.max,
+            case_sensitive=not cli.choices,
+        )
+        default = pyinspect.Parameter.empty if f.default is dataclasses.MISSING else f.default
+        params.append(
+            pyinspect.Parameter(
+                f.name,
+                pyinspect.Parameter.KEYWORD_ONLY,
+                default=default,
+                annotation=Annotated[annotation, info],
+            )
+        )
+
+    def command(**values: Any) -> Any:
+        return run(request(**values))
+
+    command.__signature__ = pyinspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    command.__doc__ = run.__doc__
+    command.__name__ = run.__name__
+    return command
+
+
+EmailOpt = Annotated[
+    str, typer.Option("--email", "-e", metavar="ADDRESS", help="The mailbox address.")
+]
 ProviderFileOpt = Annotated[
     Path | None,
-    typer.Option("--provider-file", help="Provider data (TOML, schema of profiles/*.toml)."),
+    typer.Option(
+        "--provider-file", metavar="PATH", help="Provider data (TOML, schema of profiles/*.toml)."
+    ),
 ]
 SyncUserOpt = Annotated[
     str | None,
-    typer.Option("--sync-user", help="CalDAV/CardDAV username, e.g. AB12345."),
+    typer.Option("--sync-user", metavar="TEXT", help="CalDAV/CardDAV username, e.g. AB12345."),
 ]
 
+_PROFILE_EPILOG = (
+    "Examples: mailsetup profile -e jane.doe@example.ch -n 'Jane Doe' (an Apple profile in "
+    "this folder); mailsetup profile -e jane.doe@example.ch -c thunderbird -o jane/ ; "
+    "mailsetup profile -e jane.doe@example.ch -c dav --format vdirsyncer -o - | less. " + _EXIT_HELP
+)
 
-@app.command()
-@handles_errors
-def profile(
-    email: EmailOpt,
-    name: Annotated[str | None, typer.Option("--name", "-n", help="Display name.")] = None,
-    sync_user: SyncUserOpt = None,
-    client: Annotated[
-        str,
-        typer.Option(
-            "--client",
-            "-c",
-            help="apple, thunderbird, emclient, autodiscover or dav.",
-        ),
-    ] = "apple",
-    services: Annotated[
-        str, typer.Option("--services", help="Comma list of mail,caldav,carddav.")
-    ] = "mail,caldav,carddav",
-    fmt: Annotated[
-        str | None,
-        typer.Option("--format", help="For --client dav: json, vdirsyncer, davx5 or mobileconfig."),
-    ] = None,
-    output: Annotated[
-        str | None,
-        typer.Option("--output", "-o", help="File or folder to write; '-' for stdout."),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
-    smtp_port: Annotated[
-        int | None, typer.Option("--smtp-port", help="Another SMTP port the provider lists.")
-    ] = None,
-    embed_password: Annotated[
-        bool,
-        typer.Option(
-            "--embed-password",
-            help="Put the mail password in the file (from MAILSETUP_PASSWORD, the keyring or "
-            "a prompt); the file is written 0600.",
-        ),
-    ] = False,
-    provider_file: ProviderFileOpt = None,
-) -> None:
+
+def _profile(request: ProfileRequest) -> None:
     """Write a ready-to-import configuration (default: an Apple .mobileconfig)."""
-    from mailsetup.commands.profile import ProfileRequest, run_profile
+    from mailsetup.commands.profile import run_profile
 
-    run_profile(
-        ProfileRequest(
-            email=email,
-            name=name,
-            sync_user=sync_user,
-            client=client,
-            services=services,
-            format=fmt,
-            output=output,
-            force=force,
-            smtp_port=smtp_port,
-            embed_password=embed_password,
-            provider_file=provider_file,
-        )
-    )
+    run_profile(request)
+
+
+app.command("profile", epilog=_PROFILE_EPILOG)(
+    handles_errors(from_request(ProfileRequest, _profile))
+)
 
 
 @app.command(epilog=_EXIT_HELP)
@@ -151,12 +184,18 @@ def check(
     ] = 10.0,
     resolver: Annotated[
         str | None,
-        typer.Option("--resolver", help="DNS server to ask, IP[:PORT] (default: the system's)."),
+        typer.Option(
+            "--resolver",
+            metavar="IP[:PORT]",
+            help="DNS server to ask (default: the system's).",
+        ),
     ] = None,
     ca_file: Annotated[
         Path | None,
         typer.Option(
-            "--ca-file", help="Trust these CA certificates (PEM) instead of the system's."
+            "--ca-file",
+            metavar="PATH",
+            help="Trust these CA certificates (PEM) instead of the system's.",
         ),
     ] = None,
 ) -> None:
@@ -164,21 +203,12 @@ def check(
 
     TLS certificates are always verified.
     """
+    params = dict(locals())  # first statement: exactly the parameters, the request's fields
     from mailsetup.commands.check import CheckRequest, run_check_command
 
+    request = CheckRequest(**params)
     try:
-        code = run_check_command(
-            CheckRequest(
-                email=email,
-                sync_user=sync_user,
-                login=login,
-                as_json=as_json,
-                provider_file=provider_file,
-                timeout=timeout,
-                resolver=resolver,
-                ca_file=ca_file,
-            )
-        )
+        code = run_check_command(request)
     except KeyboardInterrupt:  # Ctrl-C while probes wait on the network: no traceback
         print("mailsetup: interrupted", file=sys.stderr)
         raise typer.Exit(130) from None
@@ -208,7 +238,11 @@ def inspect(
     ] = False,
     output_dir: Annotated[
         Path | None,
-        typer.Option("--output-dir", help="Folder for --split parts (default: beside the input)."),
+        typer.Option(
+            "--output-dir",
+            metavar="PATH",
+            help="Folder for --split parts (default: beside the input).",
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace existing part files.")] = False,
     provider_file: ProviderFileOpt = None,
@@ -234,94 +268,55 @@ def inspect(
         raise typer.Exit(1)
 
 
-@app.command()
-@handles_errors
-def serve(
-    domain: Annotated[
-        list[str],
-        typer.Option(
-            "--domain", "-d", metavar="DOMAIN", help="A mail domain to serve; repeat for more."
-        ),
-    ],
-    provider_file: ProviderFileOpt = None,
-    users: Annotated[
-        Path | None,
-        typer.Option(
-            "--users", metavar="CSV", help="CSV with email,name,sync_user (copied into --db)."
-        ),
-    ] = None,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db",
-            metavar="URL",
-            help="sqlite:///PATH or postgresql://... (default: SQLite in the state folder).",
-        ),
-    ] = None,
-    sign_cert: Annotated[
-        Path | None,
-        typer.Option("--sign-cert", metavar="PEM", help="Certificate (PEM) to sign profiles."),
-    ] = None,
-    sign_key: Annotated[
-        Path | None, typer.Option("--sign-key", metavar="PEM", help="Its private key (PEM).")
-    ] = None,
-    host: Annotated[
-        str, typer.Option("--host", metavar="ADDRESS", help="Address to listen on.")
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", metavar="PORT", help="Port to listen on.")] = 8080,
-    workers: Annotated[int, typer.Option("--workers", metavar="N", help="Worker processes.")] = 1,
-    public_url: Annotated[
-        str | None,
-        typer.Option(
-            "--public-url",
-            metavar="URL",
-            help="Base URL of one-time links, e.g. https://autoconfig.example.ch.",
-        ),
-    ] = None,
-    forwarded_allow_ips: Annotated[
-        str | None,
-        typer.Option(
-            "--forwarded-allow-ips",
-            metavar="ADDRESSES",
-            help="Trust X-Forwarded-For/-Proto from these proxy addresses (comma list).",
-        ),
-    ] = None,
-    log_level: Annotated[
-        str, typer.Option("--log-level", metavar="LEVEL", help="debug, info, warning or error.")
-    ] = "info",
-) -> None:
+def _serve(request: ServeRequest) -> None:
     """Serve autoconfig, autodiscover, profiles and an onboarding page for whole domains.
 
     See docs/serve.md for DNS records, a TLS reverse proxy, systemd and scaling out.
     """
-    from mailsetup.serve.command import ServeRequest, run_serve
+    from mailsetup.serve.command import run_serve
 
-    run_serve(
-        ServeRequest(
-            domains=domain,
-            provider_file=provider_file,
-            users=users,
-            db=db,
-            sign_cert=sign_cert,
-            sign_key=sign_key,
-            host=host,
-            port=port,
-            workers=workers,
-            public_url=public_url,
-            forwarded_allow_ips=forwarded_allow_ips,
-            log_level=log_level,
-        )
-    )
+    run_serve(request)
 
 
-def main() -> None:
-    """Entry point: typer's click command with plain parameter coercion (see param_coercion)."""
+app.command("serve", epilog=_EXIT_HELP)(handles_errors(from_request(ServeRequest, _serve)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: typer's click command, plain parameter coercion, one-line usage errors.
+
+    Usage errors (a missing option, a value not among the choices or out of bounds) are
+    printed like every other error: one ``mailsetup: error:`` line naming the help to read,
+    exit 2. ``mailsetup`` alone still prints the help.
+    """
+    # typer re-exports neither UsageError nor NoArgsIsHelpError; like param_coercion, this
+    # leans on typer 0.29's vendored click (pinned in pyproject.toml).
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
+    from mailsetup.clients import suggestion
+    from mailsetup.output import guard_stdout
     from mailsetup.param_coercion import install
 
     # Paths from argv that are not UTF-8 arrive with surrogate escapes (PEP 383); printing
     # them ("Wrote ...", inspect's report) must give back the same bytes, not a traceback.
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="surrogateescape")
+    guard_stdout()
     command = typer.main.get_command(app)
-    install(command)
-    command(prog_name="mailsetup")
+    install(command, hints={"client": suggestion})
+    try:
+        code = command.main(args=argv, prog_name="mailsetup", standalone_mode=False)
+    except NoArgsIsHelpError as err:
+        err.show()
+        code = err.exit_code
+    except UsageError as err:
+        where = err.ctx.command_path if err.ctx else "mailsetup"
+        message = " ".join(err.format_message().split())
+        print(f"mailsetup: error: {message} (see '{where} --help')", file=sys.stderr)
+        code = err.exit_code
+    except typer.Abort:
+        print("mailsetup: interrupted", file=sys.stderr)
+        code = 130
+    except MailsetupError as err:  # raised outside a command (stdout failing after --help)
+        fail(err)
+        code = err.exit_code
+    sys.exit(code if isinstance(code, int) else 0)

@@ -22,12 +22,6 @@ class MailsetupError(Exception):
         return f"{self.message} ({self.hint})" if self.hint else self.message
 
 
-class CheckFailed(MailsetupError):
-    """``check`` found a fault on a server or credential."""
-
-    exit_code = 1
-
-
 class BadInput(MailsetupError):
     """Invalid address, display name, option combination: same code click uses for usage errors."""
 

@@ -12,21 +12,23 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mailsetup.errors import OutputError
+from mailsetup.model import OutputFile
 
-
-@dataclass(frozen=True)
-class OutputFile:
-    """One rendered file: its default name, its bytes, and whether it embeds a secret."""
-
-    name: str
-    data: bytes
-    secret: bool = False
+__all__ = [
+    "OutputFile",
+    "StagedWrites",
+    "guard_stdout",
+    "write_atomic",
+    "write_files",
+    "write_stdout",
+]
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -39,15 +41,41 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _check_target(path: Path, force: bool) -> None:
+    """Refuse what must not be written: a missing folder, a folder, an existing name without
+    ``force``, and (even with ``force``) anything that is not a regular file.
+
+    ``--force`` replaces a file; it never turns a device, FIFO, socket or symbolic link into a
+    regular file (as root, ``-o /dev/null --force`` would otherwise destroy /dev/null). The
+    check uses ``lstat``, so a link is seen as a link, not as what it points to.
+    """
     folder = path.parent
     if not folder.is_dir():
         raise OutputError(
             f"the folder {str(folder)!r} does not exist", f"create it first: mkdir -p {folder}"
         )
-    if path.is_dir():
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise OutputError(f"cannot inspect {str(path)!r}: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
         raise OutputError(f"{str(path)!r} is a folder", "give a file name with -o")
-    if path.exists() and not force:
+    if not stat.S_ISREG(mode):
+        kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+        raise OutputError(
+            f"{str(path)!r} is {kind}; mailsetup only replaces regular files",
+            "choose another name with -o, or -o - to write to standard output",
+        )
+    if not force:
         raise OutputError(f"{str(path)!r} already exists", "pass --force to replace it")
+
+
+def check_name(name: str) -> str:
+    """A file name from a renderer must be one plain name: it can never leave ``-o``'s folder."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise OutputError(f"refusing the file name {name!r}: it is not a plain file name")
+    return name
 
 
 def _stage(path: Path, data: bytes, secret: bool) -> Path:
@@ -165,13 +193,11 @@ def write_files(
 ) -> list[Path]:
     """Write ``files`` into the folder ``target``: all of them, or (on any failure) none.
 
-    ``make_dir`` creates ``target`` itself (not its parents) for multi-file outputs.
+    ``make_dir`` creates ``target`` and any missing parents (``mkdir -p``): a folder named with
+    ``-o`` for a client that writes several files is made, as docs/ and the README say.
     """
-    if make_dir and not target.exists() and target.parent.is_dir():
-        try:
-            target.mkdir()
-        except OSError as exc:
-            raise OutputError(f"cannot create {str(target)!r}: {exc.strerror}") from None
+    if make_dir:
+        make_folder(target)
     if target.exists() and not target.is_dir():
         raise OutputError(
             f"{str(target)!r} is a file, not a folder",
@@ -181,7 +207,7 @@ def write_files(
         raise OutputError(
             f"the folder {str(target)!r} does not exist", f"create it first: mkdir -p {target}"
         )
-    paths = [target / f.name for f in files]
+    paths = [target / check_name(f.name) for f in files]
     for path in paths:  # every name before any write: the first problem, not the last
         _check_target(path, force)
     with StagedWrites(force=force) as batch:
@@ -190,15 +216,72 @@ def write_files(
         return batch.commit()
 
 
+def make_folder(target: Path) -> None:
+    """Create ``target`` with its parents; an existing non-folder is left for the caller."""
+    if target.exists() or target.is_symlink():
+        return
+    try:
+        target.mkdir(parents=True)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise OutputError(f"cannot create {str(target)!r}: {exc.strerror}") from None
+
+
 def write_stdout(files: list[OutputFile]) -> None:
     """``-o -``: one file's bytes to standard output (pipes, ``| ssh host 'cat > x'``)."""
     if len(files) != 1:
         raise OutputError("this client writes several files", "give a folder with -o DIR")
-    try:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(files[0].data)
-        sys.stdout.buffer.flush()
-    except BrokenPipeError:
-        raise  # the reader went away (``| head``): click ends quietly, as other tools do
-    except OSError as exc:
-        raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
+    sys.stdout.flush()
+    sys.stdout.buffer.write(files[0].data)
+    sys.stdout.buffer.flush()
+
+
+def _stdout_failed(exc: OSError) -> OutputError:
+    """Standard output cannot take our bytes (``> /dev/full``, a reader that went away).
+
+    Whatever was not written is lost, so this is exit 4 (output), not a quiet success: a
+    script piping ``mailsetup profile -o -`` into another program must see that it failed.
+    Standard output is pointed at /dev/null afterwards so that Python's own flush at exit
+    cannot add a second message.
+    """
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    reason = "the reader closed the pipe" if isinstance(exc, BrokenPipeError) else exc.strerror
+    return OutputError(f"cannot write to standard output: {reason or exc}")
+
+
+class _Guarded:
+    """A stream whose write and flush failures become :class:`OutputError` (exit 4)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, data: Any) -> int:
+        try:
+            return int(self._stream.write(data))
+        except OSError as exc:
+            raise _stdout_failed(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise _stdout_failed(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class _GuardedText(_Guarded):
+    @property
+    def buffer(self) -> _Guarded:
+        return _Guarded(self._stream.buffer)
+
+
+def guard_stdout() -> None:
+    """Make every failed write to standard output, by any command, one exit-4 error line."""
+    if not isinstance(sys.stdout, _Guarded) and sys.stdout is not None:
+        sys.stdout = _GuardedText(sys.stdout)

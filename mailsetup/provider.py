@@ -101,7 +101,8 @@ class Provider:
     sync_password_hint: str = ""
     dns: DnsExpectations = field(default_factory=DnsExpectations)
     ics_max_bytes: int = 20 * 1024 * 1024
-    source: str = ""
+    # [check.hints]: fault name -> hint template for `mailsetup check` (validated by check).
+    check_hints: dict[str, str] = field(default_factory=dict)
 
     def smtp_on_port(self, port: int | None) -> Endpoint:
         """The submission endpoint to use: the default, or the listed one on ``port``."""
@@ -223,8 +224,18 @@ def parse_provider(text: str, source: str) -> Provider:
             dkim_selectors=r.str_list("dns", "dkim_selectors"),
         ),
         ics_max_bytes=max_bytes,
-        source=source,
+        check_hints=_check_hints(r),
     )
+
+
+def _check_hints(r: _Reader) -> dict[str, str]:
+    """``[check.hints]``: a table of non-empty strings (their keys are checked by check)."""
+    hints = r.table("check", required=False).get("hints", {})
+    if not isinstance(hints, dict) or not all(
+        isinstance(v, str) and v.strip() for v in hints.values()
+    ):
+        raise r.fail("check.hints", "must be a table of fault name = hint text")
+    return dict(hints)
 
 
 def builtin_providers() -> list[str]:

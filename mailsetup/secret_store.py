@@ -12,15 +12,12 @@ import os
 import sys
 
 from mailsetup.errors import SecretError
+from mailsetup.model import KEYRING_SERVICE as SERVICE
+from mailsetup.model import keyring_user
 
-SERVICE = "mailsetup"
+__all__ = ["SERVICE", "get_password", "keyring_user", "require_keyring", "store_in_keyring"]
 ENV_MAIL = "MAILSETUP_PASSWORD"
 ENV_SYNC = "MAILSETUP_SYNC_PASSWORD"
-
-
-def keyring_user(email: str, sync_user: str | None = None) -> str:
-    """Keyring user name: the address for mail, ``sync:<id>`` for the CalDAV/CardDAV login."""
-    return f"sync:{sync_user}" if sync_user else email
 
 
 def _usable_keyring() -> object | None:
@@ -51,14 +48,20 @@ def from_keyring(user: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def store_in_keyring(user: str, password: str) -> None:
-    """Save ``password``; a missing backend is a :class:`SecretError` (exit 5)."""
+def require_keyring() -> object:
+    """The usable keyring backend; none is a :class:`SecretError` (exit 5)."""
     backend = _usable_keyring()
     if backend is None:
         raise SecretError(
             "no usable keyring backend on this system",
             f"install one (e.g. gnome-keyring or keyrings.alt), or set {ENV_MAIL} instead",
         )
+    return backend
+
+
+def store_in_keyring(user: str, password: str) -> None:
+    """Save ``password``; a missing backend is a :class:`SecretError` (exit 5)."""
+    backend = require_keyring()
     try:
         backend.set_password(SERVICE, user, password)  # type: ignore[attr-defined]
     except Exception as exc:
@@ -99,8 +102,8 @@ def text_password(value: str, source: str) -> str:
     return value
 
 
-def get_password(email: str, *, sync_user: str | None = None, interactive: bool = True) -> str:
-    """Resolve a password: env var, then keyring, then (if ``interactive``) a hidden prompt."""
+def get_password(email: str, *, sync_user: str | None = None) -> str:
+    """Resolve a password: env var, then keyring, then a hidden prompt on a terminal."""
     env_name = ENV_SYNC if sync_user else ENV_MAIL
     value = os.environ.get(env_name)
     if value:
@@ -109,6 +112,4 @@ def get_password(email: str, *, sync_user: str | None = None, interactive: bool 
     stored = from_keyring(user)
     if stored:
         return text_password(stored, "the keyring")
-    if not interactive:
-        raise SecretError(f"no password for {user}", f"set {env_name} or store one in the keyring")
     return text_password(prompt(user), "the terminal")

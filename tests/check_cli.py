@@ -9,39 +9,22 @@ exactly ``.test`` and changes nothing else, then runs the real CLI entry point.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-RUN_CLI = (
-    "import email_validator; email_validator.TEST_ENVIRONMENT = True; "
-    "from mailsetup.cli import main; main()"
-)
+from tests.cli import RUN_CLI, clean_env, run
 
-
-def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """No password variables unless given; a keyring that has nothing (the 'fail' backend)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")}
-    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
-    env.update(extra or {})
-    return env
+__all__ = ["RUN_CLI", "CheckEnv", "Checked", "clean_env", "run_check"]
 
 
 def run_check(
     *args: str, env: Mapping[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", RUN_CLI, "check", *args],
-        env=clean_env(env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
+    """``mailsetup check ARGS`` through the one runner, with the ``.test`` zone allowed."""
+    return run("check", *args, env=env, timeout=timeout, test_domains=True)
 
 
 @dataclass

@@ -1,4 +1,11 @@
-"""Run the real ``mailsetup`` command in a subprocess: real exit codes, real stdout/stderr."""
+"""THE way tests run ``mailsetup``: a subprocess, real exit codes, real stdout/stderr.
+
+One runner for every test (``run``), with one environment rule (``clean_env``): no
+``MAILSETUP_*`` variable leaks in from the developer's shell, and the keyring is the empty
+'fail' backend unless a test gives another. ``test_domains=True`` lets the reserved ``.test``
+domain through the address check (email-validator's documented ``TEST_ENVIRONMENT`` switch,
+which allows exactly ``.test`` and changes nothing else), for the loopback servers' zone.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +16,34 @@ from collections.abc import Mapping
 from pathlib import Path
 
 
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """No ``MAILSETUP_*`` variables unless given; a keyring that has nothing ('fail' backend)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")}
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    env.update(extra or {})
+    return env
+
+
+RUN_CLI = (
+    "import email_validator; email_validator.TEST_ENVIRONMENT = True; "
+    "from mailsetup.cli import main; main()"
+)
+
+
 def run(
     *args: str,
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     input: str | None = None,
     timeout: float = 60,
+    test_domains: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """``mailsetup ARGS`` with a clean environment (no password variables unless given)."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")}
-    base["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
-    base.update(env or {})
+    entry = ["-c", RUN_CLI] if test_domains else ["-m", "mailsetup"]
     return subprocess.run(
-        [sys.executable, "-m", "mailsetup", *args],
+        [sys.executable, *entry, *args],
         cwd=cwd,
-        env=base,
+        env=clean_env(env),
         input=input,
         capture_output=True,
         text=True,

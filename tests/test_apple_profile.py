@@ -15,6 +15,7 @@ from mailsetup.errors import BadInput
 from mailsetup.provider import load_provider
 from mailsetup.render import RenderOptions, render
 from tests.apple_schema import validate_profile
+from tests.golden import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 INFOMANIAK = load_provider()
@@ -34,13 +35,7 @@ def payloads(data: bytes) -> dict[str, dict[str, object]]:
 
 def test_golden_infomaniak_profile() -> None:
     """Byte-for-byte the reviewed file; regenerate with UPDATE_GOLDEN=1 and review the diff."""
-    import os
-
-    data = profile_bytes()
-    golden = GOLDEN / "infomaniak-apple.mobileconfig"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_bytes(data)
-    assert data == golden.read_bytes()
+    assert_golden("infomaniak-apple.mobileconfig", profile_bytes())
 
 
 def test_profile_validates_against_apple_schemas() -> None:

@@ -11,10 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mailsetup.check.dns import Nameserver, matches_suffix, parse_nameserver, parse_tags
+from mailsetup.check.faults import FaultName
 from mailsetup.check.probe import Fault, Outcome, ProbeContext
-from mailsetup.check.render import render_json, render_plain
 from mailsetup.check.report import ProbeResult, Report
 from mailsetup.check.runner import GRACE_SECONDS, Probe, run_probes
+from mailsetup.check.table import format_json, format_plain
 from mailsetup.commands.check import parse_timeout
 from mailsetup.errors import BadInput
 
@@ -113,7 +114,7 @@ def test_runner_turns_exceptions_into_named_rows() -> None:
         raise ConnectionRefusedError(111, "Connection refused")
 
     def faulty(ctx: ProbeContext) -> Outcome:
-        raise Fault("missing SPF", "missing SPF: none")
+        raise Fault(FaultName.MISSING_SPF, "missing SPF: none")
 
     def buggy(ctx: ProbeContext) -> Outcome:
         raise KeyError("oops")
@@ -143,13 +144,13 @@ def test_verdict_and_exit_code(statuses: tuple[str, ...], verdict: str, code: in
     report = _report(*statuses)
     assert report.verdict == verdict
     assert report.exit_code == code
-    doc = json.loads(render_json(report))
+    doc = json.loads(format_json(report))
     assert doc["verdict"] == verdict
     assert doc["exit_code"] == code
 
 
 def test_json_shape_is_the_documented_one() -> None:
-    doc = json.loads(render_json(_report("pass", "fail")))
+    doc = json.loads(format_json(_report("pass", "fail")))
     assert set(doc) == {
         "schema",
         "email",
@@ -159,6 +160,7 @@ def test_json_shape_is_the_documented_one() -> None:
         "exit_code",
         "elapsed_ms",
         "summary",
+        "notices",
         "probes",
     }
     assert doc["schema"] == "mailsetup.check/1"
@@ -177,7 +179,7 @@ def test_json_shape_is_the_documented_one() -> None:
 
 
 def test_plain_table_has_one_row_per_probe_and_a_verdict() -> None:
-    text = render_plain(_report("pass", "fail"))
+    text = format_plain(_report("pass", "fail"))
     lines = text.splitlines()
     assert lines[0].split() == ["STATUS", "PROBE", "TIME", "DETAIL"]
     assert lines[1].startswith("PASS") and "p0" in lines[1] and "5 ms" in lines[1]
@@ -220,3 +222,52 @@ def test_plan_for_infomaniak_comes_from_its_profile() -> None:
         ("carddav", provider.carddav.url),
     ]
     assert {p.timeout for p in probes} == {7}
+
+
+# --- the certificate expiry rule, once for every TLS row ----------------------------------------
+
+
+def test_expiry_is_decided_once_by_the_runner_from_the_tls_evidence() -> None:
+    from mailsetup.check.runner import with_expiry
+
+    soon: dict[str, object] = {"tls": {"days_left": 3}}
+    fine: dict[str, object] = {"tls": {"days_left": 60}}
+    passed = Outcome("pass", "TLSv1.3")
+    warned = Outcome.of(FaultName.NO_WELL_KNOWN, "no /.well-known/caldav redirect (404)")
+    failed = Outcome.of(FaultName.AUTH_FAILED, "authentication failed: 401")
+    assert with_expiry(passed, soon) == Outcome.of(  # type: ignore[arg-type]
+        FaultName.CERT_EXPIRES_SOON, "certificate expires soon: in 3 days; TLSv1.3"
+    )
+    kept = with_expiry(warned, soon)  # type: ignore[arg-type]
+    assert kept.fault is FaultName.NO_WELL_KNOWN and "expires soon" in kept.detail
+    assert with_expiry(failed, soon) == failed  # type: ignore[arg-type]
+    assert with_expiry(passed, fine) == passed  # type: ignore[arg-type]
+    assert with_expiry(passed, {}) == passed
+
+
+def test_a_fault_takes_its_status_from_the_catalogue() -> None:
+    def lying(ctx: ProbeContext) -> Outcome:
+        return Outcome("pass", "all good", FaultName.MISSING_SPF)
+
+    (row,) = run_probes([_probe("x", lying)])
+    assert (row.status, row.fault) == ("fail", "missing SPF")
+
+
+def test_notices_come_first_in_every_form() -> None:
+    import io
+
+    from mailsetup.check.table import print_rich
+
+    report = Report(
+        "jane@example.ch",
+        "acme",
+        False,
+        _report("fail").probes,
+        notices=("no working resolver: [bold]nothing[/] answers",),
+    )
+    assert format_plain(report).startswith("NOTICE: no working resolver")
+    assert json.loads(format_json(report))["notices"] == list(report.notices)
+    out = io.StringIO()
+    print_rich(report, out)
+    first = out.getvalue().splitlines()[0]
+    assert first.startswith("notice:") and "[bold]nothing[/]" in first  # shown, not interpreted

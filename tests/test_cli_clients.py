@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import pytest
 
+from tests.cli import run
 from tests.prefs_js import parse_user_js
 
 
 def mailsetup(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mailsetup",
-            "profile",
-            "-e",
-            "jean.dupont@example.ch",
-            "-n",
-            "Jean Dupont",
-            "--sync-user",
-            "AB12345",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-    )
+    """``mailsetup profile`` for Jean Dupont, through the one CLI runner (clean environment)."""
+    return run(
+        "profile", "-e", "jean.dupont@example.ch", "-n", "Jean Dupont", "--sync-user", "AB12345",
+        *args, env=env,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -242,3 +242,35 @@ def test_help_documents_exit_codes() -> None:
     assert proc.returncode == 0
     for code in ("0 success", "2 bad input", "3 provider", "4 output", "5 secret"):
         assert code in " ".join(proc.stdout.split())
+
+
+def test_password_set_checks_the_keyring_before_reading_a_password() -> None:
+    """No backend: exit 5 at once, and the password on stdin is never read (nothing to type)."""
+    proc = run("password", "set", "--email", EMAIL, input="")
+    assert_one_line_error(proc, 5, "keyring")
+
+
+def test_password_set_refuses_an_empty_password(tmp_path: Path) -> None:
+    proc = run("password", "set", "--email", EMAIL, env=keyring_env(tmp_path), input="\n")
+    assert_one_line_error(proc, 2, "empty")
+
+
+def test_version() -> None:
+    from importlib.metadata import version
+
+    proc = run("--version")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"mailsetup {version('mailsetup')}"
+
+
+def test_profile_help_has_examples_and_exit_codes() -> None:
+    text = " ".join(run("profile", "--help").stdout.split())
+    assert "mailsetup profile -e jane.doe@example.ch -c thunderbird -o" in text
+    assert "4 output file" in text
+
+
+def test_outlook_suggests_autodiscover() -> None:
+    proc = run("profile", "-e", EMAIL, "--client", "outlook")
+    assert proc.returncode == 2, proc.stderr
+    assert "--client autodiscover" in proc.stderr
+    assert "Traceback" not in proc.stderr

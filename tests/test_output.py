@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mailsetup.errors import OutputError
+from mailsetup.model import safe_file_name
 from mailsetup.output import OutputFile, write_atomic, write_files
 
 
@@ -58,11 +59,51 @@ def test_bundle_checks_every_name_before_writing_any(tmp_path: Path) -> None:
     assert (tmp_path / "b.txt").read_text() == "keep"
 
 
-def test_bundle_creates_only_the_last_folder(tmp_path: Path) -> None:
-    write_files(tmp_path / "new", [OutputFile("a", b"A")], make_dir=True)
-    assert (tmp_path / "new" / "a").read_bytes() == b"A"
-    with pytest.raises(OutputError, match="does not exist"):
-        write_files(tmp_path / "x" / "y", [OutputFile("a", b"A")], make_dir=True)
+def test_bundle_creates_its_folder_with_parents(tmp_path: Path) -> None:
+    write_files(tmp_path / "x" / "y", [OutputFile("a", b"A")], make_dir=True)
+    assert (tmp_path / "x" / "y" / "a").read_bytes() == b"A"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink"])
+def test_force_never_replaces_a_fifo_or_symlink(tmp_path: Path, kind: str) -> None:
+    target = tmp_path / "special"
+    if kind == "fifo":
+        os.mkfifo(target)
+    else:
+        (tmp_path / "real").write_text("keep")
+        target.symlink_to(tmp_path / "real")
+    with pytest.raises(OutputError, match=r"regular file|symbolic link") as err:
+        write_atomic(target, b"x", force=True)
+    assert err.value.exit_code == 4
+    assert target.is_symlink() if kind == "symlink" else stat.S_ISFIFO(target.lstat().st_mode)
+    if kind == "symlink":
+        assert (tmp_path / "real").read_text() == "keep"
+
+
+@pytest.mark.parametrize("name", ["../evil", "a/b", "..", ""])
+def test_a_name_that_leaves_the_folder_is_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(OutputError):
+        write_files(tmp_path / "d", [OutputFile(name, b"x")], make_dir=True)
+    assert not (tmp_path / "evil").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/x/y@example.ch.mobileconfig", "_x_y@example.ch.mobileconfig"),
+        ("jane/x@example.ch", "jane_x@example.ch"),
+        (".hidden@example.ch", "_hidden@example.ch"),
+        ("..", "_"),
+    ],
+)
+def test_safe_file_name(text: str, expected: str) -> None:
+    assert safe_file_name(text) == expected
+
+
+def test_safe_file_name_is_bounded_and_keeps_the_extension() -> None:
+    name = safe_file_name("é" * 300 + "@example.ch.mobileconfig")
+    assert len(name.encode()) <= 150
+    assert name.endswith(".mobileconfig")
 
 
 def test_a_folder_in_the_way_is_an_output_error(tmp_path: Path) -> None:

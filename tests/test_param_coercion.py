@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pytest
 import typer
@@ -25,8 +25,10 @@ def build() -> tuple[typer.Typer, list[Any]]:
         out: Path | None = None,
         tags: Annotated[list[str] | None, typer.Option("--tag")] = None,
         level: Annotated[int, typer.Option(min=1, max=5)] = 3,
+        color: Annotated[Literal["red", "blue"], typer.Option(case_sensitive=False)] = "red",
+        shape: Literal["round", "square"] | None = None,
     ) -> None:
-        seen.append((files, name, port, timeout, flag, out, tags, level))
+        seen.append((files, name, port, timeout, flag, out, tags, level, color, shape))
 
     return app, seen
 
@@ -38,6 +40,11 @@ CASES = [
     ["a", "--port", "abc"],
     ["a", "--timeout", "fast"],
     ["a", "--level", "9"],
+    ["a", "--level", "0"],
+    ["a", "--color", "blue", "--shape", "square"],
+    ["a", "--color", "BLUE"],
+    ["a", "--color", "green"],
+    ["a", "--shape", "Round"],
     [],
 ]
 

@@ -21,6 +21,7 @@ from mailsetup.errors import BadInput
 from mailsetup.provider import load_provider
 from mailsetup.render import RenderOptions, render
 from tests.apple_schema import validate_profile
+from tests.cli import run
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "dav-descriptor.schema.json").read_text())
@@ -89,11 +90,11 @@ def test_mail_only_services_is_refused():
 
 
 def test_cli_unknown_format_exits_2(tmp_path):
-    result = CliRunner().invoke(
-        app, ["profile", "-e", "a@example.ch", "-c", "dav", "--format", "ini", "-o", str(tmp_path)]
+    result = run(
+        "profile", "-e", "a@example.ch", "-c", "dav", "--format", "ini", "-o", str(tmp_path)
     )
-    assert result.exit_code == 2
-    assert "choose one of: json, vdirsyncer, davx5, mobileconfig" in result.output
+    assert result.returncode == 2
+    assert "choose one of: json, vdirsyncer, davx5, mobileconfig" in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 

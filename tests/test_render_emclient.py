@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from defusedxml import ElementTree
@@ -14,9 +12,7 @@ from mailsetup.errors import BadInput
 from mailsetup.provider import load_provider
 from mailsetup.render import RenderOptions, render
 from mailsetup.render.emclient import wizard_steps
-
-GOLDEN = Path(__file__).parent / "golden" / "infomaniak"
-UPDATE_GOLDEN = os.environ.get("MAILSETUP_UPDATE_GOLDEN") == "1"
+from tests.golden import assert_golden
 
 NS_RESPONSE = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
 NS_OUTLOOK = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
@@ -238,11 +234,7 @@ def test_emclient_refuses_embedded_password(account, provider):
 )
 def test_golden(account, provider, client, name):
     data = {f.name: f.data for f in render(client, account, provider, RenderOptions()).files}[name]
-    golden = GOLDEN / client / name
-    if UPDATE_GOLDEN:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_bytes(data)
-    assert data == golden.read_bytes()
+    assert_golden(f"infomaniak/{client}/{name}", data)
 
 
 @pytest.mark.parametrize("client", ["autodiscover", "emclient"])

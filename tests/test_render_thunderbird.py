@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from defusedxml import ElementTree
@@ -14,6 +12,7 @@ from mailsetup.errors import BadInput
 from mailsetup.provider import load_provider
 from mailsetup.render import RenderOptions, render
 from mailsetup.render.thunderbird import account_key, user_prefs
+from tests.golden import assert_golden
 from tests.prefs_js import parse_user_js
 
 # Mozilla's autoconfig format, clientConfig version 1.1
@@ -89,10 +88,6 @@ MAIL_AUTH = {
 }
 DAV_AUTH = {"http-basic", "http-digest", "OAuth2"}
 PLACEHOLDERS = re.compile(r"%(EMAILADDRESS|EMAILLOCALPART|EMAILDOMAIN)%")
-
-GOLDEN = Path(__file__).parent / "golden" / "infomaniak"
-# MAILSETUP_UPDATE_GOLDEN=1 rewrites the golden files after an intended change; review the diff.
-UPDATE_GOLDEN = os.environ.get("MAILSETUP_UPDATE_GOLDEN") == "1"
 
 
 @pytest.fixture
@@ -306,11 +301,7 @@ def test_same_input_same_bytes(account, provider):
 @pytest.mark.parametrize("name", ["config-v1.1.xml", "user.js", "README.txt"])
 def test_golden(account, provider, name):
     data = files(account, provider)[name]
-    golden = GOLDEN / "thunderbird" / name
-    if UPDATE_GOLDEN:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_bytes(data)
-    assert data == golden.read_bytes()
+    assert_golden(f"infomaniak/thunderbird/{name}", data)
 
 
 @pytest.mark.parametrize(

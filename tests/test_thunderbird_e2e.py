@@ -98,7 +98,18 @@ def thunderbird(profile: Path) -> Iterator[subprocess.Popen[bytes]]:
         "--remote-allow-system-access",
     ]
     log = (profile.parent / "thunderbird.log").open("ab")
-    env = {**os.environ, "MOZ_CRASHREPORTER_DISABLE": "1"}
+    # Its own HOME (and caches) under the test's temporary folder: a test never writes
+    # into the real ~/.thunderbird, ~/.cache or ~/.mozilla of whoever runs it.
+    home = profile.parent / "home"
+    home.mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "MOZ_CRASHREPORTER_DISABLE": "1",
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+    }
     process = subprocess.Popen(
         args,
         stdin=subprocess.DEVNULL,

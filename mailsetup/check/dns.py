@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from mailsetup.check.faults import FaultName as F
 from mailsetup.check.probe import Fault, Outcome, ProbeContext
 from mailsetup.check.report import JSONValue
 from mailsetup.errors import BadInput
@@ -73,7 +74,7 @@ def _resolver(nameserver: Nameserver | None) -> Any:
             res = dns.resolver.Resolver()
         except dns.resolver.NoResolverConfiguration:
             raise Fault(
-                "no resolver", "no resolver: this system has no DNS server configured"
+                F.NO_RESOLVER, "no resolver: this system has no DNS server configured"
             ) from None
     else:
         res = dns.resolver.Resolver(configure=False)
@@ -92,13 +93,15 @@ def _no_nameserver_fault(exc: Any, qname: str, rdtype: str) -> Fault:
         text = str(err)
         if "SERVFAIL" in text:
             return Fault(
-                "SERVFAIL", f"SERVFAIL: the name servers failed to answer {qname} {rdtype}"
+                F.SERVFAIL, f"SERVFAIL: the name servers failed to answer {qname} {rdtype}"
             )
         if "REFUSED" in text:
-            return Fault("REFUSED", f"REFUSED: the DNS server refused to answer {qname} {rdtype}")
+            return Fault(
+                F.DNS_REFUSED, f"REFUSED: the DNS server refused to answer {qname} {rdtype}"
+            )
         if isinstance(err, ConnectionRefusedError):
-            return Fault("refused", f"refused: no DNS server listens at {entry[0]}:{entry[2]}")
-    return Fault("SERVFAIL", f"SERVFAIL: no name server answered {qname} {rdtype}")
+            return Fault(F.REFUSED, f"refused: no DNS server listens at {entry[0]}:{entry[2]}")
+    return Fault(F.SERVFAIL, f"SERVFAIL: no name server answered {qname} {rdtype}")
 
 
 def lookup(
@@ -130,15 +133,15 @@ def lookup(
     except dns.resolver.NXDOMAIN:
         if nxdomain_ok:
             return None
-        raise Fault("NXDOMAIN", f"NXDOMAIN: {qname} does not exist") from None
+        raise Fault(F.NXDOMAIN, f"NXDOMAIN: {qname} does not exist") from None
     except dns.resolver.NoAnswer:
         if missing_ok:
             return None
-        raise Fault("no answer", f"no answer: {qname} has no {rdtype} record") from None
+        raise Fault(F.NO_ANSWER, f"no answer: {qname} has no {rdtype} record") from None
     except dns.resolver.NoNameservers as exc:
         raise _no_nameserver_fault(exc, qname, rdtype) from None
     except dns.exception.Timeout:
-        raise Fault("timeout", ctx.timeout_detail()) from None
+        raise Fault(F.TIMEOUT, ctx.timeout_detail()) from None
     return list(answer)
 
 
@@ -151,9 +154,52 @@ def _host(name: Any) -> str:
 
 
 def matches_suffix(host: str, suffixes: tuple[str, ...]) -> bool:
-    """``mta-gw.infomaniak.ch`` matches ``infomaniak.ch`` (whole labels only)."""
+    """``mx1.mail.example.net`` matches ``example.net`` (whole labels only)."""
     host = host.rstrip(".").lower()
     return any(host == s.lower() or host.endswith("." + s.lower().lstrip(".")) for s in suffixes)
+
+
+# --- the resolver itself ----------------------------------------------------------------------
+
+
+def probe_resolver(ctx: ProbeContext, domain: str, nameserver: Nameserver | None) -> Outcome:
+    """Whether the resolver answers at all, asked once for the whole report.
+
+    Offline, every DNS row fails in its own way (a stub resolver may even say NXDOMAIN), and a
+    report that says "MX does not exist" next to "add a TXT record" sends a person the wrong
+    way. Any DNS answer (NOERROR, NXDOMAIN) to the root's NS or the domain's SOA shows the
+    resolver works; timeouts, REFUSED, SERVFAIL or nothing listening for both show it does not.
+    """
+    import dns.exception
+    import dns.name
+    import dns.resolver
+
+    res = _resolver(nameserver)
+    failures: list[str] = []
+    questions = ((".", "NS"), (domain, "SOA"))
+    for i, (qname, rdtype) in enumerate(questions):
+        left = ctx.enter(f"{qname} {rdtype}")
+        try:
+            res.resolve(
+                dns.name.from_text(qname),
+                rdtype,
+                lifetime=left / (len(questions) - i),
+                search=False,
+            )
+        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+            pass
+        except dns.resolver.NoNameservers as exc:
+            failures.append(_no_nameserver_fault(exc, qname, rdtype).detail)
+            continue
+        except dns.exception.Timeout:
+            failures.append(f"no answer to {qname} {rdtype} in time")
+            continue
+        return Outcome("pass", f"the resolver answers ({qname} {rdtype})")
+    where = f"at {nameserver}" if nameserver else "configured on this system"
+    raise Fault(
+        F.NO_WORKING_RESOLVER,
+        f"no working resolver: no DNS server {where} answers ({'; '.join(failures)})",
+    )
 
 
 # --- MX ----------------------------------------------------------------------------------------
@@ -164,12 +210,14 @@ def probe_mx(
 ) -> Outcome:
     """The domain's MX records, and whether they lead to the provider's mail exchangers."""
     res = _resolver(nameserver)
-    records = lookup(ctx, res, domain, "MX") or []
+    records = lookup(ctx, res, domain, "MX", missing_ok=True, nxdomain_ok=False)
+    if records is None:
+        raise Fault(F.NO_MX, f"no MX: {domain} has no MX records")
     mx = sorted((r.preference, _host(r.exchange)) for r in records)
     ctx.evidence["mx"] = [{"preference": p, "host": h} for p, h in mx]
     hosts = [h for _, h in mx]
     if hosts in (["."], [""]):
-        raise Fault("null MX", f"null MX: {domain} says it accepts no mail (RFC 7505)")
+        raise Fault(F.NULL_MX, f"null MX: {domain} says it accepts no mail (RFC 7505)")
     shown = ", ".join(f"{p} {h}" for p, h in mx)
     if not expect.mx_suffixes:
         return Outcome("pass", f"MX {shown}")
@@ -177,11 +225,11 @@ def probe_mx(
     outside = [h for h in hosts if not matches_suffix(h, expect.mx_suffixes)]
     if len(outside) == len(hosts):
         raise Fault(
-            "MX not at provider",
+            F.MX_NOT_AT_PROVIDER,
             f"MX not at provider: {shown} (expected hosts under {', '.join(expect.mx_suffixes)})",
         )
     if outside:
-        return Outcome("warn", f"MX partly elsewhere: {', '.join(outside)}", "MX partly elsewhere")
+        return Outcome.of(F.MX_PARTLY_ELSEWHERE, f"MX partly elsewhere: {', '.join(outside)}")
     return Outcome("pass", f"MX {shown}")
 
 
@@ -193,6 +241,20 @@ def _spf_records(ctx: ProbeContext, res: Any, name: str, *, nxdomain_ok: bool) -
     texts = [_txt(r) for r in records]
     # "v=spf1" followed by a space or the end (RFC 7208 §4.5); case-insensitive.
     return [t for t in texts if t.lower() == "v=spf1" or t.lower().startswith("v=spf1 ")]
+
+
+def _name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be looked up (``a..b``, a label over 63 octets), or ``None``."""
+    import dns.exception
+    import dns.name
+
+    try:
+        dns.name.from_text(name)
+    except dns.exception.DNSException as exc:
+        return clean_text(str(exc) or type(exc).__name__, 80)
+    except ValueError:
+        return "not a valid name"
+    return None
 
 
 class _SpfWalk:
@@ -228,6 +290,10 @@ class _SpfWalk:
             if "%" in target or target in self.seen or depth >= SPF_LOOKUP_LIMIT:
                 continue  # macros expand per message; loops are the publisher's problem
             self.seen.add(target)
+            problem = _name_problem(target)
+            if problem:
+                self.problems.append(f"{clean_text(target, 80)} is not a domain name ({problem})")
+                continue
             found = _spf_records(self.ctx, self.res, target, nxdomain_ok=True)
             if len(found) != 1:
                 self.problems.append(f"{target} has {'no' if not found else 'several'} SPF records")
@@ -243,10 +309,10 @@ def probe_spf(
     spf = _spf_records(ctx, res, domain, nxdomain_ok=False)
     ctx.evidence["records"] = list(spf)
     if not spf:
-        raise Fault("missing SPF", f"missing SPF: {domain} has no v=spf1 TXT record")
+        raise Fault(F.MISSING_SPF, f"missing SPF: {domain} has no v=spf1 TXT record")
     if len(spf) > 1:
         raise Fault(
-            "more than one SPF record",
+            F.MORE_THAN_ONE_SPF,
             f"more than one SPF record at {domain} ({len(spf)}): receivers treat this as an error",
         )
     record = spf[0]
@@ -260,21 +326,19 @@ def probe_spf(
     wanted = expect.spf_include
     if wanted and wanted.lower() not in walk.includes:
         raise Fault(
-            "SPF without provider include",
+            F.SPF_WITHOUT_INCLUDE,
             f"SPF without provider include: no include:{wanted} in {shown}",
         )
     if walk.lookups > SPF_LOOKUP_LIMIT:
         raise Fault(
-            "too many SPF lookups",
+            F.TOO_MANY_SPF_LOOKUPS,
             f"too many SPF lookups: more than {SPF_LOOKUP_LIMIT} DNS-querying terms",
         )
     terms = record.lower().split()
     if "+all" in terms or "all" in terms:
-        return Outcome("warn", f"SPF +all lets every sender pass: {shown}", "SPF +all")
+        return Outcome.of(F.SPF_PLUS_ALL, f"SPF +all lets every sender pass: {shown}")
     if walk.problems:
-        return Outcome(
-            "warn", f"SPF include broken: {'; '.join(walk.problems)}", "SPF include broken"
-        )
+        return Outcome.of(F.SPF_INCLUDE_BROKEN, f"SPF include broken: {'; '.join(walk.problems)}")
     plural = "" if walk.lookups == 1 else "s"
     return Outcome("pass", f"{shown} ({walk.lookups} DNS lookup{plural} of 10)")
 
@@ -304,10 +368,10 @@ def probe_dmarc(ctx: ProbeContext, domain: str, nameserver: Nameserver | None) -
     records = [t for t in texts if t.replace(" ", "").lower().startswith("v=dmarc1")]
     ctx.evidence["records"] = list(records)
     if not records:
-        return Outcome("warn", f"missing DMARC: no v=DMARC1 TXT record at {name}", "missing DMARC")
+        return Outcome.of(F.MISSING_DMARC, f"missing DMARC: no v=DMARC1 TXT record at {name}")
     if len(records) > 1:
         raise Fault(
-            "more than one DMARC record",
+            F.MORE_THAN_ONE_DMARC,
             f"more than one DMARC record at {name}: receivers ignore them all",
         )
     tags = parse_tags(records[0])
@@ -318,9 +382,9 @@ def probe_dmarc(ctx: ProbeContext, domain: str, nameserver: Nameserver | None) -
             ctx.evidence[key] = tags[key]
     shown = clean_text(records[0], 120)
     if policy not in ("none", "quarantine", "reject"):
-        return Outcome("warn", f"invalid DMARC: no valid p= policy in {shown}", "invalid DMARC")
+        return Outcome.of(F.INVALID_DMARC, f"invalid DMARC: no valid p= policy in {shown}")
     if policy == "none":
-        return Outcome("warn", f"DMARC p=none: monitoring only, {shown}", "DMARC p=none")
+        return Outcome.of(F.DMARC_P_NONE, f"DMARC p=none: monitoring only, {shown}")
     return Outcome("pass", f"DMARC p={policy}: {shown}")
 
 
@@ -351,9 +415,9 @@ def probe_dkim(
     if good:
         return Outcome("pass", f"DKIM key published for selector {', '.join(good)}")
     if revoked:
-        raise Fault("DKIM key revoked", f"DKIM key revoked (empty p=) for {', '.join(revoked)}")
+        raise Fault(F.DKIM_REVOKED, f"DKIM key revoked (empty p=) for {', '.join(revoked)}")
     tried = ", ".join(f"{s}._domainkey.{domain}" for s in expect.dkim_selectors)
-    raise Fault("missing DKIM", f"missing DKIM: no key at {tried}")
+    raise Fault(F.MISSING_DKIM, f"missing DKIM: no key at {tried}")
 
 
 # --- client discovery --------------------------------------------------------------------------
@@ -368,20 +432,21 @@ class _Service:
 
 def discovery_services(provider: Provider) -> list[_Service]:
     """The SRV names a client may look up, with what the provider file says they should be."""
-    smtp_all = (provider.smtp, *provider.smtp_alternatives)
-    submission = next((e for e in smtp_all if e.security == "starttls"), None)
-    submissions = next((e for e in smtp_all if e.security == "ssl"), None)
+    from mailsetup.check.services import offered
+
+    have = offered(provider)
+    submission = next((e for e in have.smtp if e.security == "starttls"), None)
+    submissions = next((e for e in have.smtp if e.security == "ssl"), None)
     out = []
-    if provider.imap.security == "ssl":
-        out.append(_Service("_imaps._tcp", provider.imap.host, provider.imap.port))
-    else:
-        out.append(_Service("_imap._tcp", provider.imap.host, provider.imap.port))
+    if have.imap is not None:
+        label = "_imaps._tcp" if have.imap.security == "ssl" else "_imap._tcp"
+        out.append(_Service(label, have.imap.host, have.imap.port))
     if submission:
         out.append(_Service("_submission._tcp", submission.host, submission.port))
     if submissions:
         out.append(_Service("_submissions._tcp", submissions.host, submissions.port))
-    out.append(_Service("_caldavs._tcp", provider.caldav.host, provider.caldav.port))
-    out.append(_Service("_carddavs._tcp", provider.carddav.host, provider.carddav.port))
+    for kind, service in have.dav:
+        out.append(_Service(f"_{kind}s._tcp", service.host, service.port))
     return out
 
 
@@ -403,6 +468,28 @@ def _parallel(jobs: dict[str, Callable[[], Any]]) -> dict[str, Any]:
     return results
 
 
+def _by_priority(records: list[Any]) -> list[Any]:
+    return sorted(records, key=lambda r: (r.priority, -r.weight))
+
+
+def _srv_evidence(records: list[Any]) -> list[JSONValue]:
+    return [
+        {"priority": r.priority, "weight": r.weight, "port": r.port, "target": _host(r.target)}
+        for r in _by_priority(records)
+    ]
+
+
+def _srv_mismatch(service: _Service, records: list[Any]) -> str | None:
+    """Where the first SRV record points, when that is not where the provider file says."""
+    first = _by_priority(records)[0]
+    target = _host(first.target)
+    if target in ("", "."):
+        return None  # "service not offered here" (RFC 2782)
+    if target != service.host.lower() or first.port != service.port:
+        return f"{service.label} -> {target}:{first.port} (expected {service.host}:{service.port})"
+    return None
+
+
 def probe_discovery(
     ctx: ProbeContext, domain: str, provider: Provider, nameserver: Nameserver | None
 ) -> Outcome:
@@ -421,7 +508,7 @@ def probe_discovery(
     jobs["autoconfig"] = partial(lookup, ctx, res, f"autoconfig.{domain}", "A", missing_ok=True)
     results = _parallel(jobs)
     for value in results.values():
-        if isinstance(value, Fault) and value.fault == "timeout":
+        if isinstance(value, Fault) and value.fault is F.TIMEOUT:
             raise value
     found: dict[str, JSONValue] = {}
     mismatched: list[str] = []
@@ -430,20 +517,11 @@ def probe_discovery(
         value = results.get(s.label)
         if isinstance(value, BaseException):
             errors.append(f"{s.label}: {value}")
-            continue
-        if not value:
-            continue
-        srv = sorted(value, key=lambda r: (r.priority, -r.weight))
-        first = srv[0]
-        target = _host(first.target)
-        found[s.label] = [
-            {"priority": r.priority, "weight": r.weight, "port": r.port, "target": _host(r.target)}
-            for r in srv
-        ]
-        if target in ("", "."):
-            continue  # "service not offered here" (RFC 2782)
-        if target != s.host.lower() or first.port != s.port:
-            mismatched.append(f"{s.label} -> {target}:{first.port} (expected {s.host}:{s.port})")
+        elif value:
+            found[s.label] = _srv_evidence(value)
+            mismatch = _srv_mismatch(s, value)
+            if mismatch:
+                mismatched.append(mismatch)
     auto = results.get("autoconfig")
     if isinstance(auto, BaseException):
         errors.append(f"autoconfig: {auto}")
@@ -452,10 +530,16 @@ def probe_discovery(
     ctx.evidence["records"] = found
     if errors:
         ctx.evidence["errors"] = list(errors)
+    return _discovery_outcome(found, mismatched, errors)
+
+
+def _discovery_outcome(
+    found: dict[str, JSONValue], mismatched: list[str], errors: list[str]
+) -> Outcome:
     if mismatched:
-        return Outcome("warn", f"SRV mismatch: {'; '.join(mismatched)}", "SRV mismatch")
+        return Outcome.of(F.SRV_MISMATCH, f"SRV mismatch: {'; '.join(mismatched)}")
     if errors:
-        return Outcome("warn", f"DNS error: {'; '.join(errors)}", "DNS error")
+        return Outcome.of(F.DNS_ERROR, f"DNS error: {'; '.join(errors)}")
     if not found:
         return Outcome("pass", "no discovery records published (optional)")
     return Outcome("pass", f"published: {', '.join(found)}")

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mailsetup.account import Account
 from mailsetup.check.dns import (
@@ -21,16 +20,16 @@ from mailsetup.check.dns import (
     probe_dkim,
     probe_dmarc,
     probe_mx,
+    probe_resolver,
     probe_spf,
 )
-from mailsetup.check.hints import hint_for
+from mailsetup.check.faults import FaultName
+from mailsetup.check.hints import hint_for, validate_hints
 from mailsetup.check.probe import Credentials, Outcome
-from mailsetup.check.report import Report
+from mailsetup.check.report import ProbeResult, Report
 from mailsetup.check.runner import Probe, run_probes
-from mailsetup.provider import DavService, Endpoint, Provider
-
-if TYPE_CHECKING:
-    from mailsetup.check.dav import Kind
+from mailsetup.check.services import offered
+from mailsetup.provider import Endpoint, Provider
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -51,83 +50,107 @@ class CheckOptions:
 
 
 def _where(endpoint: Endpoint) -> str:
-    return f"{endpoint.host}:{endpoint.port}"
+    host = f"[{endpoint.host}]" if ":" in endpoint.host else endpoint.host
+    return f"{host}:{endpoint.port}"
+
+
+def _dns_probes(account: Account, provider: Provider, options: CheckOptions) -> list[Probe]:
+    """Mail DNS rows only for a provider with mail; discovery for whatever it has."""
+    domain = account.domain
+    expect = provider.dns
+    checks: list[tuple[str, str, Callable[..., Outcome]]] = []
+    if offered(provider).mail:
+        checks += [
+            ("dns.mx", domain, partial(probe_mx, expect=expect)),
+            ("dns.spf", domain, partial(probe_spf, expect=expect)),
+            ("dns.dmarc", f"_dmarc.{domain}", probe_dmarc),
+            ("dns.dkim", domain, partial(probe_dkim, expect=expect)),
+        ]
+    checks.append(("dns.discovery", domain, partial(probe_discovery, provider=provider)))
+    ns = options.nameserver
+    return [
+        Probe(name, "dns", target, partial(run, domain=domain, nameserver=ns), options.timeout)
+        for name, target, run in checks
+    ]
 
 
 def plan_probes(
     account: Account, provider: Provider, options: CheckOptions, tls: ssl.SSLContext
 ) -> list[Probe]:
-    """One :class:`Probe` per row, in the order they are shown."""
+    """One :class:`Probe` per row, in the order they are shown; only services the provider has."""
     from mailsetup.check.dav import probe_dav
     from mailsetup.check.imap import probe_imap
     from mailsetup.check.smtp import probe_smtp
 
     t = options.timeout
-    ns = options.nameserver
-    domain = account.domain
-    expect = provider.dns
-    dns_checks: list[tuple[str, str, Callable[..., Outcome]]] = [
-        ("dns.mx", domain, partial(probe_mx, expect=expect)),
-        ("dns.spf", domain, partial(probe_spf, expect=expect)),
-        ("dns.dmarc", f"_dmarc.{domain}", probe_dmarc),
-        ("dns.dkim", domain, partial(probe_dkim, expect=expect)),
-        ("dns.discovery", domain, partial(probe_discovery, provider=provider)),
-    ]
-    probes = [
-        Probe(name, "dns", target, partial(check, domain=domain, nameserver=ns), t)
-        for name, target, check in dns_checks
-    ]
+    have = offered(provider)
+    probes = _dns_probes(account, provider, options)
 
     def creds(endpoint: Endpoint) -> Credentials | None:
         if options.mail_password is None:
             return None
         return Credentials(endpoint.login(account), options.mail_password)
 
-    imap = provider.imap
-    probes.append(
-        Probe(
-            "imap",
-            "imap",
-            _where(imap),
-            partial(probe_imap, endpoint=imap, tls=tls, login=creds(imap)),
-            t,
-        )
-    )
-    for endpoint in (provider.smtp, *provider.smtp_alternatives):
-        name = "smtp" if endpoint is provider.smtp else f"smtp.{endpoint.port}"
-        probes.append(
-            Probe(
-                name,
-                "smtp",
-                _where(endpoint),
-                partial(probe_smtp, endpoint=endpoint, tls=tls, login=creds(endpoint)),
-                t,
-            )
-        )
+    if have.imap is not None:
+        imap = have.imap
+        run_imap = partial(probe_imap, endpoint=imap, tls=tls, login=creds(imap))
+        probes.append(Probe("imap", "imap", _where(imap), run_imap, t))
+    for i, endpoint in enumerate(have.smtp):
+        name = "smtp" if i == 0 else f"smtp.{endpoint.port}"
+        run_smtp = partial(probe_smtp, endpoint=endpoint, tls=tls, login=creds(endpoint))
+        probes.append(Probe(name, "smtp", _where(endpoint), run_smtp, t))
     dav_login: Credentials | None = None
     if options.mail_password is not None:
-        # The sync login: its own user and password when given (Infomaniak), else the mail one.
+        # The sync login: its own user and password when given, else the mail one.
         dav_login = Credentials(
             account.sync_user or account.email, options.sync_password or options.mail_password
         )
-    dav_services: tuple[tuple[Kind, DavService], ...] = (
-        ("caldav", provider.caldav),
-        ("carddav", provider.carddav),
-    )
-    for kind, service in dav_services:
-        dav_check = partial(probe_dav, kind=kind, service=service, tls=tls, login=dav_login)
-        probes.append(Probe(kind, kind, service.url, dav_check, t))
+    for kind, service in have.dav:
+        run_dav = partial(probe_dav, kind=kind, service=service, tls=tls, login=dav_login)
+        probes.append(Probe(kind, kind, service.url, run_dav, t))
     return probes
 
 
+def _resolver_probe(account: Account, options: CheckOptions) -> Probe:
+    where = str(options.nameserver) if options.nameserver else "system resolver"
+    run = partial(probe_resolver, domain=account.domain, nameserver=options.nameserver)
+    return Probe("dns.resolver", "dns", where, run, options.timeout)
+
+
+def _not_checked(row: ProbeResult, resolver: ProbeResult) -> ProbeResult:
+    """A DNS row when no resolver works: one fault, said the same way on every row."""
+    return replace(
+        row,
+        status="fail",
+        fault=FaultName.NO_WORKING_RESOLVER.value,
+        detail="no working resolver: not checked (see the notice above the table)",
+        evidence={},
+        elapsed_ms=max(row.elapsed_ms, resolver.elapsed_ms),
+    )
+
+
 def run_check(account: Account, provider: Provider, options: CheckOptions) -> Report:
-    """Run every probe in parallel and return the report, hints attached."""
+    """Run every probe in parallel and return the report, hints attached.
+
+    The resolver is asked once, alongside the probes: if it does not answer at all, the report
+    says so once at the top and the DNS rows say "not checked" instead of each failing in its
+    own misleading way (NXDOMAIN, "add a TXT record").
+    """
     from mailsetup.check.tls import make_context
 
+    validate_hints(provider)
     tls = make_context(options.ca_file)
     started = time.monotonic()
-    results = run_probes(plan_probes(account, provider, options, tls))
+    planned = plan_probes(account, provider, options, tls)
+    resolver, *results = run_probes([_resolver_probe(account, options), *planned])
     elapsed = int((time.monotonic() - started) * 1000)
+    notices: list[str] = []
+    if resolver.status == "fail":
+        notices.append(
+            f"{resolver.detail}. This computer seems offline, or the resolver does not work: "
+            "DNS was not checked"
+        )
+        results = [_not_checked(r, resolver) if r.protocol == "dns" else r for r in results]
     with_hints = tuple(replace(r, hint=hint_for(r, provider, account)) for r in results)
     return Report(
         email=account.email,
@@ -135,4 +158,5 @@ def run_check(account: Account, provider: Provider, options: CheckOptions) -> Re
         login=options.login,
         probes=with_hints,
         elapsed_ms=elapsed,
+        notices=tuple(notices),
     )

@@ -15,6 +15,7 @@ import ssl
 import time
 from dataclasses import dataclass, field
 
+from mailsetup.check.faults import CATALOGUE, FaultName
 from mailsetup.check.report import Evidence, Status
 from mailsetup.untrusted import clean_text
 
@@ -29,29 +30,40 @@ class Credentials:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a probe concluded; the runner adds name, target and elapsed time."""
+    """What a probe concluded; the runner adds name, target and elapsed time.
+
+    A row with a fault takes its status from the catalogue (:func:`Outcome.of`), so one fault
+    never warns in one probe and fails in another.
+    """
 
     status: Status
     detail: str
-    fault: str | None = None
+    fault: FaultName | None = None
+
+    @classmethod
+    def of(cls, fault: FaultName, detail: str) -> Outcome:
+        return cls(CATALOGUE[fault].status, detail, fault)
 
 
 class Fault(Exception):
-    """A recognised problem: ``fault`` is its class in words, ``detail`` what exactly was seen."""
+    """A recognised problem: ``fault`` names it (see faults.py), ``detail`` says what was seen."""
 
-    def __init__(self, fault: str, detail: str | None = None, status: Status = "fail") -> None:
-        super().__init__(detail or fault)
+    def __init__(self, fault: FaultName, detail: str | None = None) -> None:
+        super().__init__(detail or fault.value)
         self.fault = fault
-        self.detail = detail or fault
-        self.status = status
+        self.detail = detail or fault.value
+
+    @property
+    def outcome(self) -> Outcome:
+        return Outcome.of(self.fault, self.detail)
 
 
 class ProbeContext:
     """Deadline and evidence of one probe run.
 
-    Every blocking call takes its timeout from :meth:`remaining`, so a probe stops on its own
-    when its time is up (the runner's own wait is only a backstop). ``step`` names what the
-    probe is doing, so that a timeout says where it happened ("timeout during LOGIN").
+    Every step starts with :meth:`enter`, which names it and gives the socket the time that is
+    left, so a probe stops on its own when its time is up (the runner's own wait is only a
+    backstop) and a timeout says where it happened ("timeout during LOGIN").
     """
 
     def __init__(self, timeout: float) -> None:
@@ -65,13 +77,20 @@ class ProbeContext:
         """Seconds left; raises the ``timeout`` fault when none are."""
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise Fault("timeout", self.timeout_detail())
+            raise Fault(FaultName.TIMEOUT, self.timeout_detail())
         return left
 
-    def arm(self, sock: socket.socket | None) -> None:
-        """Give ``sock`` the time that is left, before the next blocking call on it."""
+    def enter(self, step: str, sock: socket.socket | None = None) -> float:
+        """Start ``step``: name it (for a timeout's detail) and give ``sock`` the time left.
+
+        Returns the seconds left, for calls that take a timeout instead of a socket; raises the
+        ``timeout`` fault when none are.
+        """
+        self.step = step
+        left = self.remaining()
         if sock is not None:
-            sock.settimeout(self.remaining())
+            sock.settimeout(left)
+        return left
 
     def timeout_detail(self) -> str:
         return f"timeout: no answer within {self.timeout:g} s (during {self.step})"
@@ -81,28 +100,26 @@ def outcome_from_exception(exc: BaseException, ctx: ProbeContext, target: str) -
     """Name the fault behind ``exc``; anything unknown is reported, not raised, per row."""
     from mailsetup.check.tls import classify_tls_error
 
+    f = FaultName
     if isinstance(exc, Fault):
-        return Outcome(exc.status, exc.detail, exc.fault)
+        return exc.outcome
     if isinstance(exc, TimeoutError | socket.timeout):
-        return Outcome("fail", ctx.timeout_detail(), "timeout")
+        return Outcome.of(f.TIMEOUT, ctx.timeout_detail())
     if isinstance(exc, ssl.SSLError):
         fault, detail = classify_tls_error(exc)
-        return Outcome("fail", detail, fault)
+        return Outcome.of(fault, detail)
     if isinstance(exc, ConnectionRefusedError):
-        return Outcome("fail", f"refused: nothing accepts connections on {target}", "refused")
+        return Outcome.of(f.REFUSED, f"refused: nothing accepts connections on {target}")
     if isinstance(exc, socket.gaierror):
-        return Outcome("fail", f"host not found: {target} ({exc.strerror})", "host not found")
+        return Outcome.of(f.HOST_NOT_FOUND, f"host not found: {target} ({exc.strerror})")
     if isinstance(exc, ConnectionResetError | BrokenPipeError | EOFError):
-        return Outcome(
-            "fail", f"connection closed by the server during {ctx.step}", "connection closed"
-        )
+        return Outcome.of(f.CONNECTION_CLOSED, f"connection closed by the server during {ctx.step}")
     if isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
-        return Outcome("fail", f"unreachable: {target} ({exc.strerror})", "unreachable")
+        return Outcome.of(f.UNREACHABLE, f"unreachable: {target} ({exc.strerror})")
     if isinstance(exc, OSError):
         reason = exc.strerror or clean_text(str(exc)) or type(exc).__name__
-        return Outcome("fail", f"network error during {ctx.step}: {reason}", "network error")
-    return Outcome(
-        "fail",
+        return Outcome.of(f.NETWORK_ERROR, f"network error during {ctx.step}: {reason}")
+    return Outcome.of(
+        f.UNEXPECTED,
         f"unexpected error during {ctx.step}: {type(exc).__name__}: {clean_text(str(exc))}",
-        "unexpected error",
     )

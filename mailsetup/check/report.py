@@ -1,6 +1,6 @@
 """The typed result of ``mailsetup check``: one :class:`ProbeResult` per row, one :class:`Report`.
 
-Probes produce results; renderers (``check/render.py``) only read them. The JSON form produced by
+Probes produce results; the printers of ``check/table.py`` only read them. The JSON form produced by
 :meth:`Report.to_json` is a documented, stable interface (docs/check.md): keys are only ever
 added, never renamed or removed, and ``schema`` changes if that promise is ever broken.
 """
@@ -63,6 +63,8 @@ class Report:
     login: bool
     probes: tuple[ProbeResult, ...]
     elapsed_ms: int = 0
+    # Said once, above the rows: e.g. no working resolver (so the DNS rows were not checked).
+    notices: tuple[str, ...] = ()
 
     def count(self, status: Status) -> int:
         return sum(1 for p in self.probes if p.status == status)
@@ -105,5 +107,6 @@ class Report:
             "exit_code": self.exit_code,
             "elapsed_ms": self.elapsed_ms,
             "summary": {s: self.count(s) for s in STATUSES},
+            "notices": list(self.notices),
             "probes": [p.to_json() for p in self.probes],
         }

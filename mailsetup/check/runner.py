@@ -9,8 +9,8 @@ Threads rather than asyncio, on purpose:
 * A check runs about ten probes that spend their time waiting on sockets: the GIL is released
   while waiting, so threads overlap all the waiting (the benchmark measures ~1.0x the slowest
   probe, see benchmarks/check_parallel.py).
-* Timeouts hold without cancellation: every probe arms each socket with the time it has left
-  (:meth:`ProbeContext.arm`), so it stops by itself. The runner waits for each probe until its
+* Timeouts hold without cancellation: every probe step gives its socket the time it has left
+  (:meth:`ProbeContext.enter`), so it stops by itself. The runner waits for each probe until its
   deadline plus a short grace and reports ``timeout`` itself if a probe is still stuck (say in
   a C call that ignores the socket timeout). Such a thread is a daemon, so it can never keep
   the process alive after the report is printed.
@@ -23,14 +23,49 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mailsetup.check.faults import CATALOGUE, FaultName
 from mailsetup.check.probe import Outcome, ProbeContext, outcome_from_exception
-from mailsetup.check.report import ProbeResult
+from mailsetup.check.report import Evidence, JSONValue, ProbeResult
+from mailsetup.check.tls import expiry_warning
 from mailsetup.untrusted import clean_text
 
 # Extra time the runner gives a probe past its deadline to report its own fault (its own
 # timeout message says during which step it happened, which is more useful than ours).
 GRACE_SECONDS = 0.3
 MAX_DETAIL = 2000
+MAX_EVIDENCE_TEXT = 1000  # per string; evidence lists are bounded by the probes
+
+
+def clean_evidence(value: JSONValue) -> JSONValue:
+    """Every string in the evidence (keys too) through the one cleaning rule.
+
+    Evidence quotes servers and DNS (greetings, SPF and DMARC records, AUTH mechanisms, DAV
+    principals, certificate names): JSON escaping keeps the document valid, but a script that
+    prints a value would still pass a terminal escape or a bidi override on to a person.
+    """
+    if isinstance(value, str):
+        return clean_text(value, MAX_EVIDENCE_TEXT)
+    if isinstance(value, list):
+        return [clean_evidence(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_text(k, 200): clean_evidence(v) for k, v in value.items()}
+    return value
+
+
+def with_expiry(outcome: Outcome, evidence: Evidence) -> Outcome:
+    """The one place a certificate close to expiry turns a row into a warning.
+
+    Every TLS probe leaves its certificate in ``evidence["tls"]``; a probe that otherwise
+    passed warns (``certificate expires soon``), one that warned already keeps its own fault
+    and says it too; a failure stays a failure.
+    """
+    tls = evidence.get("tls")
+    warning = expiry_warning(tls) if isinstance(tls, dict) else None
+    if warning is None or outcome.status in ("fail", "skip"):
+        return outcome
+    if outcome.status == "pass":
+        return Outcome.of(FaultName.CERT_EXPIRES_SOON, f"{warning}; {outcome.detail}")
+    return Outcome(outcome.status, f"{outcome.detail}; {warning}", outcome.fault)
 
 
 @dataclass(frozen=True)
@@ -56,11 +91,14 @@ class _Slot:
             outcome = self.probe.run(self.ctx)
         except BaseException as exc:  # every failure becomes a row, never a crash of the check
             outcome = outcome_from_exception(exc, self.ctx, self.probe.target)
-        self.result = self._result(outcome)
+        self.result = self._result(with_expiry(outcome, self.ctx.evidence))
         self.done.set()
 
     def _result(self, outcome: Outcome) -> ProbeResult:
         elapsed = int((time.monotonic() - self.ctx.started) * 1000)
+        status = outcome.status
+        if outcome.fault is not None:
+            status = CATALOGUE[outcome.fault].status  # the catalogue decides, not the probe
         # Details quote server data (TXT records, greetings, names): one line, no terminal
         # escapes, bounded, whichever probe built it.
         detail = clean_text(outcome.detail, MAX_DETAIL)
@@ -69,16 +107,18 @@ class _Slot:
         return ProbeResult(
             name=self.probe.name,
             protocol=self.probe.protocol,
-            target=self.probe.target,
-            status=outcome.status,
+            target=clean_text(self.probe.target, 300),  # provider data: validated, cleaned anyway
+            status=status,
             detail=detail,
-            fault=outcome.fault,
+            fault=str(outcome.fault) if outcome.fault else None,
             elapsed_ms=elapsed,
-            evidence=dict(self.ctx.evidence),
+            evidence={
+                clean_text(k, 200): clean_evidence(v) for k, v in dict(self.ctx.evidence).items()
+            },
         )
 
     def overdue(self) -> ProbeResult:
-        return self._result(Outcome("fail", self.ctx.timeout_detail(), "timeout"))
+        return self._result(Outcome.of(FaultName.TIMEOUT, self.ctx.timeout_detail()))
 
 
 def run_probes(probes: list[Probe]) -> list[ProbeResult]:

@@ -3,15 +3,22 @@
 The AUTH mechanisms are read from the EHLO *after* TLS, as a client must (RFC 3207 §4.2: the
 client discards what it learnt before STARTTLS). With credentials it authenticates and quits:
 no MAIL FROM, no message is ever sent.
+
+smtplib keeps every line of a multi-line reply; here it reads through
+:mod:`mailsetup.check.bounded`, so an endless ``220-`` greeting ends as ``server reply too long``.
 """
 
 from __future__ import annotations
 
 import ssl
+from functools import cache
 from typing import Any
 
+from mailsetup.check.bounded import BoundedReader, ReadBudget
+from mailsetup.check.faults import FaultName as F
 from mailsetup.check.probe import Credentials, Fault, Outcome, ProbeContext
-from mailsetup.check.tls import certificate_evidence, expiry_warning, tls_summary
+from mailsetup.check.report import JSONValue
+from mailsetup.check.tls import certificate_evidence, tls_summary
 from mailsetup.provider import Endpoint
 from mailsetup.untrusted import clean_text
 
@@ -20,11 +27,36 @@ from mailsetup.untrusted import clean_text
 EHLO_NAME = "localhost"
 
 
+@cache
+def _client_classes() -> dict[str, type[Any]]:
+    """smtplib's clients whose replies are read through a budget (smtplib loads lazily)."""
+    import smtplib
+
+    def make(base: type[Any]) -> type[Any]:
+        def __init__(self: Any, budget: ReadBudget, *args: Any, **kwargs: Any) -> None:
+            self.budget = budget
+            base.__init__(self, *args, **kwargs)
+
+        def getreply(self: Any) -> tuple[int, bytes]:
+            # smtplib makes self.file lazily (again after STARTTLS): make it a bounded one.
+            if self.file is None and self.sock is not None:
+                raw = self.sock.makefile("rb")
+                self.file = BoundedReader(raw, self.budget, self.sock)
+            reply: tuple[int, bytes] = base.getreply(self)
+            return reply
+
+        return type(
+            f"Bounded{base.__name__}", (base,), {"__init__": __init__, "getreply": getreply}
+        )
+
+    return {"ssl": make(smtplib.SMTP_SSL), "plain": make(smtplib.SMTP)}
+
+
 def _disconnected(exc: Exception, ctx: ProbeContext) -> Fault:
     """smtplib reports a read timeout as a disconnection; tell the two apart again."""
     if isinstance(exc.__context__, TimeoutError):
-        return Fault("timeout", ctx.timeout_detail())
-    return Fault("connection closed", f"connection closed by the server during {ctx.step}")
+        return Fault(F.TIMEOUT, ctx.timeout_detail())
+    return Fault(F.CONNECTION_CLOSED, f"connection closed by the server during {ctx.step}")
 
 
 def _auth_plain_utf8(conn: Any, login: Credentials, mechanisms: list[str]) -> None:
@@ -40,6 +72,114 @@ def _auth_plain_utf8(conn: Any, login: Credentials, mechanisms: list[str]) -> No
         raise smtplib.SMTPAuthenticationError(code, resp)
 
 
+def _connect(ctx: ProbeContext, endpoint: Endpoint, tls: ssl.SSLContext) -> Any:
+    import smtplib
+
+    classes = _client_classes()
+    budget = ReadBudget(ctx)
+    try:
+        if endpoint.security == "ssl":
+            left = ctx.enter("connect, TLS handshake and greeting")
+            return classes["ssl"](
+                budget,
+                endpoint.host,
+                endpoint.port,
+                local_hostname=EHLO_NAME,
+                timeout=left,
+                context=tls,
+            )
+        left = ctx.enter("connect and greeting")
+        return classes["plain"](
+            budget, endpoint.host, endpoint.port, local_hostname=EHLO_NAME, timeout=left
+        )
+    except smtplib.SMTPConnectError as exc:
+        greeting = clean_text(exc.smtp_error)
+        if exc.smtp_code == -1:  # smtplib's code for a line that is not "NNN text"
+            raise Fault(F.NOT_SMTP, f"not SMTP: the server greeted with {greeting}") from None
+        raise Fault(F.GREETING_REFUSED, f"greeting refused: {exc.smtp_code} {greeting}") from None
+    except smtplib.SMTPServerDisconnected as exc:
+        raise _disconnected(exc, ctx) from None
+
+
+def _starttls(ctx: ProbeContext, conn: Any, tls: ssl.SSLContext) -> None:
+    import smtplib
+
+    before: list[JSONValue] = [*sorted(clean_text(e, 80) for e in conn.esmtp_features)]
+    ctx.evidence["extensions_before_tls"] = before
+    if not conn.has_extn("starttls"):
+        raise Fault(
+            F.STARTTLS_NOT_OFFERED,
+            "STARTTLS not offered: the server (or something in between) offers no TLS",
+        )
+    ctx.enter("STARTTLS", conn.sock)
+    try:
+        conn.starttls(context=tls)
+    except smtplib.SMTPResponseException as exc:
+        raise Fault(
+            F.STARTTLS_REFUSED,
+            f"STARTTLS refused: {exc.smtp_code} {clean_text(exc.smtp_error)}",
+        ) from None
+    ctx.enter("EHLO after STARTTLS", conn.sock)
+    conn.ehlo()
+
+
+def _authenticate(ctx: ProbeContext, conn: Any, login: Credentials, mechanisms: list[str]) -> None:
+    import smtplib
+
+    ctx.enter("AUTH", conn.sock)
+    try:
+        if login.password.isascii():
+            conn.login(login.username, login.password)
+        else:
+            _auth_plain_utf8(conn, login, mechanisms)
+    except smtplib.SMTPAuthenticationError as exc:
+        raise Fault(
+            F.AUTH_FAILED,
+            f"authentication failed: {exc.smtp_code} {clean_text(exc.smtp_error)}",
+        ) from None
+    except smtplib.SMTPServerDisconnected:
+        raise
+    except smtplib.SMTPException as exc:  # e.g. only mechanisms smtplib cannot do
+        raise Fault(
+            F.NO_USABLE_AUTH,
+            f"no usable AUTH mechanism among {' '.join(mechanisms)}: {clean_text(str(exc))}",
+        ) from None
+    ctx.evidence["login"] = login.username
+
+
+def _session(
+    ctx: ProbeContext, conn: Any, endpoint: Endpoint, tls: ssl.SSLContext, login: Credentials | None
+) -> Outcome:
+    """EHLO, TLS, the AUTH offer and the login; the caller sends QUIT or closes."""
+    ctx.enter("EHLO", conn.sock)
+    code, banner = conn.ehlo()
+    if code != 250:
+        raise Fault(F.EHLO_REFUSED, f"EHLO refused: {code} {clean_text(banner)}")
+    if endpoint.security == "starttls":
+        _starttls(ctx, conn, tls)
+    if isinstance(conn.sock, ssl.SSLSocket):
+        ctx.evidence["tls"] = certificate_evidence(conn.sock)
+    extensions: list[JSONValue] = [*sorted(clean_text(e, 80) for e in conn.esmtp_features)]
+    ctx.evidence["extensions"] = extensions
+    mechanisms = clean_text(conn.esmtp_features.get("auth", ""), 400).upper().split()
+    ctx.evidence["auth_mechanisms"] = list(mechanisms)
+    size = conn.esmtp_features.get("size", "")
+    if size.isdigit() and len(size) < 19:
+        ctx.evidence["size_limit"] = int(size)
+    if endpoint.security == "none":
+        not_tried = " (AUTH not tried without TLS)" if login else ""
+        return Outcome.of(F.TLS_OFF, f"TLS off: the provider file sets security = none{not_tried}")
+    tls_ev = ctx.evidence.get("tls")
+    assert isinstance(tls_ev, dict)
+    summary = tls_summary(tls_ev)
+    if not mechanisms:
+        raise Fault(F.AUTH_NOT_OFFERED, f"AUTH not offered after TLS ({summary})")
+    if login is None:
+        return Outcome("pass", f"{summary}; AUTH {' '.join(mechanisms)}")
+    _authenticate(ctx, conn, login, mechanisms)
+    return Outcome("pass", f"{summary}; AUTH {' '.join(mechanisms)}; login ok")
+
+
 def probe_smtp(
     ctx: ProbeContext,
     endpoint: Endpoint,
@@ -49,104 +189,14 @@ def probe_smtp(
     """EHLO, TLS as ``endpoint.security`` says, EHLO again, AUTH offered; with ``login``, AUTH."""
     import smtplib
 
-    ctx.step = "connect and greeting"
-    conn: Any
-    try:
-        if endpoint.security == "ssl":
-            ctx.step = "connect, TLS handshake and greeting"
-            conn = smtplib.SMTP_SSL(
-                endpoint.host,
-                endpoint.port,
-                local_hostname=EHLO_NAME,
-                timeout=ctx.remaining(),
-                context=tls,
-            )
-        else:
-            conn = smtplib.SMTP(
-                endpoint.host, endpoint.port, local_hostname=EHLO_NAME, timeout=ctx.remaining()
-            )
-    except smtplib.SMTPConnectError as exc:
-        greeting = clean_text(exc.smtp_error)
-        if exc.smtp_code == -1:  # smtplib's code for a line that is not "NNN text"
-            raise Fault("not SMTP", f"not SMTP: the server greeted with {greeting}") from None
-        raise Fault("refused", f"refused: greeting {exc.smtp_code} {greeting}") from None
-    except smtplib.SMTPServerDisconnected as exc:
-        raise _disconnected(exc, ctx) from None
+    conn = _connect(ctx, endpoint, tls)
     quit_sent = False
     try:
-        ctx.step = "EHLO"
-        ctx.arm(conn.sock)
-        code, banner = conn.ehlo()
-        if code != 250:
-            raise Fault("EHLO refused", f"EHLO refused: {code} {clean_text(banner)}")
-        if endpoint.security == "starttls":
-            ctx.evidence["extensions_before_tls"] = sorted(conn.esmtp_features)
-            if not conn.has_extn("starttls"):
-                raise Fault(
-                    "STARTTLS not offered",
-                    "STARTTLS not offered: the server (or something in between) offers no TLS",
-                )
-            ctx.step = "STARTTLS"
-            ctx.arm(conn.sock)
-            try:
-                conn.starttls(context=tls)
-            except smtplib.SMTPResponseException as exc:
-                raise Fault(
-                    "STARTTLS refused",
-                    f"STARTTLS refused: {exc.smtp_code} {clean_text(exc.smtp_error)}",
-                ) from None
-            ctx.step = "EHLO after STARTTLS"
-            ctx.arm(conn.sock)
-            conn.ehlo()
-        if isinstance(conn.sock, ssl.SSLSocket):
-            ctx.evidence["tls"] = certificate_evidence(conn.sock)
-        ctx.evidence["extensions"] = sorted(conn.esmtp_features)
-        mechanisms = conn.esmtp_features.get("auth", "").upper().split()
-        ctx.evidence["auth_mechanisms"] = list(mechanisms)
-        size = conn.esmtp_features.get("size", "")
-        if size.isdigit():
-            ctx.evidence["size_limit"] = int(size)
-        if endpoint.security == "none":
-            not_tried = " (AUTH not tried without TLS)" if login else ""
-            return Outcome(
-                "warn", f"no TLS: the provider file sets security = none{not_tried}", "no TLS"
-            )
-        tls_ev = ctx.evidence.get("tls")
-        assert isinstance(tls_ev, dict)
-        summary = tls_summary(tls_ev)
-        if not mechanisms:
-            raise Fault("AUTH not offered", f"AUTH not offered after TLS ({summary})")
-        if login is not None:
-            ctx.step = "AUTH"
-            ctx.arm(conn.sock)
-            try:
-                if login.password.isascii():
-                    conn.login(login.username, login.password)
-                else:
-                    _auth_plain_utf8(conn, login, mechanisms)
-            except smtplib.SMTPAuthenticationError as exc:
-                raise Fault(
-                    "authentication failed",
-                    f"authentication failed: {exc.smtp_code} {clean_text(exc.smtp_error)}",
-                ) from None
-            except smtplib.SMTPServerDisconnected:
-                raise
-            except smtplib.SMTPException as exc:  # e.g. only mechanisms smtplib cannot do
-                raise Fault(
-                    "no usable AUTH mechanism",
-                    f"no usable AUTH mechanism among {' '.join(mechanisms)}: "
-                    f"{clean_text(str(exc))}",
-                ) from None
-            ctx.evidence["login"] = login.username
-        ctx.step = "QUIT"
-        ctx.arm(conn.sock)
+        outcome = _session(ctx, conn, endpoint, tls, login)
+        ctx.enter("QUIT", conn.sock)
         conn.quit()
         quit_sent = True
-        done = "; login ok" if login is not None else ""
-        warning = expiry_warning(tls_ev)
-        if warning:
-            return Outcome("warn", f"{warning}; {summary}{done}", "certificate expires soon")
-        return Outcome("pass", f"{summary}; AUTH {' '.join(mechanisms)}{done}")
+        return outcome
     except smtplib.SMTPServerDisconnected as exc:
         raise _disconnected(exc, ctx) from None
     finally:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mailsetup.check.faults import FaultName
 from mailsetup.check.report import Evidence, JSONValue
 from mailsetup.errors import BadInput
 from mailsetup.untrusted import clean_text
@@ -23,16 +24,16 @@ EXPIRY_WARN_DAYS = 14
 
 # OpenSSL X509_V_ERR_* codes (include/openssl/x509_vfy.h) -> fault class.
 _VERIFY_FAULTS = {
-    10: "certificate expired",  # X509_V_ERR_CERT_HAS_EXPIRED
-    9: "certificate not yet valid",  # X509_V_ERR_CERT_NOT_YET_VALID
-    18: "untrusted certificate",  # DEPTH_ZERO_SELF_SIGNED_CERT
-    19: "untrusted certificate",  # SELF_SIGNED_CERT_IN_CHAIN
-    20: "untrusted certificate",  # UNABLE_TO_GET_ISSUER_CERT_LOCALLY
-    21: "untrusted certificate",  # UNABLE_TO_VERIFY_LEAF_SIGNATURE
-    2: "untrusted certificate",  # UNABLE_TO_GET_ISSUER_CERT
-    62: "certificate name mismatch",  # HOSTNAME_MISMATCH
-    64: "certificate name mismatch",  # IP_ADDRESS_MISMATCH
-    23: "certificate revoked",  # CERT_REVOKED
+    10: FaultName.CERT_EXPIRED,  # X509_V_ERR_CERT_HAS_EXPIRED
+    9: FaultName.CERT_NOT_YET_VALID,  # X509_V_ERR_CERT_NOT_YET_VALID
+    18: FaultName.CERT_UNTRUSTED,  # DEPTH_ZERO_SELF_SIGNED_CERT
+    19: FaultName.CERT_UNTRUSTED,  # SELF_SIGNED_CERT_IN_CHAIN
+    20: FaultName.CERT_UNTRUSTED,  # UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+    21: FaultName.CERT_UNTRUSTED,  # UNABLE_TO_VERIFY_LEAF_SIGNATURE
+    2: FaultName.CERT_UNTRUSTED,  # UNABLE_TO_GET_ISSUER_CERT
+    62: FaultName.CERT_NAME_MISMATCH,  # HOSTNAME_MISMATCH
+    64: FaultName.CERT_NAME_MISMATCH,  # IP_ADDRESS_MISMATCH
+    23: FaultName.CERT_REVOKED,  # CERT_REVOKED
 }
 
 
@@ -54,21 +55,24 @@ def make_context(ca_file: Path | None = None) -> ssl.SSLContext:
     return ctx
 
 
-def classify_tls_error(exc: ssl.SSLError) -> tuple[str, str]:
+def classify_tls_error(exc: ssl.SSLError) -> tuple[FaultName, str]:
     """``(fault, detail)`` for a failed handshake."""
     if isinstance(exc, ssl.SSLCertVerificationError):
         code = exc.verify_code
         message = exc.verify_message or exc.reason or "verification failed"
-        fault = _VERIFY_FAULTS.get(code, "certificate rejected")
+        fault = _VERIFY_FAULTS.get(code, FaultName.CERT_REJECTED)
         return fault, f"{fault}: {message}"
     reason = exc.reason or exc.__class__.__name__
     if "WRONG_VERSION_NUMBER" in str(reason) or "record layer failure" in str(exc):
-        return "no TLS", f"no TLS: the server did not answer with TLS ({reason})"
+        return FaultName.NO_TLS, f"no TLS: the server did not answer with TLS ({reason})"
     if "UNSUPPORTED_PROTOCOL" in str(reason) or "PROTOCOL_VERSION" in str(reason):
-        return "old TLS", f"old TLS: the server offers no TLS 1.2 or newer ({reason})"
+        return FaultName.OLD_TLS, f"old TLS: the server offers no TLS 1.2 or newer ({reason})"
     if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError):
-        return "TLS handshake failed", "TLS handshake failed: the server closed the connection"
-    return "TLS handshake failed", f"TLS handshake failed: {reason}"
+        return (
+            FaultName.TLS_HANDSHAKE_FAILED,
+            "TLS handshake failed: the server closed the connection",
+        )
+    return FaultName.TLS_HANDSHAKE_FAILED, f"TLS handshake failed: {reason}"
 
 
 MAX_NAMES = 50  # subjectAltName entries kept as evidence
@@ -117,7 +121,7 @@ def certificate_evidence(sock: ssl.SSLSocket, now: datetime | None = None) -> Ev
 
 
 def expiry_warning(tls: Evidence) -> str | None:
-    """A warning text when the certificate expires soon, else ``None``."""
+    """A warning text when the certificate expires soon, else ``None`` (the runner asks)."""
     days = tls.get("days_left")
     if isinstance(days, int) and days < EXPIRY_WARN_DAYS:
         return f"certificate expires soon: in {days} days"

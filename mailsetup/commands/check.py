@@ -40,11 +40,28 @@ def parse_timeout(raw: float | str) -> float:
     return value
 
 
+def _sync_password(email: str, sync_user: str) -> str:
+    """The sync password; when there is none, say which variable and option give it."""
+    from mailsetup.errors import SecretError
+    from mailsetup.secret_store import ENV_SYNC, get_password
+
+    try:
+        return get_password(email, sync_user=sync_user)
+    except SecretError as exc:
+        if not exc.message.startswith("no password"):
+            raise
+        raise SecretError(
+            f"no sync password for --sync-user {sync_user}",
+            f"set {ENV_SYNC}, or run `mailsetup password set --email {email} --sync-user "
+            f"{sync_user}` first",
+        ) from None
+
+
 def run_check_command(req: CheckRequest) -> int:
     """Do the whole command; return its exit code."""
     from mailsetup.check.dns import parse_nameserver
     from mailsetup.check.plan import CheckOptions, run_check
-    from mailsetup.check.render import print_report
+    from mailsetup.check.table import print_report
     from mailsetup.check.tls import make_context
     from mailsetup.provider import load_provider
 
@@ -59,7 +76,7 @@ def run_check_command(req: CheckRequest) -> int:
 
         mail_password = get_password(account.email)
         if account.sync_user:
-            sync_password = get_password(account.email, sync_user=account.sync_user)
+            sync_password = _sync_password(account.email, account.sync_user)
     options = CheckOptions(
         timeout=timeout,
         nameserver=nameserver,

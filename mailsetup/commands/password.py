@@ -5,12 +5,16 @@ from __future__ import annotations
 import sys
 
 from mailsetup.account import make_account, normalize_sync_user
-from mailsetup.errors import SecretError
-from mailsetup.secret_store import keyring_user, store_in_keyring, text_password
+from mailsetup.errors import BadInput, SecretError
+from mailsetup.secret_store import keyring_user, require_keyring, store_in_keyring, text_password
+
+_EMPTY = ("the password is empty", "type the password, or pipe it in: pass show x | mailsetup ...")
 
 
 def read_new_password(label: str) -> str:
-    """Ask twice on a terminal; read one line from a pipe (``pass show x | mailsetup ...``)."""
+    """Ask on a terminal, then once more to confirm (a typo would be stored unseen); read one
+    line from a pipe (``pass show x | mailsetup ...``). An empty password is bad input (exit 2):
+    storing one would only make every later login fail."""
     if not sys.stdin.isatty():
         # Bytes, decoded here: a strict text stdin would raise with the offending byte in
         # its message, that is, a piece of the password in a traceback.
@@ -22,7 +26,7 @@ def read_new_password(label: str) -> str:
                 "the password on standard input is not UTF-8 text", "give it in UTF-8"
             ) from None
         if not value:
-            raise SecretError("no password on standard input")
+            raise BadInput(*_EMPTY)
         return value
     import getpass
 
@@ -32,7 +36,7 @@ def read_new_password(label: str) -> str:
     except (EOFError, KeyboardInterrupt):
         raise SecretError("no password entered") from None
     if not first:
-        raise SecretError("no password entered")
+        raise BadInput(*_EMPTY)
     if first != second:
         raise SecretError("the two passwords differ", "run the command again")
     return text_password(first, "the terminal")
@@ -42,6 +46,7 @@ def set_password(email: str, sync_user: str | None = None) -> str:
     """Store the mail password (or the sync password with ``sync_user``); return the key user."""
     account = make_account(email)
     user = keyring_user(account.email, normalize_sync_user(sync_user))
+    require_keyring()  # no backend: say so before anyone types a password
     store_in_keyring(user, read_new_password(user))
     print(f"Stored the password for {user} in the system keyring (service 'mailsetup').")
     return user

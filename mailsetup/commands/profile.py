@@ -1,42 +1,112 @@
 """``mailsetup profile``: validate input, render the client's files, write them safely."""
 
+# ruff: noqa: RUF009 - option() is dataclasses.field with command-line metadata
+
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailsetup.account import make_account
+from mailsetup.clients import CLIENTS, DEFAULT_CLIENT, all_format_names, client_help, format_help
+from mailsetup.commands.options import option
 from mailsetup.errors import BadInput
-from mailsetup.output import write_atomic, write_files, write_stdout
-from mailsetup.provider import load_provider
-from mailsetup.render import RenderOptions, embed_policy, get_renderer, parse_services, render
+
+# The request is also the command line's declaration (see commands/options.py); the heavy
+# modules (account, provider, renderers, output) load inside run_profile, so that building
+# the parser for ``--help`` costs nothing.
 
 
 @dataclass(frozen=True)
 class ProfileRequest:
-    email: str
-    name: str | None = None
-    sync_user: str | None = None
-    client: str = "apple"
-    services: str = "mail,caldav,carddav"
-    format: str | None = None
-    output: str | None = None
-    force: bool = False
-    smtp_port: int | None = None
-    embed_password: bool = False
-    provider_file: Path | None = None
+    email: str = option("--email", "-e", help="The mailbox address.", metavar="ADDRESS")
+    name: str | None = option(
+        "--name", "-n", default=None, metavar="TEXT", help="Display name (sender name)."
+    )
+    sync_user: str | None = option(
+        "--sync-user", default=None, metavar="TEXT", help="CalDAV/CardDAV username, e.g. AB12345."
+    )
+    client: str = option(
+        "--client", "-c", default=DEFAULT_CLIENT, choices=tuple(CLIENTS), help=client_help()
+    )
+    services: str = option(
+        "--services",
+        default="mail,caldav,carddav",
+        metavar="LIST",
+        help="Comma list of mail,caldav,carddav.",
+    )
+    format: str | None = option(
+        "--format", default=None, choices=all_format_names(), help=format_help()
+    )
+    output: str | None = option(
+        "--output",
+        "-o",
+        default=None,
+        metavar="PATH",
+        help="File or folder to write ('-' for standard output; a trailing '/' or a client "
+        "that writes several files means a folder, created if missing).",
+    )
+    force: bool = option("--force", default=False, help="Replace an existing regular file.")
+    smtp_port: int | None = option(
+        "--smtp-port",
+        default=None,
+        metavar="PORT",
+        min=1,
+        max=65535,
+        help="Another SMTP port the provider lists.",
+    )
+    embed_password: bool = option(
+        "--embed-password",
+        default=False,
+        help="Put the mail password in the file (from MAILSETUP_PASSWORD, the keyring or a "
+        "prompt); the file is written 0600. Refused with -o - on a terminal.",
+    )
+    provider_file: Path | None = option(
+        "--provider-file",
+        default=None,
+        metavar="PATH",
+        help="Provider data (TOML, schema of profiles/*.toml).",
+    )
+
+
+def _refuse_secret_on_terminal(req: ProfileRequest, policy: str) -> None:
+    """``-o - --embed-password`` on a terminal would show the password on screen: refuse.
+
+    Refused rather than warned: a warning comes after the password is already visible (and in
+    the terminal's scroll-back). A pipe or a redirect is fine: that is what ``-o -`` is for.
+    """
+    if req.output == "-" and req.embed_password and policy == "embed" and sys.stdout.isatty():
+        raise BadInput(
+            "--embed-password with -o - would print the password on this terminal",
+            "redirect standard output to a file or a pipe, or write a file with -o FILE",
+        )
 
 
 def run_profile(req: ProfileRequest) -> list[Path]:
-    """Do the whole command; return the paths written (empty for stdout)."""
-    get_renderer(req.client, req.format)  # unknown client, stray --format: before anything else
-    policy = embed_policy(req.client)
-    if req.embed_password and policy == "refuse":
-        raise BadInput(
-            f"--client {req.client} writes no password; --embed-password does not apply",
-            "leave it out: the app asks for the password itself",
-        )
+    """Do the whole command; return the paths written (empty for stdout).
+
+    Where ``-o`` writes (see README.md): ``-`` is standard output; a client that writes several
+    files (or ``-o`` ending in ``/``) takes a folder, created with its parents if missing; any
+    other ``-o`` is a file, whose folder must exist. Without ``-o`` the registry's default
+    name is used, made file-name safe from the address.
+    """
+    from mailsetup.account import make_account
+    from mailsetup.output import make_folder, write_atomic, write_files, write_stdout
+    from mailsetup.provider import load_provider
+    from mailsetup.render import (
+        RenderOptions,
+        check_embed,
+        client_spec,
+        default_name,
+        parse_services,
+        render,
+    )
+
+    # Unknown client, stray or missing --format, --embed-password where it cannot apply,
+    # -o - with a secret on a terminal: all before a password is asked for.
+    spec, fmt = client_spec(req.client, req.format)
+    policy = check_embed(spec.name, req.embed_password)
+    _refuse_secret_on_terminal(req, policy)
     account = make_account(req.email, req.name, req.sync_user)
     provider = load_provider(path=req.provider_file)
     services = parse_services(req.services)
@@ -51,17 +121,19 @@ def run_profile(req: ProfileRequest) -> list[Path]:
     options = RenderOptions(
         services=services, smtp_port=req.smtp_port, password=password, format=req.format
     )
-    result = render(req.client, account, provider, options)
+    result = render(spec.name, account, provider, options)
 
     if req.output == "-":
         write_stdout(result.files)
         return []
-    if result.into_folder:
-        target = Path(req.output) if req.output else Path(f"{account.email}-{req.client}")
+    if fmt.folder:
+        target = Path(req.output) if req.output else Path(default_name(fmt, account))
         paths = write_files(target, result.files, force=req.force, make_dir=True)
     else:
         (only,) = result.files
         path = Path(req.output) if req.output else Path(only.name)
+        if req.output and req.output.endswith(("/", "\\")):  # a trailing slash means a folder
+            make_folder(path)
         if path.is_dir():
             path = path / only.name
         write_atomic(path, only.data, force=req.force, secret=only.secret)

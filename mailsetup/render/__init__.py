@@ -11,24 +11,19 @@ from __future__ import annotations
 import importlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from mailsetup.account import Account
+from mailsetup.clients import CLIENTS as SPECS
+from mailsetup.clients import ClientSpec, FormatSpec, unknown_client_hint
 from mailsetup.errors import BadInput
-from mailsetup.output import OutputFile
+from mailsetup.model import OutputFile, safe_file_name
 from mailsetup.provider import Provider
 
 SERVICES = ("mail", "caldav", "carddav")
 
-# client name -> module holding ``render``. Adding a client is one line here plus its module.
-CLIENTS: dict[str, str] = {
-    "apple": "mailsetup.render.apple",
-    "dav": "mailsetup.render.dav",
-    "thunderbird": "mailsetup.render.thunderbird",
-    "emclient": "mailsetup.render.emclient",
-    "autodiscover": "mailsetup.render.autodiscover",
-}
-
+# client name -> module holding ``render``, derived from the registry (mailsetup/clients.py).
+CLIENTS: dict[str, str] = {name: spec.module for name, spec in SPECS.items()}
 # Fixed namespace for every uuid5 we derive; changing it would change every identifier.
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://mailsetup.invalid/ns/v1")
 
@@ -71,44 +66,74 @@ def parse_services(text: str) -> frozenset[str]:
     return frozenset(chosen)
 
 
-def get_renderer(client: str, fmt: str | None = None) -> Renderer:
-    """The ``render`` function of ``client``; unknown clients list the known ones.
+def client_spec(client: str, fmt: str | None = None) -> tuple[ClientSpec, FormatSpec]:
+    """The registry entries for ``--client client --format fmt``; usage errors name the choices.
 
-    A client with sub-formats declares them as ``FORMATS`` in its module; ``--format`` given to
-    any other client is a usage error rather than silently ignored.
+    Checked before anything is asked or written: an unknown client, a ``--format`` given to a
+    client with one format, or a missing/unknown one for a client with several.
     """
-    module_name = CLIENTS.get(client.lower())
-    if module_name is None:
-        raise BadInput(f"unknown client {client!r}", f"known clients: {', '.join(CLIENTS)}")
-    module = importlib.import_module(module_name)
-    if fmt is not None and not getattr(module, "FORMATS", ()):
+    spec = SPECS.get(client.strip().lower())
+    if spec is None:
+        raise BadInput(f"unknown client {client!r}", unknown_client_hint(client))
+    chosen = spec.format(fmt)
+    if chosen is None:
+        if not spec.format_names:
+            raise BadInput(
+                f"--client {spec.name} has no --format",
+                "leave it out; only clients with several formats (such as dav) take one",
+            )
         raise BadInput(
-            f"--client {client} has no --format",
-            "leave it out; only clients with several formats (such as dav) take one",
+            f"unknown format {fmt!r} for --client {spec.name}"
+            if fmt
+            else f"--client {spec.name} needs --format",
+            f"choose one of: {', '.join(spec.format_names)}",
         )
-    render: Renderer = module.render
+    return spec, chosen
+
+
+def get_renderer(client: str, fmt: str | None = None) -> Renderer:
+    """The ``render`` function of ``client`` (module named by the registry)."""
+    spec, _ = client_spec(client, fmt)
+    render: Renderer = importlib.import_module(spec.module).render
     return render
 
 
 def embed_policy(client: str) -> str:
-    """What ``--embed-password`` means for ``client``: ``embed``, ``ignore`` or ``refuse``.
+    """What ``--embed-password`` means for ``client`` (``embed``, ``ignore``, ``refuse``).
 
-    A client module declares ``EMBED_FLAG_USE = "embed"`` (the password goes into its file) or
-    ``"ignore"`` (the flag is accepted, no format holds a password); any other client refuses
-    it. The CLI asks before prompting for a secret, so nobody types a password that is then
-    thrown away; :func:`render` enforces the same rule for library callers.
+    Declared once per client in the registry. The CLI asks before prompting for a secret, so
+    nobody types a password that is then thrown away; :func:`render` enforces the same rule
+    for library callers.
     """
-    get_renderer(client)  # unknown clients: the usual error
-    module = importlib.import_module(CLIENTS[client.lower()])
-    return str(getattr(module, "EMBED_FLAG_USE", "refuse"))
+    spec = SPECS.get(client.strip().lower())
+    if spec is None:
+        raise BadInput(f"unknown client {client!r}", unknown_client_hint(client))
+    return spec.embed
 
 
-def render(client: str, account: Account, provider: Provider, options: RenderOptions) -> Rendered:
-    """Render ``client``'s configuration for ``account`` at ``provider``."""
-    renderer = get_renderer(client, options.format)
-    if options.password is not None and embed_policy(client) == "refuse":
+def check_embed(client: str, wants_password: bool) -> str:
+    """The client's embed policy; ``--embed-password`` on a client that refuses it is an error."""
+    policy = embed_policy(client)
+    if wants_password and policy == "refuse":
         raise BadInput(
             f"--client {client} writes no password; --embed-password does not apply",
             "leave it out: the app asks for the password itself",
         )
-    return renderer(account, provider, options)
+    return policy
+
+
+def default_name(fmt: FormatSpec, account: Account) -> str:
+    """The file or folder written without ``-o``: the registry's pattern, made file-name safe."""
+    return safe_file_name(fmt.default_name.format(email=safe_file_name(account.email)))
+
+
+def render(client: str, account: Account, provider: Provider, options: RenderOptions) -> Rendered:
+    """Render ``client``'s configuration for ``account`` at ``provider``.
+
+    Every file name a renderer derived from data is made safe here, once for all clients
+    (:func:`mailsetup.model.safe_file_name`): no separator, no leading dot, bounded length.
+    """
+    renderer = get_renderer(client, options.format)
+    check_embed(client, options.password is not None)
+    result = renderer(account, provider, options)
+    return replace(result, files=[replace(f, name=safe_file_name(f.name)) for f in result.files])

@@ -20,7 +20,7 @@ from typing import Any
 
 from mailsetup.account import Account
 from mailsetup.errors import BadInput
-from mailsetup.output import OutputFile
+from mailsetup.model import OutputFile
 from mailsetup.provider import DavService, Provider
 from mailsetup.render import Rendered, RenderOptions, stable_uuid
 

@@ -30,10 +30,10 @@ from urllib.parse import quote, urlsplit
 
 from mailsetup.account import Account
 from mailsetup.errors import BadInput
-from mailsetup.output import OutputFile
+from mailsetup.model import KEYRING_SERVICE as SERVICE
+from mailsetup.model import OutputFile, keyring_user
 from mailsetup.provider import DavService, Provider
 from mailsetup.render import Rendered, RenderOptions
-from mailsetup.secret_store import SERVICE, keyring_user
 
 # --embed-password is accepted and writes nothing: no format carries a password (see above).
 EMBED_FLAG_USE = "ignore"

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mailsetup.account import Account
-from mailsetup.output import OutputFile
+from mailsetup.model import OutputFile
 from mailsetup.provider import Endpoint, Provider
 from mailsetup.render import Rendered, RenderOptions
 from mailsetup.render.autodiscover import render_xml

@@ -45,7 +45,7 @@ import hashlib
 from typing import Any
 
 from mailsetup.account import Account
-from mailsetup.output import OutputFile
+from mailsetup.model import OutputFile
 from mailsetup.provider import Endpoint, Provider
 from mailsetup.render import Rendered, RenderOptions
 from mailsetup.render.templating import render_template

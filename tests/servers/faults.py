@@ -5,7 +5,13 @@
   handshake through, a stuck server): the client's own timeout is the only way out.
 - ``https_responder``: an HTTPS server (test-CA certificate by default) that answers every
   request with the status, headers and body a test chooses; routes per path, e.g. a
-  ``/.well-known/caldav`` redirect (RFC 6764 section 5) or a 404/500 DAV server.
+  ``/.well-known/caldav`` redirect (RFC 6764 section 5) or a 404/500 DAV server;
+  ``https_responder(..., ipv6=True)`` listens on ``::1`` with a certificate for that address.
+- ``talk_server``: a TCP server that runs a script per connection; the hostile scripts below
+  (endless multi-line SMTP greeting, IMAP ``{4000000000}`` literal, endless untagged lines,
+  non-ASCII capabilities) are what a broken or malicious server does to a client's memory.
+- ``dead_resolver`` / ``refusing_resolver``: a UDP "DNS server" on loopback where nothing answers,
+  or which answers REFUSED to every query.
 """
 
 from __future__ import annotations
@@ -221,15 +227,28 @@ class HttpsResponder:
             self._thread.join(5)
 
 
+class _ReplyServer6(_ReplyServer):
+    address_family = socket.AF_INET6
+
+
 def start_https_responder(
-    cert: CertPair, default: Reply, routes: Mapping[str, Reply] | None = None
+    cert: CertPair,
+    default: Reply,
+    routes: Mapping[str, Reply] | None = None,
+    *,
+    ipv6: bool = False,
 ) -> HttpsResponder:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(str(cert.cert_path), str(cert.key_path))
-    server = _ReplyServer((LOOPBACK, 0), _ReplyHandler)
+    server_class = _ReplyServer6 if ipv6 else _ReplyServer
+    server = server_class(("::1" if ipv6 else LOOPBACK, 0), _ReplyHandler)
     server.tls = context
     responder = HttpsResponder(
-        HOST, server.server_address[1], default, dict(routes or {}), _server=server
+        "[::1]" if ipv6 else HOST,
+        server.server_address[1],
+        default,
+        dict(routes or {}),
+        _server=server,
     )
     server.owner = responder
     responder._thread = threading.Thread(
@@ -260,12 +279,176 @@ def https_responder(test_ca: CertAuthority) -> Iterator[ResponderFactory]:
         routes: Mapping[str, Reply] | None = None,
         delay: float = 0.0,
         cert: CertPair | None = None,
+        ipv6: bool = False,
     ) -> HttpsResponder:
         default = Reply(status, body, dict(headers or {}), delay)
-        responder = start_https_responder(cert or test_ca.issue(), default, routes)
+        if cert is None:
+            cert = test_ca.issue(["::1"]) if ipv6 else test_ca.issue()
+        responder = start_https_responder(cert, default, routes, ipv6=ipv6)
         started.append(responder)
         return responder
 
     yield make
     for responder in started:
         responder.stop()
+
+
+# --- hostile talkers -------------------------------------------------------------------------
+
+Talk = Callable[[socket.socket], None]
+_FILLER = 65536
+
+
+def _stream(conn: socket.socket, head: bytes, chunk: bytes) -> None:
+    """Send ``head``, then ``chunk`` again and again until the client hangs up."""
+    with contextlib.suppress(OSError):
+        conn.sendall(head)
+        while True:
+            conn.sendall(chunk)
+
+
+def endless_smtp_greeting(conn: socket.socket) -> None:
+    """A multi-line 220 greeting that never ends (RFC 5321 §4.2.1 continuation lines)."""
+    line = b"220-mail.example.test ESMTP " + b"x" * 60 + b"\r\n"
+    _stream(conn, b"", line * (_FILLER // len(line)))
+
+
+def endless_smtp_line(conn: socket.socket) -> None:
+    """One greeting line that never reaches its CRLF."""
+    _stream(conn, b"220 ", b"y" * _FILLER)
+
+
+def imap_huge_literal(conn: socket.socket) -> None:
+    """An untagged greeting announcing a 4 GB literal, then a byte stream (RFC 9051 §4.3)."""
+    _stream(conn, b"* OK {4000000000}\r\n", b"z" * _FILLER)
+
+
+def imap_endless_untagged(conn: socket.socket) -> None:
+    """A normal greeting, then untagged lines forever, whatever the client asks."""
+    line = b"* 1 EXISTS\r\n"
+    _stream(conn, b"* OK ready\r\n", line * (_FILLER // len(line)))
+
+
+def imap_not_ascii(conn: socket.socket) -> None:
+    """A greeting and capabilities with UTF-8 where IMAP allows only ASCII (RFC 9051 §9)."""
+    with contextlib.suppress(OSError), conn.makefile("rb") as rfile:
+        conn.sendall(b"* OK [CAPABILITY IMAP4rev1 \xc3\xa9T\xc3\xa9] h\xc3\xa9llo\r\n")
+        while line := rfile.readline(1000):
+            tag = line.split(b" ", 1)[0]
+            conn.sendall(b"* CAPABILITY IMAP4rev1 \xc3\xa9T\xc3\xa9\r\n" + tag + b" OK done\r\n")
+
+
+@dataclass
+class TalkServer:
+    """Runs ``talk`` on every accepted connection, each in its own thread."""
+
+    host: str
+    port: int
+    _listener: socket.socket
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._listener.close()
+        if self._thread is not None:
+            self._thread.join(5)
+
+
+def start_talk_server(talk: Talk) -> TalkServer:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind((LOOPBACK, 0))
+    listener.listen(16)
+    listener.settimeout(0.05)
+    server = TalkServer(HOST, listener.getsockname()[1], listener)
+
+    def serve() -> None:
+        while not server._stop.is_set():
+            try:
+                conn, _addr = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+            def run(conn: socket.socket = conn) -> None:
+                with conn:
+                    conn.settimeout(30)
+                    talk(conn)
+
+            threading.Thread(target=run, name="talk", daemon=True).start()
+
+    server._thread = threading.Thread(target=serve, name="talk-server", daemon=True)
+    server._thread.start()
+    return server
+
+
+@pytest.fixture
+def talk_server() -> Iterator[Callable[[Talk], TalkServer]]:
+    """Factory: ``talk_server(endless_smtp_greeting)``; stopped when the test ends."""
+    started: list[TalkServer] = []
+
+    def make(talk: Talk) -> TalkServer:
+        server = start_talk_server(talk)
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+# --- resolvers that do not work ---------------------------------------------------------------
+
+
+@dataclass
+class UdpResolver:
+    port: int
+    _sock: socket.socket
+    _thread: threading.Thread | None = None
+
+    @property
+    def resolver_arg(self) -> str:
+        return f"{LOOPBACK}:{self.port}"
+
+    def stop(self) -> None:
+        self._sock.close()
+        if self._thread is not None:
+            self._thread.join(5)
+
+
+@pytest.fixture
+def dead_resolver() -> int:
+    """A loopback UDP port where no DNS server listens (queries get ICMP port unreachable)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def refusing_resolver() -> Iterator[UdpResolver]:
+    """A DNS server on loopback that answers REFUSED (RFC 1035 §4.1.1 RCODE 5) to everything."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((LOOPBACK, 0))
+    server = UdpResolver(sock.getsockname()[1], sock)
+
+    def serve() -> None:
+        while True:
+            try:
+                query, addr = sock.recvfrom(4096)
+            except OSError:
+                return
+            if len(query) < 12:
+                continue
+            # Same id and question; QR=1, opcode copied, RCODE=5; no records.
+            flags = bytes([0x80 | (query[2] & 0x78), 0x05])
+            end = query.find(b"\0", 12) + 5  # the question: name, type, class
+            reply = query[:2] + flags + b"\0\1" + b"\0\0\0\0\0\0" + query[12:end]
+            with contextlib.suppress(OSError):
+                sock.sendto(reply, addr)
+
+    server._thread = threading.Thread(target=serve, name="refusing-resolver", daemon=True)
+    server._thread.start()
+    yield server
+    server.stop()

@@ -23,7 +23,7 @@ RICH_MARK: dict[Status, str] = {
 }
 
 
-def render_json(report: Report) -> str:
+def format_json(report: Report) -> str:
     """The documented, stable JSON shape (docs/check.md), one document, sorted keys."""
     return json.dumps(report.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -37,10 +37,12 @@ def _hints(probes: tuple[ProbeResult, ...]) -> list[tuple[str, str]]:
     return [(", ".join(names), hint) for hint, names in grouped.items()]
 
 
-def render_plain(report: Report) -> str:
+def format_plain(report: Report) -> str:
     """Aligned columns: status, probe, time, detail; hints below; the verdict last."""
     width = max((len(p.name) for p in report.probes), default=5)
-    lines = [f"{'STATUS':<6}  {'PROBE':<{width}}  {'TIME':>8}  DETAIL"]
+    lines = [f"NOTICE: {notice}" for notice in report.notices]
+    lines += [""] if lines else []
+    lines.append(f"{'STATUS':<6}  {'PROBE':<{width}}  {'TIME':>8}  DETAIL")
     for p in report.probes:
         lines.append(
             f"{PLAIN_MARK[p.status]:<6}  {p.name:<{width}}  {p.elapsed_ms:>5} ms  {p.detail}"
@@ -61,6 +63,8 @@ def print_rich(report: Report, stream: TextIO) -> None:
     from rich.table import Table
 
     console = Console(file=stream, highlight=False)
+    for notice in report.notices:
+        console.print(f"[bold yellow]notice:[/] {escape(notice)}")
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     table.add_column("", no_wrap=True)
     table.add_column("probe", no_wrap=True)
@@ -80,9 +84,9 @@ def print_report(report: Report, *, as_json: bool, stream: TextIO | None = None)
     """Print ``report`` in the form that suits where ``stream`` goes."""
     out = stream or sys.stdout
     if as_json:
-        out.write(render_json(report))
+        out.write(format_json(report))
     elif out.isatty():
         print_rich(report, out)
     else:
-        out.write(render_plain(report))
+        out.write(format_plain(report))
     out.flush()

@@ -1,0 +1,54 @@
+"""Plain data shared by the renderers and the I/O modules; this module does no I/O.
+
+Renderers are pure (no file system, no keyring, no clock). They still need to name what they
+produce (:class:`OutputFile`) and, for the vdirsyncer config, how a password is found in the
+keyring (:data:`KEYRING_SERVICE`, :func:`keyring_user`). Those live here so that a renderer
+imports nothing that touches the outside world; ``output.py`` and ``secret_store.py`` import
+them from here too, so each fact has one home. tests/test_import_rules.py enforces the rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The keyring "service" every mailsetup password is stored under.
+KEYRING_SERVICE = "mailsetup"
+
+
+def keyring_user(email: str, sync_user: str | None = None) -> str:
+    """Keyring user name: the address for mail, ``sync:<id>`` for the CalDAV/CardDAV login."""
+    return f"sync:{sync_user}" if sync_user else email
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One rendered file: its default name, its bytes, and whether it embeds a secret."""
+
+    name: str
+    data: bytes
+    secret: bool = False
+
+
+# Bytes, not characters: file systems limit a name to 255 bytes; room is kept for the suffix a
+# client adds ("-thunderbird") and for the temporary name output.py stages under.
+MAX_NAME_BYTES = 150
+
+
+def safe_file_name(text: str) -> str:
+    """``text`` made into one harmless file or folder name, the same for the same input.
+
+    Names come from data (the address: ``/`` and a leading ``.`` are legal in a local part), so
+    path separators, NUL and control characters become ``_``, a leading dot becomes ``_`` (no
+    hidden files, no ``..``), and the name is cut to :data:`MAX_NAME_BYTES` bytes of UTF-8,
+    keeping its extension. The result never leaves the folder it is joined to.
+    """
+    name = "".join("_" if ch in "/\\\0" or ord(ch) < 32 or ord(ch) == 127 else ch for ch in text)
+    if name.startswith("."):
+        name = "_" + name[1:]
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 20 or not stem:
+        stem, ext = name, ""
+    suffix = f".{ext}" if ext else ""
+    while len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return (stem + suffix) or "_"
