@@ -47,6 +47,9 @@ class ServeRequest:
     sign_key: Path | None = option(
         "--sign-key", default=None, metavar="PEM", help="Its private key (PEM)."
     )
+    sign_chain: Path | None = option(
+        "--sign-chain", default=None, metavar="PEM", help="Intermediate certificates (PEM)."
+    )
     host: str = option("--host", default="127.0.0.1", metavar="ADDRESS", help="Where to listen.")
     port: int = option("--port", default=8080, metavar="PORT", min=0, max=65535, help="Port.")
     workers: int = option(
@@ -81,6 +84,7 @@ def run_serve(req: ServeRequest) -> None:
         db_url=req.db,
         sign_cert=req.sign_cert,
         sign_key=req.sign_key,
+        sign_chain=req.sign_chain,
         public_url=req.public_url,
     )
     # uvicorn handles SIGINT itself; this catches the rare Ctrl-C before it is installed.

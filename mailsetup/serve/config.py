@@ -98,6 +98,8 @@ def make_config(
         raise BadInput("no --domain given", "pass --domain example.ch (repeat it for more)")
     if (sign_cert is None) != (sign_key is None):
         raise BadInput("--sign-cert and --sign-key go together", "give both or neither")
+    if sign_chain is not None and sign_cert is None:
+        raise BadInput("--sign-chain needs --sign-cert and --sign-key")
     if public_url is not None:
         from urllib.parse import urlsplit
 
