@@ -28,3 +28,21 @@ def test_templates_use_only_known_keys_and_no_loose_english():
         # Text between tags is either a {{ ... }} expression or nothing.
         words = re.sub(r"\{[{%#].*?[}%#]\}|<[^>]+>", " ", text, flags=re.S)
         assert not re.search(r"[A-Za-z]{3,}", words), (template.name, words.split()[:10])
+
+
+def test_docs_name_every_environment_variable_the_factory_reads():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    code = "".join(
+        (root / "mailsetup" / "serve" / name).read_text() for name in ("config.py", "app.py")
+    )
+    read = {
+        "MAILSETUP_SERVE_" + k
+        for k in re.findall(r'(?<![.\w])(?:get|path|number)\("([A-Z_]+)"', code)
+    }
+    read |= set(re.findall(r'"(MAILSETUP_SERVE_[A-Z_]+)"', code))
+    documented = set(
+        re.findall(r"MAILSETUP_SERVE_[A-Z_]+[A-Z]", (root / "docs" / "serve.md").read_text())
+    )
+    assert read and read == documented

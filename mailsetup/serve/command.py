@@ -23,6 +23,12 @@ class ServeRequest:
     domains: list[str] = option(
         "--domain", "-d", metavar="DOMAIN", help="A mail domain to serve; repeat for more."
     )
+    provider: str | None = option(
+        "--provider",
+        default=None,
+        metavar="NAME",
+        help="A bundled provider (default: infomaniak).",
+    )
     provider_file: Path | None = option(
         "--provider-file",
         default=None,
@@ -79,6 +85,7 @@ def run_serve(req: ServeRequest) -> None:
 
     config = make_config(
         req.domains,
+        provider_id=req.provider or "infomaniak",
         provider_file=req.provider_file,
         users_csv=req.users,
         db_url=req.db,

@@ -37,7 +37,7 @@ def build_deployment(config: ServeConfig) -> Deployment:
     start, so that a wrong setting stops the server before it listens."""
     from mailsetup.serve.signing import load_signer
 
-    provider = load_provider(path=config.provider_file)
+    provider = load_provider(config.provider_id, path=config.provider_file)
     signer = load_signer(config)
     store = Store(config.db_url)
     try:

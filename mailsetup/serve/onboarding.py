@@ -18,6 +18,7 @@ from mailsetup.account import Account
 from mailsetup.serve import csrf
 from mailsetup.serve.config import MAX_FORM_BODY
 from mailsetup.serve.content import BadAddress, NotServed
+from mailsetup.serve.deployment import Deployment
 from mailsetup.serve.replies import (
     BodyTooLarge,
     deployment_of,
@@ -31,6 +32,16 @@ from mailsetup.serve.strings import EN
 DEVICES = ("apple", "android", "thunderbird", "emclient")
 HTML_TYPE = "text/html; charset=utf-8"
 MAX_FORM_FIELDS = 12
+
+
+def _sync_user_example(dep: Deployment) -> str:
+    """The provider's example of a sync username (``[texts] sync_user_example``), if any.
+
+    Read defensively: provider files without the ``[texts]`` table have none, and then the
+    page names no provider-specific format.
+    """
+    texts = getattr(dep.provider, "texts", None)
+    return str(getattr(texts, "sync_user_example", "") or "")
 
 
 def _guess_device(request: Request) -> str:
@@ -75,6 +86,7 @@ def _form(
         errors=errors or [],
         devices=DEVICES,
         example_domain=dep.config.domains[0],
+        sync_example=_sync_user_example(dep),
     )
     response.set_cookie(
         csrf.COOKIE,
