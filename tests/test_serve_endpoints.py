@@ -301,3 +301,29 @@ def test_bad_settings_stop_the_command_with_one_line(tmp_path: Path):
     assert_one_line_error(
         run("serve", "--domain", DOMAIN, "--db", "postgresql://u@127.0.0.1:1/x"), 2, "database"
     )
+
+
+def test_another_providers_deployment_never_names_infomaniak(
+    serve_factory, provider_file, tmp_path
+):
+    """With another provider's file, nothing the server says names Infomaniak or its id format."""
+    server = serve_factory(
+        f"sqlite:///{tmp_path / 'other.sqlite3'}",
+        users=False,
+        args=("--provider-file", str(provider_file)),
+    )
+    address = "someone@example.ch"
+    with server.client(follow_redirects=False) as client:
+        replies = [
+            client.get("/"),
+            client.get("/mail/config-v1.1.xml", params={"emailaddress": address}),
+            client.get("/mobileconfig", params={"emailaddress": address}),
+            client.post("/autodiscover/autodiscover.xml", content=pox(address)),
+            client.get("/.well-known/caldav"),
+        ]
+    assert [r.status_code for r in replies] == [200, 200, 200, 200, 301]
+    for reply in replies:
+        text = (reply.text + str(reply.headers)).lower()
+        assert "infomaniak" not in text
+    assert "Test Mail" in replies[0].text
+    assert "such as" not in replies[0].text  # no sync-id example without the provider's own
