@@ -286,3 +286,25 @@ def test_a_broken_database_is_503_not_500(serve_factory, tmp_path):
     assert (form.status_code, link.status_code) == (503, 503)
     assert form.headers["retry-after"] == "30"
     assert cached.status_code == 200  # what needs no database keeps working
+
+
+def test_behind_a_tls_proxy_the_csrf_cookie_is_host_only_and_secure(server):
+    """uvicorn trusts X-Forwarded-Proto from the proxy on loopback (its default): the page then
+    knows it is served over HTTPS and uses a ``__Host-`` cookie a subdomain cannot plant."""
+    https = {"x-forwarded-proto": "https"}
+    with server.client() as client:
+        page = client.get("/", headers=https)
+        cookie = page.headers["set-cookie"]
+        assert cookie.startswith("__Host-mailsetup_csrf=")
+        assert "secure" in cookie.lower() and "domain=" not in cookie.lower()
+        nonce = cookie.split(";", 1)[0].split("=", 1)[1]
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        data = {"csrf": token, "email": JANE, "device": "apple"}
+        ok = client.post(
+            "/", data=data, headers={**https, "cookie": f"__Host-mailsetup_csrf={nonce}"}
+        )
+        planted = client.post(
+            "/", data=data, headers={**https, "cookie": f"mailsetup_csrf={nonce}"}
+        )
+    assert ok.status_code == 200 and ok.headers["content-type"] == APPLE_TYPE
+    assert planted.status_code == 403

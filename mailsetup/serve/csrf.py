@@ -17,6 +17,14 @@ import secrets
 import time
 
 COOKIE = "mailsetup_csrf"
+# Over HTTPS the ``__Host-`` prefix (RFC 6265bis §4.1.3.2) makes browsers refuse the cookie
+# unless it is Secure, host-only and for "/": a sibling subdomain cannot plant a nonce of its
+# own choosing, the known weakness of double-submit tokens.
+SECURE_COOKIE = "__Host-mailsetup_csrf"
+
+
+def cookie_name(https: bool) -> str:
+    return SECURE_COOKIE if https else COOKIE
 MAX_AGE = 2 * 3600
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 

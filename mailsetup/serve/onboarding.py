@@ -69,7 +69,8 @@ def _form(
 ) -> Response:
     """The form, with a fresh CSRF token bound to the browser's cookie (set if missing)."""
     dep = deployment_of(request)
-    nonce = request.cookies.get(csrf.COOKIE)
+    https = request.url.scheme == "https"
+    nonce = request.cookies.get(csrf.cookie_name(https))
     if not csrf.valid_nonce(nonce):
         nonce = csrf.new_nonce()
     assert nonce is not None
@@ -89,12 +90,12 @@ def _form(
         sync_example=_sync_user_example(dep),
     )
     response.set_cookie(
-        csrf.COOKIE,
+        csrf.cookie_name(https),
         nonce,
         max_age=csrf.MAX_AGE,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=https,
         path="/",
     )
     return response
@@ -139,7 +140,8 @@ async def submit(request: Request) -> Response:
     values = {
         key: fields.get(key, "").strip()[:400] for key in ("email", "name", "sync_user", "device")
     }
-    if not csrf.check_token(dep.secret, request.cookies.get(csrf.COOKIE), fields.get("csrf")):
+    nonce = request.cookies.get(csrf.cookie_name(request.url.scheme == "https"))
+    if not csrf.check_token(dep.secret, nonce, fields.get("csrf")):
         return _form(request, values, [EN["csrf_error"]], status=403)
     device = values["device"] if values["device"] in DEVICES else "apple"
     action = fields.get("action", "download")
