@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from mailsetup.errors import BadInput
 
-# Sync usernames are short ids (e.g. AB12345); allow what a DAV login name can reasonably be
+# Sync usernames are short ids; allow what a DAV login name can reasonably be
 # without quoting in URLs and config files.
 _SYNC_USER = re.compile(r"^[A-Za-z0-9._@+-]{1,128}$")
 _MAX_NAME = 200
@@ -34,6 +34,20 @@ class Account:
     email_display: str  # Unicode form for people
     display_name: str
     sync_user: str | None = None
+    # The name as given with --name, or None: Apple's EmailAccountName is then left out so the
+    # device asks, instead of sending mail as "jane.doe".
+    name: str | None = None
+
+    @property
+    def identity(self) -> str:
+        """The form every derived identifier is made from: the whole address lower-cased.
+
+        The address itself keeps its local part as typed (RFC 5321 §2.4 lets a server treat
+        the local part case-sensitively, so logins are not altered), but ``JANE.Doe@EXAMPLE.CH``
+        and ``jane.doe@example.ch`` name one mailbox at every provider we know of, and a
+        re-import must replace the profile, not add a second account (docs/apple.md).
+        """
+        return self.email.lower()
 
     @property
     def local_part(self) -> str:
@@ -99,14 +113,14 @@ def normalize_display_name(raw: str | None, fallback: str) -> str:
 
 
 def normalize_sync_user(raw: str | None) -> str | None:
-    """Validate the CalDAV/CardDAV username (e.g. ``AB12345``); ``None`` lets the device ask."""
+    """Validate the CalDAV/CardDAV username; ``None`` lets the device ask."""
     if raw is None or not raw.strip():
         return None
     user = raw.strip()
     if not _SYNC_USER.match(user):
         raise BadInput(
             f"{user!r} is not a valid sync username",
-            "use the id shown by the provider's configuration assistant, such as AB12345",
+            "use the CalDAV/CardDAV login your provider shows (letters, digits, . _ @ + -)",
         )
     return user
 
@@ -114,9 +128,11 @@ def normalize_sync_user(raw: str | None) -> str | None:
 def make_account(email: str, name: str | None = None, sync_user: str | None = None) -> Account:
     """Build an :class:`Account` from user input, raising :class:`BadInput` on any problem."""
     ascii_email, unicode_email = normalize_email(email)
+    given = normalize_display_name(name, fallback="")
     return Account(
         email=ascii_email,
         email_display=unicode_email,
-        display_name=normalize_display_name(name, fallback=unicode_email.split("@")[0]),
+        display_name=given or unicode_email.split("@")[0],
         sync_user=normalize_sync_user(sync_user),
+        name=given or None,
     )

@@ -138,6 +138,14 @@ ProviderFileOpt = Annotated[
         "--provider-file", metavar="PATH", help="Provider data (TOML, schema of profiles/*.toml)."
     ),
 ]
+ProviderOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--provider",
+        metavar="NAME",
+        help="A bundled provider by id (default: the bundled default; list: mailsetup providers).",
+    ),
+]
 SyncUserOpt = Annotated[
     str | None,
     typer.Option("--sync-user", metavar="TEXT", help="CalDAV/CardDAV username, e.g. AB12345."),
@@ -178,6 +186,7 @@ def check(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON (see docs/check.md).")
     ] = False,
+    provider: ProviderOpt = None,
     provider_file: ProviderFileOpt = None,
     timeout: Annotated[
         float, typer.Option("--timeout", metavar="SECONDS", help="Time each probe may take.")
@@ -245,6 +254,7 @@ def inspect(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace existing part files.")] = False,
+    provider: ProviderOpt = None,
     provider_file: ProviderFileOpt = None,
 ) -> None:
     """Check calendar (.ics) and contact (.vcf) files before importing them.
@@ -261,11 +271,21 @@ def inspect(
             split=split,
             output_dir=output_dir,
             force=force,
+            provider=provider,
             provider_file=provider_file,
         )
     )
     if not ok:
         raise typer.Exit(1)
+
+
+@app.command()
+@handles_errors
+def providers() -> None:
+    """List the bundled providers (id, name, services) for --provider NAME."""
+    from mailsetup.commands.providers import run_providers
+
+    run_providers()
 
 
 def _serve(request: ServeRequest) -> None:

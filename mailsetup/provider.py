@@ -1,12 +1,24 @@
 """Provider data: host names, ports and security modes, loaded from ``profiles/<id>.toml``.
 
-Facts live in one place (STYLE.md): no module hard-codes a host. A malformed file raises
+Facts live in one place: no module hard-codes a host. A malformed file raises
 :class:`~mailsetup.errors.ProviderError` naming the file, the key and what is wrong, so a person
 editing their own ``--provider-file`` can fix it from the one line printed.
+
+The file is data, never code: it may come from anyone (a download, a colleague), and its
+strings end up in comments of a vdirsyncer config, in ``user.js``, in plists and XML. So every
+string is checked when the file is loaded, before anything is rendered: no control character,
+line break (including U+0085 NEL and U+2028/U+2029) or bidirectional override
+(:data:`mailsetup.untrusted.UNSAFE`), host names that IDNA accepts, a reverse-DNS
+``identifier_prefix``, only the documented placeholders. Renderers still escape for their own
+format (defence in depth); this check makes a hostile file fail loudly instead of quietly.
+Plain-text logins (``security = "none"``, ``http://`` DAV) are refused unless the table says
+``allow_plaintext = true``, and then warned about on every use.
 """
 
 from __future__ import annotations
 
+import re
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +27,20 @@ from urllib.parse import urlsplit
 
 from mailsetup.errors import BadInput, ProviderError
 from mailsetup.resources import data_dir
+from mailsetup.untrusted import UNSAFE
+
+# The one place naming the provider used when no --provider / --provider-file is given.
+DEFAULT_PROVIDER = "infomaniak"
+
+# Mozilla autoconfig placeholders a username template may hold (ConfigFileFormat page).
+MAIL_PLACEHOLDERS = ("%EMAILADDRESS%", "%EMAILLOCALPART%", "%EMAILDOMAIN%")
+SYNC_PLACEHOLDERS = ("%SYNCUSER%",)
+_PLACEHOLDER = re.compile(r"%[A-Za-z][A-Za-z0-9_]*%")
+# Reverse-DNS: two or more dot-separated labels of letters, digits and hyphens.
+_REVERSE_DNS = re.compile(
+    r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))+$"
+)
+_PROVIDER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 if TYPE_CHECKING:
     from mailsetup.account import Account
@@ -31,6 +57,7 @@ class Endpoint:
     port: int
     security: Security
     username: str = "%EMAILADDRESS%"
+    allow_plaintext: bool = False
 
     def login(self, account: Account) -> str:
         """The username for ``account``: the provider's template with Mozilla autoconfig
@@ -53,6 +80,7 @@ class DavService:
 
     url: str
     home: str | None = None
+    allow_plaintext: bool = False
 
     @property
     def host(self) -> str:
@@ -88,14 +116,37 @@ class DnsExpectations:
 
 
 @dataclass(frozen=True)
+class ProviderTexts:
+    """Provider facts and phrases the renderers show, each optional with a neutral default.
+
+    Keys of the ``[texts]`` table (docs/providers.md lists them). Nothing
+    provider-specific is written in Python or templates: with another provider's file, no
+    output mentions the default provider.
+    """
+
+    # "separate": the DAV login is its own id (``--sync-user``), the address will not do;
+    # "email": the address is the DAV login too.
+    sync_user: Literal["separate", "email"] = "email"
+    sync_user_example: str = ""  # e.g. "AB12345", shown in hints
+    sync_user_where: str = ""  # where a person finds the sync username
+    app_password_hint: str = ""  # what to use as the DAV password (two-factor etc.)
+    caldav_brings_contacts: bool = False  # one CalDAV set-up in eM Client also adds CardDAV
+    mail_product: str = ""  # the provider's name for its mail hosting, for hints
+
+
+@dataclass(frozen=True)
 class Provider:
+    """One provider. Each service is optional: a mail-only file has no ``[caldav]``/``[carddav]``,
+    a DAV-only one no ``[imap]``/``[smtp]``; :attr:`services` says which exist, and asking for a
+    missing one (``provider.caldav``) is a :class:`ProviderError` naming the table."""
+
     id: str
     name: str
     identifier_prefix: str
-    imap: Endpoint
-    smtp: Endpoint
-    caldav: DavService
-    carddav: DavService
+    imap_endpoint: Endpoint | None
+    smtp_endpoint: Endpoint | None
+    caldav_service: DavService | None
+    carddav_service: DavService | None
     smtp_alternatives: tuple[Endpoint, ...] = ()
     password_hint: str = ""
     sync_password_hint: str = ""
@@ -103,6 +154,80 @@ class Provider:
     ics_max_bytes: int = 20 * 1024 * 1024
     # [check.hints]: fault name -> hint template for `mailsetup check` (validated by check).
     check_hints: dict[str, str] = field(default_factory=dict)
+    source: str = ""
+    texts: ProviderTexts = field(default_factory=lambda: ProviderTexts())
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def services(self) -> frozenset[str]:
+        """The services this provider file describes: ``mail``, ``caldav``, ``carddav``."""
+        offered = {
+            "mail": self.imap_endpoint is not None and self.smtp_endpoint is not None,
+            "caldav": self.caldav_service is not None,
+            "carddav": self.carddav_service is not None,
+        }
+        return frozenset(name for name, present in offered.items() if present)
+
+    def _missing(self, table: str) -> ProviderError:
+        return ProviderError(f"{self.source or self.name}: [{table}]: missing table")
+
+    @property
+    def imap(self) -> Endpoint:
+        if self.imap_endpoint is None:
+            raise self._missing("imap")
+        return self.imap_endpoint
+
+    @property
+    def smtp(self) -> Endpoint:
+        if self.smtp_endpoint is None:
+            raise self._missing("smtp")
+        return self.smtp_endpoint
+
+    @property
+    def caldav(self) -> DavService:
+        if self.caldav_service is None:
+            raise self._missing("caldav")
+        return self.caldav_service
+
+    @property
+    def carddav(self) -> DavService:
+        if self.carddav_service is None:
+            raise self._missing("carddav")
+        return self.carddav_service
+
+    def require(self, services: frozenset[str]) -> None:
+        """Refuse ``services`` this provider does not offer, naming the ones it does."""
+        missing = [s for s in ("mail", "caldav", "carddav") if s in services - self.services]
+        if missing:
+            offered = ",".join(s for s in ("mail", "caldav", "carddav") if s in self.services)
+            raise BadInput(
+                f"{self.name} offers no {', '.join(missing)}",
+                f"choose --services {offered}",
+            )
+
+    def dav_login(self, account: Account) -> str | None:
+        """The CalDAV/CardDAV login to write, or ``None`` to leave it out so the client asks.
+
+        The one rule for every renderer: the sync user when given; else the address, unless the
+        provider needs a separate sync user (``[texts] sync_user = "separate"``), where the
+        address would only fail at the first sync (:meth:`missing_sync_user`).
+        """
+        if account.sync_user:
+            return account.sync_user
+        return None if self.texts.sync_user == "separate" else account.email
+
+    def missing_sync_user(self, account: Account, services: frozenset[str]) -> list[str]:
+        """The warning to show when a DAV service is written without its login (or none)."""
+        if account.sync_user or self.texts.sync_user != "separate":
+            return []
+        if not services & {"caldav", "carddav"}:
+            return []
+        example = self.texts.sync_user_example
+        such_as = f" (such as {example})" if example else ""
+        return [
+            f"{self.name} uses a separate CalDAV/CardDAV username{such_as}, and --sync-user was"
+            " not given: the files leave that login out and the app will ask for it"
+        ]
 
     def smtp_on_port(self, port: int | None) -> Endpoint:
         """The submission endpoint to use: the default, or the listed one on ``port``."""
@@ -150,11 +275,25 @@ class _Reader:
             raise self.fail(f"{section}.{key}", "must not be empty")
         return value
 
+    def flag(self, section: str, key: str) -> bool:
+        return bool(self.get(section, key, bool, False))
+
+    def host(self, key: str, host: str) -> str:
+        """A host name as IDNA (RFC 5891, UTS #46 mapping) accepts it; no spaces or slashes."""
+        return check_host(host, lambda problem: self.fail(key, problem))
+
+    def placeholders(self, key: str, value: str, allowed: tuple[str, ...]) -> None:
+        for found in _PLACEHOLDER.findall(value):
+            if found not in allowed:
+                raise self.fail(
+                    key, f"unknown placeholder {found}; use one of {', '.join(allowed)}"
+                )
+
     def endpoint(self, section: str, table: dict[str, Any] | None = None) -> Endpoint:
         where = section
         raw = self.table(section) if table is None else table
         sub = _Reader(self.source, {where: raw})
-        host = sub.get(where, "host", str)
+        host = self.host(f"{where}.host", sub.get(where, "host", str))
         port = sub.get(where, "port", int)
         if not 0 < port < 65536:
             raise self.fail(f"{where}.port", f"must be 1-65535, got {port}")
@@ -162,10 +301,20 @@ class _Reader:
         if security not in SECURITY_MODES:
             raise self.fail(f"{where}.security", f"must be one of {', '.join(SECURITY_MODES)}")
         username = sub.get(where, "username", str, "%EMAILADDRESS%")
-        return Endpoint(host, port, cast(Security, security), username)
+        self.placeholders(f"{where}.username", username, MAIL_PLACEHOLDERS)
+        plaintext = sub.flag(where, "allow_plaintext")
+        if security == "none" and not plaintext:
+            raise self.fail(
+                f"{where}.security",
+                '"none" sends the password in clear text; add allow_plaintext = true to this'
+                " table if that is really meant",
+            )
+        return Endpoint(host, port, cast(Security, security), username, plaintext)
 
     def dav(self, section: str) -> DavService:
         url = self.get(section, "url", str)
+        if any(c.isspace() for c in url):
+            raise self.fail(f"{section}.url", f"must not contain spaces, got {url!r}")
         try:
             parts = urlsplit(url)
             port = parts.port  # raises ValueError for a port that is not 1-65535
@@ -175,16 +324,91 @@ class _Reader:
             raise self.fail(f"{section}.url", f"must be an http(s) URL, got {url!r}")
         if port == 0:
             raise self.fail(f"{section}.url", f"the port must be 1-65535, got {url!r}")
+        if parts.username is not None or parts.query or parts.fragment:
+            raise self.fail(f"{section}.url", "must hold no user, query or fragment")
+        if not parts.hostname.startswith("["):
+            self.host(f"{section}.url", parts.hostname)
+        plaintext = self.flag(section, "allow_plaintext")
+        if parts.scheme == "http" and not plaintext:
+            raise self.fail(
+                f"{section}.url",
+                "http:// sends the password in clear text; use https:// or add"
+                " allow_plaintext = true to this table if that is really meant",
+            )
         home = self.get(section, "home", str, None)
-        if home is not None and not (home.startswith("/") and "%SYNCUSER%" in home):
-            raise self.fail(f"{section}.home", "must be a path starting with / holding %SYNCUSER%")
-        return DavService(url.rstrip("/"), home)
+        if home is not None:
+            if not (home.startswith("/") and "%SYNCUSER%" in home):
+                raise self.fail(
+                    f"{section}.home", "must be a path starting with / holding %SYNCUSER%"
+                )
+            if any(c.isspace() or c in "?#" for c in home):
+                raise self.fail(f"{section}.home", "must be a plain path (no spaces, ? or #)")
+            self.placeholders(f"{section}.home", home, SYNC_PLACEHOLDERS)
+        return DavService(url.rstrip("/"), home, plaintext)
 
     def str_list(self, section: str, key: str) -> tuple[str, ...]:
         values = self.get(section, key, list, [])
         if not all(isinstance(v, str) for v in values):
             raise self.fail(f"{section}.{key}", "must be a list of strings")
         return tuple(values)
+
+    def texts(self) -> ProviderTexts:
+        t = "texts"
+        sync_user = self.get(t, "sync_user", str, "email")
+        if sync_user not in ("separate", "email"):
+            raise self.fail(f"{t}.sync_user", 'must be "separate" or "email"')
+        return ProviderTexts(
+            sync_user=cast(Literal["separate", "email"], sync_user),
+            sync_user_example=self.get(t, "sync_user_example", str, ""),
+            sync_user_where=self.get(t, "sync_user_where", str, ""),
+            app_password_hint=self.get(t, "app_password_hint", str, ""),
+            caldav_brings_contacts=self.flag(t, "caldav_brings_contacts"),
+            mail_product=self.get(t, "mail_product", str, ""),
+        )
+
+
+def check_host(host: str, fail: Any) -> str:
+    """``host`` if IDNA (UTS #46 mapping, as browsers and mail clients do) accepts it.
+
+    An IP address literal (``127.0.0.1``, ``::1``; a URL carries IPv6 in brackets, which
+    urlsplit removes) is a host too: RFC 3986 section 3.2.2.
+    ``fail(problem)`` builds the error to raise, so callers name their own key.
+    """
+    import ipaddress
+
+    import idna
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return host
+    if not host or any(c.isspace() or c in "/\\@:?#%" for c in host):
+        raise fail(f"not a host name: {host!r} (no spaces, slashes or URL parts)")
+    try:
+        idna.encode(host.rstrip("."), uts46=True)
+    except idna.IDNAError as exc:
+        raise fail(f"not a valid host name: {host!r} ({exc})") from None
+    return host
+
+
+def _unsafe_strings(node: Any, key: str) -> tuple[str, str] | None:
+    """The first (key, character) holding a character of :data:`UNSAFE`, anywhere in ``node``."""
+    if isinstance(node, str):
+        found = UNSAFE.search(node)
+        return (key, found.group()[0]) if found else None
+    if isinstance(node, dict):
+        for k, v in node.items():
+            hit = _unsafe_strings(str(k), key) or _unsafe_strings(v, f"{key}.{k}" if key else k)
+            if hit:
+                return hit
+    if isinstance(node, list):
+        for i, v in enumerate(node):
+            hit = _unsafe_strings(v, f"{key}[{i}]")
+            if hit:
+                return hit
+    return None
 
 
 def parse_provider(text: str, source: str) -> Provider:
@@ -193,38 +417,85 @@ def parse_provider(text: str, source: str) -> Provider:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProviderError(f"{source}: not valid TOML: {exc}") from None
+    unsafe = _unsafe_strings(doc, "")
+    if unsafe:
+        key, char = unsafe
+        raise ProviderError(
+            f"{source}: {key}: holds the control, line-break or bidi character U+{ord(char):04X}"
+            " (provider strings must be plain one-line text)"
+        )
     r = _Reader(source, doc)
     provider_id = r.get("provider", "id", str)
+    if not _PROVIDER_ID.match(provider_id):
+        raise r.fail("provider.id", "must be lower-case letters, digits, - or _ (at most 63)")
     provider_name = r.get("provider", "name", str)
-    imap = r.endpoint("imap")
-    smtp = r.endpoint("smtp")
-    smtp_host_default = r.get("smtp", "host", str)
-    smtp_user_default = r.get("smtp", "username", str, "%EMAILADDRESS%")
+    prefix = r.get("provider", "identifier_prefix", str, "org.mailsetup")
+    if not _REVERSE_DNS.match(prefix):
+        raise r.fail(
+            "provider.identifier_prefix",
+            f"must be a reverse-DNS name such as com.example.mailsetup, got {prefix!r}",
+        )
+    has_mail = "imap" in doc or "smtp" in doc
+    has_dav = "caldav" in doc or "carddav" in doc
+    if not (has_mail or has_dav):
+        raise r.fail(
+            "[imap]", "missing table (a provider needs [imap]+[smtp], [caldav] or [carddav])"
+        )
+    imap = r.endpoint("imap") if has_mail else None
+    smtp = r.endpoint("smtp") if has_mail else None
     alternatives = []
-    for i, alt in enumerate(r.get("smtp", "alternatives", list, [])):
-        if not isinstance(alt, dict):
-            raise r.fail(f"smtp.alternatives[{i}]", "must be a table")
-        merged = {"host": smtp_host_default, "username": smtp_user_default, **alt}
-        alternatives.append(r.endpoint(f"smtp.alternatives[{i}]", merged))
+    if has_mail:
+        smtp_host_default = r.get("smtp", "host", str)
+        smtp_user_default = r.get("smtp", "username", str, "%EMAILADDRESS%")
+        for i, alt in enumerate(r.get("smtp", "alternatives", list, [])):
+            if not isinstance(alt, dict):
+                raise r.fail(f"smtp.alternatives[{i}]", "must be a table")
+            merged = {"host": smtp_host_default, "username": smtp_user_default, **alt}
+            alternatives.append(r.endpoint(f"smtp.alternatives[{i}]", merged))
     max_bytes = r.get("limits", "ics_max_bytes", int, 20 * 1024 * 1024)
+    if max_bytes <= 0:
+        raise r.fail("limits.ics_max_bytes", f"must be more than 0, got {max_bytes}")
+    spf = r.get("dns", "spf_include", str, None)
+    if spf is not None:
+        r.host("dns.spf_include", spf)
+    mx = r.str_list("dns", "mx_suffixes")
+    for i, suffix in enumerate(mx):
+        r.host(f"dns.mx_suffixes[{i}]", suffix)
+    caldav = r.dav("caldav") if "caldav" in doc else None
+    carddav = r.dav("carddav") if "carddav" in doc else None
+    plain: list[tuple[str, Endpoint | DavService | None]] = [
+        ("imap", imap),
+        ("smtp", smtp),
+        *((f"smtp.alternatives[{i}]", a) for i, a in enumerate(alternatives)),
+        ("caldav", caldav),
+        ("carddav", carddav),
+    ]
+    warnings = [
+        f"{source}: [{where}] sends the password in clear text (allow_plaintext = true)"
+        for where, item in plain
+        if item is not None and item.allow_plaintext
+    ]
     return Provider(
         id=provider_id,
         name=provider_name,
-        identifier_prefix=r.get("provider", "identifier_prefix", str, "org.mailsetup"),
+        identifier_prefix=prefix,
         password_hint=r.get("provider", "password_hint", str, ""),
         sync_password_hint=r.get("provider", "sync_password_hint", str, ""),
-        imap=imap,
-        smtp=smtp,
+        imap_endpoint=imap,
+        smtp_endpoint=smtp,
         smtp_alternatives=tuple(alternatives),
-        caldav=r.dav("caldav"),
-        carddav=r.dav("carddav"),
+        caldav_service=caldav,
+        carddav_service=carddav,
         dns=DnsExpectations(
-            spf_include=r.get("dns", "spf_include", str, None),
-            mx_suffixes=r.str_list("dns", "mx_suffixes"),
+            spf_include=spf,
+            mx_suffixes=mx,
             dkim_selectors=r.str_list("dns", "dkim_selectors"),
         ),
         ics_max_bytes=max_bytes,
         check_hints=_check_hints(r),
+        source=source,
+        texts=r.texts(),
+        warnings=tuple(warnings),
     )
 
 
@@ -243,12 +514,30 @@ def builtin_providers() -> list[str]:
     return sorted(p.stem for p in data_dir("profiles").glob("*.toml"))
 
 
-def load_provider(provider_id: str = "infomaniak", path: Path | None = None) -> Provider:
-    """Load a built-in provider by id, or the file at ``path`` when given."""
+def bundled_providers() -> list[Provider]:
+    """Every bundled provider, loaded and validated (for ``mailsetup providers``)."""
+    return [_load(provider_id, None) for provider_id in builtin_providers()]
+
+
+def load_provider(provider_id: str | None = None, path: Path | None = None) -> Provider:
+    """Load a built-in provider by id (default :data:`DEFAULT_PROVIDER`), or the file at
+    ``path`` when given. A provider allowing clear-text logins is warned about on stderr at
+    every load, so the warning comes with every use."""
+    if provider_id is not None and path is not None:
+        raise BadInput(
+            "--provider and --provider-file both name a provider", "give only one of them"
+        )
+    provider = _load(provider_id or DEFAULT_PROVIDER, path)
+    for warning in provider.warnings:
+        print(f"mailsetup: warning: {warning}", file=sys.stderr)
+    return provider
+
+
+def _load(provider_id: str, path: Path | None) -> Provider:
     if path is None:
         known = builtin_providers()
         if provider_id not in known:
-            raise BadInput(
+            raise ProviderError(
                 f"unknown provider {provider_id!r}",
                 f"known providers: {', '.join(known)}; or pass --provider-file PATH",
             )

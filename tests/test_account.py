@@ -47,7 +47,7 @@ def test_idn_domain_is_normalised_consistently() -> None:
 def test_unknown_provider_lists_known_ones() -> None:
     with pytest.raises(MailsetupError, match="infomaniak") as info:
         load_provider("gmx")
-    assert info.value.exit_code == 2
+    assert info.value.exit_code == 3  # provider data (issue 10: unknown provider is exit 3)
 
 
 @pytest.mark.parametrize("user", ["AB 123", "a/b", "x" * 200, "ab:cd"])

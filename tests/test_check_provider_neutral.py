@@ -78,7 +78,9 @@ def test_mail_only_provider_has_no_dav_rows(
     acme: Path, dns_server: DnsServer, test_ca: CertAuthority, test_domains: None
 ) -> None:
     provider = load_provider(path=acme)
-    mail_only = dataclasses.replace(provider, caldav=None, carddav=None)  # no [caldav]/[carddav]
+    mail_only = dataclasses.replace(
+        provider, caldav_service=None, carddav_service=None
+    )  # no [caldav]/[carddav]
     names = _run(mail_only, dns_server, test_ca)
     assert "caldav" not in names and "carddav" not in names
     assert {"dns.mx", "dns.spf", "imap", "smtp"} <= set(names)
@@ -88,14 +90,16 @@ def test_dav_only_provider_has_no_mail_rows(
     acme: Path, dns_server: DnsServer, test_ca: CertAuthority, test_domains: None
 ) -> None:
     provider = load_provider(path=acme)
-    dav_only = dataclasses.replace(provider, imap=None, smtp=None, smtp_alternatives=())
+    dav_only = dataclasses.replace(
+        provider, imap_endpoint=None, smtp_endpoint=None, smtp_alternatives=()
+    )
     assert _run(dav_only, dns_server, test_ca) == ["dns.discovery", "caldav", "carddav"]
 
 
 def test_mail_only_provider_file_through_the_cli(
     acme: Path, dns_server: DnsServer, test_ca: CertAuthority, tmp_path: Path
 ) -> None:
-    """The same from a file without [caldav]/[carddav], once the loader accepts one."""
+    """The same from a file without [caldav]/[carddav]."""
     text = re.sub(r"(?ms)^\[(caldav|carddav)\]\n.*?\n\n", "", acme.read_text(encoding="utf-8"))
     assert "[caldav]" not in text
     mail_only = tmp_path / "mail-only.toml"
@@ -108,8 +112,7 @@ def test_mail_only_provider_file_through_the_cli(
         text=True,
         timeout=60,
     )
-    if proc.returncode == 3 and "caldav" in proc.stderr:
-        pytest.skip("this provider loader still requires [caldav] (issue 9 §1, provider side)")
+    assert proc.returncode in (0, 1), proc.stderr
     assert '"name": "caldav"' not in proc.stdout and '"name": "imap"' in proc.stdout
 
 

@@ -133,7 +133,15 @@ def test_vdirsyncer_config_loads_with_vdirsyncer_parser():
     assert remote["type"] == "caldav"
     assert remote["url"] == "https://sync.infomaniak.com/"
     assert remote["username"] == "AB12345"
-    assert remote["password.fetch"] == ["command", "keyring", "get", "mailsetup", "sync:AB12345"]
+    assert remote["password.fetch"] == [
+        "command",
+        sys.executable,
+        "-m",
+        "keyring",
+        "get",
+        "mailsetup",
+        "sync:AB12345",
+    ]
     assert "password" not in remote
     assert config.storages["infomaniak_contacts_remote"]["type"] == "carddav"
     assert config.storages["infomaniak_contacts_local"]["fileext"] == ".vcf"

@@ -89,7 +89,7 @@ def test_qr_code_decodes_to_a_working_single_use_link(server, page):
     fill_form(page, server.base_url, "iPhone, iPad or Mac")
     page.get_by_role("button", name="Show a QR code for my phone").click()
     shown = page.locator("#one-time-link").inner_text()
-    png = page.locator("#qr svg").screenshot()
+    png = page.get_by_role("img", name="QR code of a one-time link to your settings").screenshot()
     decoded = decode_qr(png)
     assert decoded == [shown]
     assert shown.startswith(server.base_url + "/l/")

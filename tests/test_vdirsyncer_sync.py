@@ -94,7 +94,8 @@ def test_generated_vdirsyncer_config_syncs_both_ways(tmp_path, radicale, test_ca
 
     vdirsyncer = [str(VENV_BIN / "vdirsyncer"), "-c", str(config)]
     mark = radicale.log_mark()
-    _run([*vdirsyncer, "discover"], env)
+    # No `implicit` (0.19/0.20 reject it): discover asks before creating a collection.
+    _run([*vdirsyncer, "discover"], env, stdin="y\n" * 10)
     _run([*vdirsyncer, "sync"], env)
 
     local = home / ".local" / "share" / "vdirsyncer" / "infomaniak"

@@ -30,11 +30,11 @@ class Offered:
 def offered(provider: Provider) -> Offered:
     """The services ``provider`` has; a table left out of its file is ``None`` there."""
     smtp: tuple[Endpoint, ...] = ()
-    if provider.smtp is not None:
-        smtp = (provider.smtp, *provider.smtp_alternatives)
+    if provider.smtp_endpoint is not None:
+        smtp = (provider.smtp_endpoint, *provider.smtp_alternatives)
     dav: list[tuple[DavKind, DavService]] = []
-    if provider.caldav is not None:
-        dav.append(("caldav", provider.caldav))
-    if provider.carddav is not None:
-        dav.append(("carddav", provider.carddav))
-    return Offered(provider.imap, smtp, tuple(dav))
+    if provider.caldav_service is not None:
+        dav.append(("caldav", provider.caldav_service))
+    if provider.carddav_service is not None:
+        dav.append(("carddav", provider.carddav_service))
+    return Offered(provider.imap_endpoint, smtp, tuple(dav))

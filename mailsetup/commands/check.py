@@ -23,6 +23,7 @@ class CheckRequest:
     sync_user: str | None = None
     login: bool = False
     as_json: bool = False
+    provider: str | None = None  # a bundled provider id; None: the default one
     provider_file: Path | None = None
     timeout: float | str = 10.0
     resolver: str | None = None
@@ -69,7 +70,7 @@ def run_check_command(req: CheckRequest) -> int:
     timeout = parse_timeout(req.timeout)
     nameserver = parse_nameserver(req.resolver) if req.resolver is not None else None
     make_context(req.ca_file)  # an unreadable --ca-file is bad input, before any prompt
-    provider = load_provider(path=req.provider_file)
+    provider = load_provider(req.provider, path=req.provider_file)
     mail_password = sync_password = None
     if req.login:
         from mailsetup.secret_store import get_password

@@ -20,6 +20,7 @@ class InspectRequest:
     split: bool = False
     output_dir: Path | None = None
     force: bool = False
+    provider: str | None = None  # a bundled provider id; None: the default one
     provider_file: Path | None = None
 
 
@@ -33,7 +34,7 @@ def run_inspect(req: InspectRequest) -> bool:
         raise BadInput("--output-dir only applies with --split")
     if req.output_dir is not None and not req.output_dir.is_dir():
         raise OutputError(f"the folder {str(req.output_dir)!r} does not exist")
-    provider = load_provider(path=req.provider_file)
+    provider = load_provider(req.provider, path=req.provider_file)
     from mailsetup.inspect.vparse import quiet_vobject
 
     quiet_vobject()

@@ -61,6 +61,12 @@ class ProfileRequest:
         help="Put the mail password in the file (from MAILSETUP_PASSWORD, the keyring or a "
         "prompt); the file is written 0600. Refused with -o - on a terminal.",
     )
+    provider: str | None = option(
+        "--provider",
+        default=None,
+        metavar="NAME",
+        help="A bundled provider by id (default: the bundled default; list: mailsetup providers).",
+    )
     provider_file: Path | None = option(
         "--provider-file",
         default=None,
@@ -108,7 +114,7 @@ def run_profile(req: ProfileRequest) -> list[Path]:
     policy = check_embed(spec.name, req.embed_password)
     _refuse_secret_on_terminal(req, policy)
     account = make_account(req.email, req.name, req.sync_user)
-    provider = load_provider(path=req.provider_file)
+    provider = load_provider(req.provider, path=req.provider_file)
     services = parse_services(req.services)
     provider.smtp_on_port(req.smtp_port)  # reject an unlisted port before asking for a secret
     password = None
@@ -125,6 +131,7 @@ def run_profile(req: ProfileRequest) -> list[Path]:
 
     if req.output == "-":
         write_stdout(result.files)
+        _warn(result.warnings)
         return []
     if fmt.folder:
         target = Path(req.output) if req.output else Path(default_name(fmt, account))
@@ -147,4 +154,12 @@ def run_profile(req: ProfileRequest) -> list[Path]:
     for line in result.instructions:
         print(line)
     sys.stdout.flush()
+    _warn(result.warnings)
     return paths
+
+
+def _warn(warnings: list[str]) -> None:
+    """The renderer's warnings, on stderr, once the files are written (a failed write says
+    only why it failed, in one line)."""
+    for warning in warnings:
+        print(f"mailsetup: warning: {warning}", file=sys.stderr)

@@ -44,6 +44,7 @@ class Rendered:
     files: list[OutputFile]
     instructions: list[str] = field(default_factory=list)
     into_folder: bool = False  # several files: ``-o`` names a folder
+    warnings: list[str] = field(default_factory=list)  # printed on stderr by the CLI
 
 
 Renderer = Callable[[Account, Provider, RenderOptions], Rendered]
@@ -135,5 +136,6 @@ def render(client: str, account: Account, provider: Provider, options: RenderOpt
     """
     renderer = get_renderer(client, options.format)
     check_embed(client, options.password is not None)
+    provider.require(options.services)  # a mail-only or DAV-only provider file
     result = renderer(account, provider, options)
     return replace(result, files=[replace(f, name=safe_file_name(f.name)) for f in result.files])

@@ -6,11 +6,21 @@ allowed values are checked against Apple's own YAML in the tests, not restated h
 
 Choices:
 - No password by default: without ``IncomingPassword`` the device asks for it while installing
-  the profile, as the provider's own profile does; ``OutgoingPasswordSameAsIncomingPassword``
-  makes it ask once for both servers.
+  the profile; ``OutgoingPasswordSameAsIncomingPassword`` makes it ask once for both servers.
+  With ``--embed-password`` both ``IncomingPassword`` and ``OutgoingPassword`` are written:
+  Apple's schema says the "same as incoming" flag is honoured only by interactive installs,
+  so an MDM install would otherwise have no SMTP password.
+- ``EmailAccountName`` (the sender name) only when ``--name`` was given: without it the device
+  asks, rather than sending as the local part of the address.
 - ``OutgoingMailServerUseSSL`` true on a STARTTLS port (587) means STARTTLS for Apple Mail.
 - PayloadUUIDs are uuid5 over (provider, address, payload type) and PayloadIdentifiers a stable
   reverse-DNS name, so installing a newer profile for the same address replaces the old one.
+  The address is taken in one normalised form (:attr:`Account.identity`, lower-cased), so the
+  same mailbox typed in other letter case still replaces the profile.
+- One identifier per (address, set of services): the full set keeps the plain identifier;
+  a subset (``--services mail``, the DAV-only profile of ``--client dav``) adds the set as a
+  suffix, so installing one subset never silently removes a profile with another
+  (docs/apple.md, "Which profile replaces which").
 """
 
 from __future__ import annotations
@@ -19,43 +29,52 @@ import plistlib
 from typing import Any
 
 from mailsetup.account import Account
-from mailsetup.errors import BadInput
+from mailsetup.errors import BadInput, ProviderError
 from mailsetup.model import OutputFile
 from mailsetup.provider import DavService, Provider
-from mailsetup.render import Rendered, RenderOptions, stable_uuid
+from mailsetup.render import SERVICES, Rendered, RenderOptions, stable_uuid
 
 # --embed-password puts the mail password in the profile (IncomingPassword; SMTP reuses it).
 EMBED_FLAG_USE = "embed"
 
 
-def _common(account: Account, provider: Provider, payload_type: str, name: str) -> dict[str, Any]:
-    uid = stable_uuid(provider.id, account.email, payload_type)
+def _service_set(options: RenderOptions) -> tuple[str, ...]:
+    """The services of this profile when they are a subset, else ``()`` (the full set)."""
+    chosen = tuple(s for s in SERVICES if s in options.services)
+    return () if chosen == SERVICES else chosen
+
+
+def _common(
+    account: Account, provider: Provider, options: RenderOptions, payload_type: str, name: str
+) -> dict[str, Any]:
+    uid = stable_uuid(provider.id, account.identity, *_service_set(options), payload_type)
     return {
         "PayloadType": payload_type,
         "PayloadVersion": 1,
         "PayloadUUID": uid,
-        "PayloadIdentifier": f"{_profile_identifier(account, provider)}.{payload_type}",
+        "PayloadIdentifier": f"{_profile_identifier(account, provider, options)}.{payload_type}",
         "PayloadDisplayName": name,
     }
 
 
-def _profile_identifier(account: Account, provider: Provider) -> str:
+def _profile_identifier(account: Account, provider: Provider, options: RenderOptions) -> str:
     # Addresses may hold characters that reverse-DNS names do not; a derived UUID keeps the
-    # identifier stable and valid for any address.
-    return f"{provider.identifier_prefix}.{stable_uuid(provider.id, account.email).lower()}"
+    # identifier stable and valid for any address. A subset of services gets its own suffix.
+    base = f"{provider.identifier_prefix}.{stable_uuid(provider.id, account.identity).lower()}"
+    subset = _service_set(options)
+    return f"{base}.{'-'.join(subset)}" if subset else base
 
 
 def mail_payload(account: Account, provider: Provider, options: RenderOptions) -> dict[str, Any]:
     smtp = provider.smtp_on_port(options.smtp_port)
     imap = provider.imap
     payload = _common(
-        account, provider, "com.apple.mail.managed", f"Mail ({account.email_display})"
+        account, provider, options, "com.apple.mail.managed", f"Mail ({account.email_display})"
     )
     payload.update(
         {
             "EmailAccountType": "EmailTypeIMAP",
             "EmailAccountDescription": f"{provider.name} ({account.email_display})",
-            "EmailAccountName": account.display_name,
             "EmailAddress": account.email,
             "IncomingMailServerHostName": imap.host,
             "IncomingMailServerPortNumber": imap.port,
@@ -70,6 +89,8 @@ def mail_payload(account: Account, provider: Provider, options: RenderOptions) -
             "OutgoingPasswordSameAsIncomingPassword": True,
         }
     )
+    if account.name is not None:
+        payload["EmailAccountName"] = account.name
     if options.password is not None:
         # A plist is XML 1.0: no C0 control character but tab, LF, CR (XML 1.0 §2.2).
         if any(ord(c) < 0x20 and c not in "\t\n\r" for c in options.password):
@@ -78,16 +99,20 @@ def mail_payload(account: Account, provider: Provider, options: RenderOptions) -
                 "leave out --embed-password; the device then asks for the password",
             )
         payload["IncomingPassword"] = options.password
+        # Non-interactive installs (MDM) ignore OutgoingPasswordSameAsIncomingPassword.
+        payload["OutgoingPassword"] = options.password
     return payload
 
 
 def _dav_payload(
-    account: Account, provider: Provider, service: DavService, kind: str
+    account: Account, provider: Provider, options: RenderOptions, service: DavService, kind: str
 ) -> dict[str, Any]:
     """CalDAV (``kind="CalDAV"``) or CardDAV (``"CardDAV"``) account payload."""
     payload_type = f"com.apple.{kind.lower()}.account"
     label = "Calendars" if kind == "CalDAV" else "Contacts"
-    payload = _common(account, provider, payload_type, f"{label} ({account.email_display})")
+    payload = _common(
+        account, provider, options, payload_type, f"{label} ({account.email_display})"
+    )
     payload.update(
         {
             f"{kind}AccountDescription": f"{provider.name} {label}",
@@ -96,8 +121,9 @@ def _dav_payload(
             f"{kind}UseSSL": service.use_ssl,
         }
     )
-    if account.sync_user:
-        payload[f"{kind}Username"] = account.sync_user
+    login = provider.dav_login(account)  # None: the device asks (one rule, see Provider)
+    if login:
+        payload[f"{kind}Username"] = login
     if service.path != "/":
         # A service below a path cannot be found by RFC 6764 discovery on the host alone.
         payload[f"{kind}PrincipalURL"] = service.url
@@ -110,9 +136,9 @@ def build_profile(account: Account, provider: Provider, options: RenderOptions) 
     if "mail" in options.services:
         content.append(mail_payload(account, provider, options))
     if "caldav" in options.services:
-        content.append(_dav_payload(account, provider, provider.caldav, "CalDAV"))
+        content.append(_dav_payload(account, provider, options, provider.caldav, "CalDAV"))
     if "carddav" in options.services:
-        content.append(_dav_payload(account, provider, provider.carddav, "CardDAV"))
+        content.append(_dav_payload(account, provider, options, provider.carddav, "CardDAV"))
     what = ", ".join(s for s in ("mail", "caldav", "carddav") if s in options.services)
     asks = (
         ""
@@ -122,8 +148,10 @@ def build_profile(account: Account, provider: Provider, options: RenderOptions) 
     return {
         "PayloadType": "Configuration",
         "PayloadVersion": 1,
-        "PayloadUUID": stable_uuid(provider.id, account.email, "Configuration"),
-        "PayloadIdentifier": _profile_identifier(account, provider),
+        "PayloadUUID": stable_uuid(
+            provider.id, account.identity, *_service_set(options), "Configuration"
+        ),
+        "PayloadIdentifier": _profile_identifier(account, provider, options),
         "PayloadDisplayName": f"{provider.name}: {account.email_display}",
         "PayloadDescription": f"Sets up {what} for {account.email_display}.{asks}",
         "PayloadOrganization": provider.name,
@@ -133,8 +161,12 @@ def build_profile(account: Account, provider: Provider, options: RenderOptions) 
 
 
 def render(account: Account, provider: Provider, options: RenderOptions) -> Rendered:
-    data = plistlib.dumps(build_profile(account, provider, options), sort_keys=True)
+    try:
+        data = plistlib.dumps(build_profile(account, provider, options), sort_keys=True)
+    except ValueError as exc:  # a character a plist (XML 1.0) cannot hold; the loader refuses it
+        raise ProviderError(f"cannot write the profile: {exc}") from None
     return Rendered(
+        warnings=provider.missing_sync_user(account, options.services),
         files=[
             OutputFile(f"{account.email}.mobileconfig", data, secret=options.password is not None)
         ],

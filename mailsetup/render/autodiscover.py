@@ -12,9 +12,10 @@ present), ``AuthRequired``, and for SMTP ``UsePOPAuth`` on (same credentials as 
 
 CalDAV and CardDAV: not part of MS-OXDSCLI. eM Client reads extra ``Protocol`` entries of
 ``Type`` CalDAV / CardDAV with the service URL in ``Server`` and the login in ``LoginName``, and
-Outlook ignores unknown types (as deployed by mailcow and automx for eM Client). The login is
-the sync username when known; without it the entry is written with the address and eM Client
-asks again when the login fails.
+Outlook ignores unknown types (as deployed by mailcow and automx for eM Client). The login
+follows :meth:`Provider.dav_login`: the sync username when known, the address when the
+provider logs in with it, and no ``LoginName`` at all (the client asks, and mailsetup warns)
+when the provider needs a separate sync user that was not given.
 
 The response names one mailbox (``LoginName``): a domain owner serving it for many people
 renders it per request; docs/autodiscover.md says how.
@@ -51,13 +52,18 @@ def protocols(account: Account, provider: Provider, options: RenderOptions) -> l
     an e-mail server" (Microsoft's AccountType (POX) reference), and an answer without them
     configures nothing in Outlook; ``--services`` chooses only the DAV entries.
     """
-    result = [
-        _mail_protocol("IMAP", provider.imap, account),
-        _mail_protocol("SMTP", provider.smtp_on_port(options.smtp_port), account),
-    ]
-    dav_login = account.sync_user or account.email
-    for kind, service in (("CalDAV", provider.caldav), ("CardDAV", provider.carddav)):
-        if kind.lower() in options.services:
+    result = []
+    if "mail" in provider.services:  # a DAV-only provider file has no mail servers
+        result += [
+            _mail_protocol("IMAP", provider.imap, account),
+            _mail_protocol("SMTP", provider.smtp_on_port(options.smtp_port), account),
+        ]
+    dav_login = provider.dav_login(account)
+    for kind, service in (
+        ("CalDAV", provider.caldav_service),
+        ("CardDAV", provider.carddav_service),
+    ):
+        if service is not None and kind.lower() in options.services:
             # The URL carries port and TLS, so no Port/SSL/Encryption elements.
             result.append(
                 {
@@ -83,6 +89,7 @@ def render_xml(account: Account, provider: Provider, options: RenderOptions) -> 
 
 def render(account: Account, provider: Provider, options: RenderOptions) -> Rendered:
     return Rendered(
+        warnings=provider.missing_sync_user(account, options.services),
         files=[OutputFile("autodiscover.xml", render_xml(account, provider, options))],
         instructions=[
             f"Serve it at https://autodiscover.{account.domain}/autodiscover/autodiscover.xml"

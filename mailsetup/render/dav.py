@@ -7,7 +7,14 @@ JSON a script reads, the vdirsyncer file and the DAVx5 QR code can never disagre
 - ``json``: the machine interface, described by ``docs/dav-descriptor.schema.json``.
 - ``vdirsyncer``: a complete config; the password is fetched from the system keyring by
   vdirsyncer's ``password.fetch = ["command", ...]`` mechanism, under the same service and user
-  that ``mailsetup password set --sync-user`` stores (:mod:`mailsetup.secret_store`).
+  that ``mailsetup password set --sync-user`` stores (:mod:`mailsetup.secret_store`). The
+  command is the absolute path of the Python running mailsetup with ``-m keyring``: keyring is
+  a dependency, so it exists in that interpreter even when mailsetup lives in a venv or a pipx
+  environment whose ``bin`` is not on PATH (a bare ``keyring`` would not be found there). The
+  config uses only options vdirsyncer 0.19 already knows (0.19 and 0.20 reject ``implicit``,
+  "Unknown options"), so every release the package accepts reads it. Every value is a JSON
+  literal and every comment line is folded to one line, so no provider or account text can
+  start a section of its own.
 - ``davx5``: a ``caldavs://user@host/path`` link (DAVx5 opens its login screen for the
   ``caldav(s)``/``carddav(s)`` schemes, its manual's "Integration" page; it reads them as https
   and takes the username from the user-info part) and the same link as a QR code: PNG and SVG
@@ -24,6 +31,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import sys
 from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -34,6 +42,7 @@ from mailsetup.model import KEYRING_SERVICE as SERVICE
 from mailsetup.model import OutputFile, keyring_user
 from mailsetup.provider import DavService, Provider
 from mailsetup.render import Rendered, RenderOptions
+from mailsetup.untrusted import UNSAFE
 
 # --embed-password is accepted and writes nothing: no format carries a password (see above).
 EMBED_FLAG_USE = "ignore"
@@ -61,6 +70,20 @@ def _need_user(account: Account, fmt: str, provider: Provider) -> str:
         hint = provider.sync_password_hint or "the CalDAV/CardDAV login of the account"
         raise BadInput(f"--format {fmt} needs the sync username: pass --sync-user", hint)
     return account.sync_user
+
+
+def keyring_command() -> list[str]:
+    """The command that reads the keyring for this install: this interpreter, ``-m keyring``.
+
+    Not ``keyring`` from PATH: a venv or pipx install does not put it there. Falls back to the
+    bare name only when Python cannot say where it runs from (an embedded interpreter).
+    """
+    return [sys.executable, "-m", "keyring"] if sys.executable else ["keyring"]
+
+
+def _comment(text: str) -> str:
+    """``text`` safe on a ``#`` comment line: no line break or control ends the comment."""
+    return UNSAFE.sub(" ", text)
 
 
 # --- json -----------------------------------------------------------------------------------
@@ -104,6 +127,7 @@ def _render_json(account: Account, provider: Provider, options: RenderOptions) -
     return Rendered(
         files=[OutputFile(f"{account.email}-dav.json", data.encode())],
         instructions=["Schema: docs/dav-descriptor.schema.json (version 1)."],
+        warnings=provider.missing_sync_user(account, options.services),
     )
 
 
@@ -121,11 +145,14 @@ def _render_vdirsyncer(account: Account, provider: Provider, options: RenderOpti
     base = _ini_name(provider.id)
     # Values are JSON (vdirsyncer parses each with json.loads).
     j = json.dumps
+    c = _comment
     lines = [
-        f"# vdirsyncer configuration for {account.email} at {provider.name}, made by mailsetup.",
+        f"# vdirsyncer configuration for {c(account.email)} at {c(provider.name)}, made by"
+        " mailsetup.",
         "# Store the sync password first (it is never written here):",
-        f"#   mailsetup password set --email {account.email} --sync-user {user}",
+        f"#   mailsetup password set --email {c(account.email)} --sync-user {c(user)}",
         "# then run: vdirsyncer discover && vdirsyncer sync",
+        "# (discover asks before creating a collection that exists on one side only)",
         "# Merging into an existing config? Keep its [general] section and copy the rest.",
         "",
         "[general]",
@@ -142,8 +169,6 @@ def _render_vdirsyncer(account: Account, provider: Provider, options: RenderOpti
             f"a = {j(pair + '_local')}",
             f"b = {j(pair + '_remote')}",
             'collections = ["from a", "from b"]',
-            # Create a collection missing on one side without asking (non-interactive runs).
-            'implicit = "create"',
             'conflict_resolution = "b wins"',
             "",
             f"[storage {pair}_local]",
@@ -155,7 +180,7 @@ def _render_vdirsyncer(account: Account, provider: Provider, options: RenderOpti
             f"type = {j(name)}",
             f"url = {j(svc.url + '/')}",
             f"username = {j(user)}",
-            f"password.fetch = {j(['command', 'keyring', 'get', SERVICE, kuser])}",
+            f"password.fetch = {j(['command', *keyring_command(), 'get', SERVICE, kuser])}",
         ]
     text = "\n".join(lines) + "\n"
     return Rendered(
@@ -163,7 +188,7 @@ def _render_vdirsyncer(account: Account, provider: Provider, options: RenderOpti
         instructions=[
             "Copy it to ~/.config/vdirsyncer/config (or pass it with vdirsyncer -c FILE).",
             f"The password comes from the keyring (service {SERVICE!r}, user {kuser!r}) through"
-            " the `keyring` command of the Python keyring package.",
+            " `python -m keyring` of the Python that runs mailsetup.",
         ],
     )
 
@@ -197,6 +222,7 @@ def _render_davx5(account: Account, provider: Provider, options: RenderOptions) 
     qr.save(png, kind="png", scale=8)
     qr.save(svg, kind="svg", scale=8, xmldecl=True)
     qr.terminal(out=text, compact=True)
+    password = provider.texts.app_password_hint or "the sync password"
     user_line = (
         f"User name: {account.sync_user}"
         if account.sync_user
@@ -212,10 +238,11 @@ def _render_davx5(account: Account, provider: Provider, options: RenderOptions) 
             f"DAVx5 link: {link}",
             user_line,
             "Scan the code on the phone (camera or QR app) to open DAVx5's login pre-filled;"
-            " then enter the password (an app password with two-factor authentication).",
+            f" then enter the password ({password}).",
             *text.getvalue().rstrip("\n").split("\n"),
         ],
         into_folder=True,
+        warnings=provider.missing_sync_user(account, options.services),
     )
 
 

@@ -7,11 +7,11 @@ SRV, then ``https://<domain>/autodiscover/autodiscover.xml`` and
 is written for a domain owner to serve; see :mod:`mailsetup.render.autodiscover`.
 
 For everyone else the sheet lists exactly the fields of eM Client's manual wizard, in the
-order the wizard shows them (Infomaniak's eM Client guides): incoming IMAP server, port,
-security, username; outgoing SMTP server, port, security, "same as incoming" credentials;
-then the CalDAV step (account address, sync username, password - an application password
-when two-factor authentication is on). One CalDAV set-up at Infomaniak also brings the
-contacts (CardDAV), so there is no separate CardDAV step.
+order the wizard shows them: incoming IMAP server, port, security, username; outgoing SMTP
+server, port, security, "same as incoming" credentials; then the CalDAV step (account
+address, sync username, password). What the password is, where the sync username is found and
+whether one CalDAV set-up also brings the contacts are provider facts from the provider file
+(``[texts]``), never written here.
 """
 
 from __future__ import annotations
@@ -74,22 +74,36 @@ def wizard_steps(account: Account, provider: Provider, options: RenderOptions) -
                 note=f"Password: {provider.password_hint}." if provider.password_hint else "",
             )
         )
-    if options.services & {"caldav", "carddav"}:
-        service = provider.caldav if "caldav" in options.services else provider.carddav
+    texts = provider.texts
+    together = texts.caldav_brings_contacts and "caldav" in options.services
+    dav_kinds = (
+        ("caldav",)
+        if together
+        else tuple(k for k in ("caldav", "carddav") if k in options.services)
+    )
+    for kind in dav_kinds:
+        service = provider.caldav if kind == "caldav" else provider.carddav
+        label = "CalDAV" if kind == "caldav" else "CardDAV"
+        login = provider.dav_login(account)
+        if login is None:
+            where = f" ({texts.sync_user_where})" if texts.sync_user_where else ""
+            example = f", such as {texts.sync_user_example}" if texts.sync_user_example else ""
+            login = f"your sync username{example}{where}"
         steps.append(
             Step(
-                "Calendars and contacts (CalDAV)",
-                "Menu > Accounts > Add account > Calendar > CalDAV",
+                "Calendars and contacts (CalDAV)"
+                if together
+                else ("Calendars (CalDAV)" if kind == "caldav" else "Contacts (CardDAV)"),
+                f"Menu > Accounts > Add account > {'Calendar' if kind == 'caldav' else 'Contacts'}"
+                f" > {label}",
                 (
                     Field("Account address", service.url),
-                    Field("Username", account.sync_user or "your sync username"),
-                    Field(
-                        "Password",
-                        "an application password when two-factor authentication is on,"
-                        " otherwise your account password",
-                    ),
+                    Field("Username", login),
+                    Field("Password", texts.app_password_hint or "the sync password"),
                 ),
-                note="This one CalDAV set-up also brings the contacts (CardDAV).",
+                note="This one CalDAV set-up also brings the contacts (CardDAV)."
+                if together
+                else "",
             )
         )
     return steps
@@ -112,4 +126,5 @@ def render(account: Account, provider: Provider, options: RenderOptions) -> Rend
             " for the owner of the domain to serve (docs/em-client.md).",
         ],
         into_folder=True,
+        warnings=provider.missing_sync_user(account, options.services),
     )

@@ -8,6 +8,12 @@ Escaping is decided by the template's name, never by the caller:
   ``<Ann & "Bob">`` stays text in XML 1.0 and HTML.
 - ``*.js.j2`` (Thunderbird ``user.js``): no autoescape; every value goes through the ``js``
   filter, which writes a complete double-quoted string literal (:func:`js_string`).
+- Comment lines (``// ...`` in ``user.js``): the ``comment`` filter folds every line break,
+  control and bidi character (:data:`mailsetup.untrusted.UNSAFE`) to a space, so no value can
+  end the comment and start a line of its own (a ``user_pref`` in ``user.js``).
+- Every template: characters XML 1.0 cannot hold (C0 controls but tab, LF, CR; U+FFFE/U+FFFF;
+  lone surrogates, XML 1.0 §2.2) become U+FFFD, so an XML file stays well-formed whatever
+  reaches it. Provider files and account input are refused earlier; this is the last guard.
 - ``*.md.j2``: the ``md`` filter backslash-escapes Markdown punctuation and HTML-escapes
   ``< > &``, so a name cannot become a link, emphasis or raw HTML once rendered.
 """
@@ -19,6 +25,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from mailsetup.resources import data_dir
+from mailsetup.untrusted import UNSAFE
 
 if TYPE_CHECKING:
     import jinja2
@@ -46,6 +53,21 @@ def js_string(value: object) -> str:
     character then needs no surrogate pair.
     """
     return '"' + _JS_SPECIAL.sub(_js_char, str(value)) + '"'
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def comment_text(value: object) -> str:
+    """``value`` safe on one comment line: line breaks, controls and bidi folded to spaces."""
+    return UNSAFE.sub(" ", str(value))
+
+
+def _finalize(value: object) -> object:
+    """Applied to every ``{{ ... }}``: what XML 1.0 cannot carry becomes U+FFFD."""
+    if isinstance(value, str):
+        return _NOT_XML.sub("\ufffd", value)
+    return value
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#|~])")
@@ -85,9 +107,11 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_finalize,
     )
     env.filters["js"] = js_string
     env.filters["md"] = md_text
+    env.filters["comment"] = comment_text
     return env
 
 

@@ -64,7 +64,7 @@ def account_key(account: Account, provider: Provider) -> str:
     No dot (a ``calendar.registry`` id must not contain one) and only ``[a-z0-9_]``, so it is
     safe inside every pref name.
     """
-    digest = hashlib.sha256(f"{provider.id}\x1f{account.email}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{provider.id}\x1f{account.identity}".encode()).hexdigest()
     return f"mailsetup_{digest[:12]}"
 
 
@@ -90,7 +90,7 @@ def autoconfig_context(
         "smtps": [_endpoint(e) for e in (smtp, *others)],
         "carddav": provider.carddav.url if "carddav" in options.services else None,
         "caldav": provider.caldav.url if "caldav" in options.services else None,
-        "sync_user": account.sync_user,
+        "sync_user": provider.dav_login(account),
     }
 
 
@@ -160,8 +160,9 @@ def user_prefs(
             (f"ldap_2.servers.{key}.filename", f"{key}.sqlite"),
             (f"ldap_2.servers.{key}.carddav.url", provider.carddav.url + "/"),
         ]
-        if account.sync_user:
-            book.append((f"ldap_2.servers.{key}.carddav.username", account.sync_user))
+        dav_login = provider.dav_login(account)
+        if dav_login:
+            book.append((f"ldap_2.servers.{key}.carddav.username", dav_login))
         sections.append(("Address book (CardDAV, dirType 102).", book))
     if "caldav" in options.services:
         cal: list[tuple[str, PrefValue]] = [
@@ -170,8 +171,9 @@ def user_prefs(
             (f"calendar.registry.{key}.uri", provider.caldav.url + "/"),
             (f"calendar.registry.{key}.cache.enabled", True),
         ]
-        if account.sync_user:
-            cal.append((f"calendar.registry.{key}.username", account.sync_user))
+        dav_login = provider.dav_login(account)
+        if dav_login:
+            cal.append((f"calendar.registry.{key}.username", dav_login))
         sections.append(("Calendar (CalDAV).", cal))
     return sections
 
@@ -183,16 +185,30 @@ def render(account: Account, provider: Provider, options: RenderOptions) -> Rend
         "provider": provider,
         "key": key,
         "services": options.services,
-        "sync_user": account.sync_user,
-        "dav_url": {"caldav": provider.caldav.url, "carddav": provider.carddav.url},
+        "sync_user": provider.dav_login(account),
+        "dav_url": {
+            kind: svc.url
+            for kind, svc in (
+                ("caldav", provider.caldav_service),
+                ("carddav", provider.carddav_service),
+            )
+            if svc is not None
+        },
+        "autoconfig": "mail" in provider.services,
     }
-    files = [
-        OutputFile(
-            "config-v1.1.xml",
-            render_template(
-                "thunderbird/config-v1.1.xml.j2", **autoconfig_context(account, provider, options)
-            ),
-        ),
+    files = []
+    if "mail" in provider.services:
+        # Thunderbird rejects an emailProvider without servers: a DAV-only provider has none.
+        files.append(
+            OutputFile(
+                "config-v1.1.xml",
+                render_template(
+                    "thunderbird/config-v1.1.xml.j2",
+                    **autoconfig_context(account, provider, options),
+                ),
+            )
+        )
+    files += [
         OutputFile(
             "user.js",
             render_template(
@@ -212,4 +228,9 @@ def render(account: Account, provider: Provider, options: RenderOptions) -> Rend
             "The calendar and address book point at the provider's sync server: pick your own"
             " calendar and address book as README.txt explains."
         )
-    return Rendered(files=files, instructions=instructions, into_folder=True)
+    return Rendered(
+        files=files,
+        instructions=instructions,
+        into_folder=True,
+        warnings=provider.missing_sync_user(account, options.services),
+    )

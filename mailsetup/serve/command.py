@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailsetup.commands.options import option
+from mailsetup.provider import DEFAULT_PROVIDER
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -27,7 +28,7 @@ class ServeRequest:
         "--provider",
         default=None,
         metavar="NAME",
-        help="A bundled provider (default: infomaniak).",
+        help=f"A bundled provider (default: {DEFAULT_PROVIDER}; see mailsetup providers).",
     )
     provider_file: Path | None = option(
         "--provider-file",
@@ -85,7 +86,7 @@ def run_serve(req: ServeRequest) -> None:
 
     config = make_config(
         req.domains,
-        provider_id=req.provider or "infomaniak",
+        provider_id=req.provider,
         provider_file=req.provider_file,
         users_csv=req.users,
         db_url=req.db,

@@ -40,7 +40,7 @@ def default_db_url() -> str:
 @dataclass(frozen=True)
 class ServeConfig:
     domains: tuple[str, ...]
-    provider_id: str = "infomaniak"
+    provider_id: str | None = None  # a bundled provider; None: the default one
     provider_file: Path | None = None
     users_csv: Path | None = None
     db_url: str = ""
@@ -81,7 +81,7 @@ def _positive(name: str, value: int) -> int:
 def make_config(
     domains: list[str] | tuple[str, ...],
     *,
-    provider_id: str = "infomaniak",
+    provider_id: str | None = None,
     provider_file: Path | None = None,
     users_csv: Path | None = None,
     db_url: str | None = None,
@@ -168,7 +168,7 @@ def config_from_env(env: Mapping[str, str] | None = None) -> ServeConfig:
     domains = [d for d in (get("DOMAINS") or "").replace(",", " ").split() if d]
     return make_config(
         domains,
-        provider_id=get("PROVIDER") or "infomaniak",
+        provider_id=get("PROVIDER"),
         provider_file=path("PROVIDER_FILE"),
         users_csv=path("USERS"),
         db_url=get("DB"),
@@ -186,13 +186,13 @@ def config_to_env(config: ServeConfig) -> dict[str, str]:
     """The inverse of :func:`config_from_env`, for starting worker processes (``--workers``)."""
     env = {
         "DOMAINS": " ".join(config.domains),
-        "PROVIDER": config.provider_id,
         "DB": config.db_url,
         "LINK_TTL": str(config.link_ttl),
         "FORM_RATE": str(config.form_rate),
         "LINK_RATE": str(config.link_rate),
     }
     for key, value in (
+        ("PROVIDER", config.provider_id),
         ("PROVIDER_FILE", config.provider_file),
         ("USERS", config.users_csv),
         ("SIGN_CERT", config.sign_cert),

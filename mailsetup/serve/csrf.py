@@ -25,6 +25,8 @@ SECURE_COOKIE = "__Host-mailsetup_csrf"
 
 def cookie_name(https: bool) -> str:
     return SECURE_COOKIE if https else COOKIE
+
+
 MAX_AGE = 2 * 3600
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 

@@ -27,6 +27,11 @@ def _q(value: str) -> str:
     return json.dumps(value)  # a JSON string is a valid TOML basic string
 
 
+def _plain(meant: bool) -> str:
+    """A test that asks for a clear-text server means it (docs/providers.md)."""
+    return "allow_plaintext = true" if meant else ""
+
+
 @dataclass(frozen=True)
 class ProviderSettings:
     """Everything a test provider file says; ``replace(...)`` gives a variant."""
@@ -68,6 +73,7 @@ host = {_q(self.imap_host)}
 port = {self.imap_port}
 security = {_q(self.imap_security)}
 username = "%EMAILADDRESS%"
+{_plain(self.imap_security == "none")}
 
 [smtp]
 host = {_q(self.smtp_host)}
@@ -75,12 +81,15 @@ port = {self.smtp_port}
 security = {_q(self.smtp_security)}
 username = "%EMAILADDRESS%"
 alternatives = [{alternatives}]
+{_plain(self.smtp_security == "none")}
 
 [caldav]
 url = {_q(self.caldav_url)}
+{_plain(self.caldav_url.startswith("http:"))}
 
 [carddav]
 url = {_q(self.carddav_url)}
+{_plain(self.carddav_url.startswith("http:"))}
 
 [dns]
 spf_include = {_q(self.spf_include)}
