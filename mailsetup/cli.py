@@ -238,7 +238,8 @@ def password_set(email: EmailOpt, sync_user: SyncUserOpt = None) -> None:
 @handles_errors
 def inspect(
     files: Annotated[
-        list[Path], typer.Argument(metavar="FILE", help=".ics and .vcf files to check.")
+        list[Path],
+        typer.Argument(metavar="FILE", help=".ics and .vcf files to check (- for stdin)."),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
     split: Annotated[
@@ -259,8 +260,10 @@ def inspect(
 ) -> None:
     """Check calendar (.ics) and contact (.vcf) files before importing them.
 
-    Exit 0 when every file will import, 1 when one will not, 2 for bad input (a missing
-    file), 4 when --split cannot write its parts. See docs/calendars-contacts.md.
+    Every file is reported, even when another is missing. Exit 0 when every file will
+    import, 1 when one will not (or is missing or unreadable), 2 for bad input (a FIFO or
+    device, --split of stdin), 4 when --split cannot write its parts. See
+    docs/calendars-contacts.md.
     """
     from mailsetup.commands.inspect import InspectRequest, run_inspect
 

@@ -151,7 +151,13 @@ class Provider:
     password_hint: str = ""
     sync_password_hint: str = ""
     dns: DnsExpectations = field(default_factory=DnsExpectations)
-    ics_max_bytes: int = 20 * 1024 * 1024
+    # The largest .ics the provider's calendar app imports ([limits] ics_max_bytes); None: the
+    # provider file states no limit, and `inspect` checks none.
+    ics_max_bytes: int | None = None
+    # [calendar_import]: the iCalendar components that app imports (None: events and tasks,
+    # RFC 5545's VEVENT and VTODO) and one line on where they go, shown by `inspect`.
+    calendar_import_components: frozenset[str] | None = None
+    calendar_import_note: str = ""
     # [check.hints]: fault name -> hint template for `mailsetup check` (validated by check).
     check_hints: dict[str, str] = field(default_factory=dict)
     source: str = ""
@@ -452,9 +458,12 @@ def parse_provider(text: str, source: str) -> Provider:
                 raise r.fail(f"smtp.alternatives[{i}]", "must be a table")
             merged = {"host": smtp_host_default, "username": smtp_user_default, **alt}
             alternatives.append(r.endpoint(f"smtp.alternatives[{i}]", merged))
-    max_bytes = r.get("limits", "ics_max_bytes", int, 20 * 1024 * 1024)
-    if max_bytes <= 0:
+    max_bytes = r.get("limits", "ics_max_bytes", int, None)
+    if max_bytes is not None and max_bytes <= 0:
         raise r.fail("limits.ics_max_bytes", f"must be more than 0, got {max_bytes}")
+    imports = r.get("calendar_import", "components", list, None)
+    if imports is not None and not all(isinstance(c, str) and c.strip() for c in imports):
+        raise r.fail("calendar_import.components", "must be a list of component names")
     spf = r.get("dns", "spf_include", str, None)
     if spf is not None:
         r.host("dns.spf_include", spf)
@@ -493,6 +502,10 @@ def parse_provider(text: str, source: str) -> Provider:
         ),
         ics_max_bytes=max_bytes,
         check_hints=_check_hints(r),
+        calendar_import_components=(
+            None if imports is None else frozenset(c.strip().upper() for c in imports)
+        ),
+        calendar_import_note=r.get("calendar_import", "note", str, ""),
         source=source,
         texts=r.texts(),
         warnings=tuple(warnings),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from mailsetup.account import make_account, normalize_display_name
@@ -14,7 +14,8 @@ from mailsetup.provider import load_provider
 @settings(max_examples=2000, deadline=None)
 @given(st.text(max_size=120))
 def test_any_text_as_address_is_accepted_or_a_bad_input(text: str) -> None:
-    """Never a crash: either a normalised ASCII address or a BadInput with a message."""
+    """Never a crash: arbitrary text is a BadInput with a one-line message (almost all of it),
+    or a normalised address (the next test makes sure that branch runs)."""
     try:
         account = make_account(text)
     except BadInput as err:
@@ -23,7 +24,36 @@ def test_any_text_as_address_is_accepted_or_a_bad_input(text: str) -> None:
         return
     assert account.email.isascii()
     assert account.email.count("@") == 1
-    assert account.domain == account.domain.lower()
+
+
+_ATOM = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~",
+    min_size=1,
+    max_size=12,
+)
+_LABEL = st.from_regex(r"\A[a-zA-Z0-9]([a-zA-Z0-9-]{0,10}[a-zA-Z0-9])?\Z")
+_TLD = st.sampled_from(["ch", "com", "org", "net", "swiss", "Ch", "COM"])
+
+
+@st.composite
+def addresses(draw: st.DrawFn) -> str:
+    """Addresses RFC 5322 calls valid: dot-atoms, one to three labels before a real TLD."""
+    local = ".".join(draw(st.lists(_ATOM, min_size=1, max_size=3)))
+    labels = draw(st.lists(_LABEL, min_size=1, max_size=3))
+    return f"{local}@{'.'.join([*labels, draw(_TLD)])}"
+
+
+@settings(max_examples=500, deadline=None)
+@given(addresses())
+def test_valid_addresses_are_accepted_and_normalised(text: str) -> None:
+    """Valid addresses are accepted: ASCII, one @, the domain lower-cased, the local part kept
+    as typed (RFC 5321 section 2.4: only the receiving host may fold its case)."""
+    assume(not any(label.startswith("xn--") for label in text.split("@")[1].split(".")))
+    account = make_account(text)
+    local, domain = text.split("@")
+    assert account.email == f"{local}@{domain.lower()}"
+    assert account.domain == domain.lower()
+    assert account.local_part == local
 
 
 @settings(max_examples=2000, deadline=None)

@@ -389,19 +389,23 @@ def test_vcard_cut_short_and_bad_bytes(tmp_path):
 # --- arguments and hands-off --------------------------------------------------------------
 
 
-def test_missing_file_is_exit_2_before_any_work(tmp_path, big_calendar):
-    result = run(str(big_calendar), str(tmp_path / "nope.ics"))
-    assert result.exit_code == 2
-    assert "no such file" in result.output
-    assert "events" not in result.output
+def test_a_missing_file_does_not_hide_the_others(tmp_path, big_calendar):
+    """Issue 9 §5: every file gets its verdict; the missing one makes the exit code 1."""
+    result = run(str(tmp_path / "nope.ics"), str(big_calendar))
+    assert result.exit_code == 1
+    assert "nope.ics: will NOT import" in result.output
+    assert "[unreadable-file] no such file" in result.output
+    assert "events 2000" in result.output
 
 
-def test_unknown_kind_is_exit_2(tmp_path):
+def test_unknown_kind_is_reported_and_exit_1(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("hello")
-    result = run(str(path))
-    assert result.exit_code == 2
-    assert "neither a calendar" in result.output
+    result = run("--json", str(path))
+    assert result.exit_code == 1
+    (doc,) = json.loads(result.stdout)["files"]
+    assert doc["kind"] is None and doc["problems"][0]["code"] == "unknown-kind"
+    assert "neither a calendar" in doc["problems"][0]["message"]
 
 
 def test_inspect_never_modifies_its_inputs(tmp_path):

@@ -31,7 +31,7 @@ url = "https://dav.example.net"
 def test_minimal_provider_file_loads_with_defaults() -> None:
     provider = parse_provider(MINIMAL, "mini.toml")
     assert provider.dns == DnsExpectations()
-    assert provider.ics_max_bytes == 20 * 1024 * 1024
+    assert provider.ics_max_bytes is None  # no limit unless the provider file states one
     assert provider.identifier_prefix == "org.mailsetup"
 
 

@@ -316,8 +316,21 @@ def test_dns_zone_is_editable_per_test(dns_server: DnsServer) -> None:
         resolver.resolve("example.test", "MX")
 
 
-def test_dns_zone_changes_do_not_leak(dns_server: DnsServer) -> None:
-    assert len(_resolver(dns_server).resolve("example.test", "MX")) == 2
+def test_dns_zone_changes_do_not_leak(dns_server_session: DnsServer) -> None:
+    """A change made under one ``dns_server`` fixture is gone under the next, whatever ran
+    before: this test makes the change itself instead of relying on test order."""
+    from tests.servers import dns as dns_fixtures
+
+    fixture = dns_fixtures.dns_server.__wrapped__  # type: ignore[attr-defined]
+    first = fixture(dns_server_session)
+    server = next(first)
+    server.zone.remove("example.test", "MX")
+    with pytest.raises(dns.resolver.NoAnswer):
+        _resolver(server).resolve("example.test", "MX")
+    next(first, None)  # the fixture's teardown
+    second = fixture(dns_server_session)
+    assert len(_resolver(next(second)).resolve("example.test", "MX")) == 2
+    next(second, None)
 
 
 # --- Faults -----------------------------------------------------------------------------------

@@ -1,14 +1,22 @@
-"""``mailsetup inspect FILE...``: check calendar and contact files before an import."""
+"""``mailsetup inspect FILE...``: check calendar and contact files before an import.
+
+Every file gets a verdict, even when another one is missing or unreadable (that file's report
+says why, and the exit code is 1 at the end): a person checking ten exports wants ten answers,
+not the first error. ``-`` reads standard input (its kind told from its first line).
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mailsetup.errors import BadInput, OutputError
-from mailsetup.inspect import detect_kind, inspect_file
+from mailsetup.inspect import STDIN, inspect_file, kind_of
 from mailsetup.inspect.report import FileReport, format_table
 from mailsetup.provider import load_provider
 
@@ -24,26 +32,130 @@ class InspectRequest:
     provider_file: Path | None = None
 
 
+class _Progress:
+    """A progress bar on a terminal for a file that takes more than a second; nothing on a
+    pipe, and nothing at all for the usual small file (rich is imported only when shown)."""
+
+    DELAY = 1.0
+
+    def __init__(self, label: str, total: int | None) -> None:
+        self.label = label
+        self.total = total
+        self.started = time.monotonic()
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, done: int) -> None:
+        if self.bar is None:
+            if time.monotonic() - self.started < self.DELAY:
+                return
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=self.total)
+        self.bar.update(self.task, completed=done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _progress_for(path: Path) -> _Progress | None:
+    if not sys.stderr.isatty():
+        return None
+    total = None
+    if str(path) != STDIN:
+        try:
+            total = path.stat().st_size
+        except OSError:
+            total = None
+    from mailsetup.untrusted import clean_text
+
+    return _Progress(clean_text(path.name or str(path), 40), total)
+
+
+def _inspect_one(
+    path: Path, req: InspectRequest, limit: int | None, imported: frozenset[str] | None
+) -> FileReport:
+    """One input, whatever its kind: the kind is told by :func:`inspect_file` from content."""
+    split_dir = (req.output_dir or path.parent) if req.split else None
+    progress = _progress_for(path)
+    callback: Callable[[int], None] | None = progress
+    try:
+        return inspect_file(
+            path,
+            limit,
+            split_dir=split_dir,
+            force=req.force,
+            imported=imported,
+            progress=callback,
+        )
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+def _check_split_targets(req: InspectRequest) -> None:
+    """``--split`` without ``--force``: refuse before reading anything if parts exist."""
+    if not req.split or req.force:
+        return
+    from mailsetup.inspect.split import existing_parts
+
+    for path in req.files:
+        if kind_of(path) != "ics":
+            continue
+        found = existing_parts(path, req.output_dir or path.parent)
+        if found:
+            raise OutputError(f"{str(found[0])!r} already exists", "pass --force to replace it")
+
+
+def _refuse_streams(files: list[Path]) -> None:
+    """A FIFO or a device named as a file is a wrong argument (exit 2 before any work): it
+    could block waiting for a writer or never end. ``-`` is the way to stream a file in."""
+    import stat
+
+    for path in files:
+        if str(path) == STDIN:
+            continue
+        try:
+            mode = path.stat().st_mode
+        except OSError:
+            continue  # missing or unreadable: that file's report says so
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise BadInput(
+                f"{str(path)!r} is not a regular file", "give .ics or .vcf files, or - for stdin"
+            )
+
+
 def run_inspect(req: InspectRequest) -> bool:
     """Print the report; return True when every file will import (exit 0), else False (1)."""
     if not req.files:
         raise BadInput("no file given", "mailsetup inspect calendar.ics contacts.vcf")
-    for path in req.files:  # every bad argument is exit 2 before any work is done
-        detect_kind(path)
     if req.output_dir is not None and not req.split:
         raise BadInput("--output-dir only applies with --split")
+    if req.split and any(str(p) == STDIN for p in req.files):
+        raise BadInput("--split cannot split standard input", "save it to a file first")
+    if sum(str(p) == STDIN for p in req.files) > 1:
+        raise BadInput("standard input (-) can be read only once")
+    _refuse_streams(req.files)
     if req.output_dir is not None and not req.output_dir.is_dir():
         raise OutputError(f"the folder {str(req.output_dir)!r} does not exist")
     provider = load_provider(req.provider, path=req.provider_file)
-    from mailsetup.inspect.vparse import quiet_vobject
-
-    quiet_vobject()
-    reports: list[FileReport] = []
-    for path in req.files:
-        split_dir = (req.output_dir or path.parent) if req.split else None
-        reports.append(
-            inspect_file(path, provider.ics_max_bytes, split_dir=split_dir, force=req.force)
+    limit = provider.ics_max_bytes
+    if req.split and limit is None:
+        raise BadInput(
+            "--split needs an import limit, and the provider file states none",
+            "add [limits] ics_max_bytes to it",
         )
+    _check_split_targets(req)
+    reports = [
+        _inspect_one(path, req, limit, provider.calendar_import_components) for path in req.files
+    ]
+    for report in reports:
+        if report.kind == "ics":
+            report.note = provider.calendar_import_note
     ok = all(r.will_import for r in reports)
     if req.as_json:
         doc = {"will_import": ok, "files": [r.as_dict() for r in reports]}

@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Protocol
 
+from mailsetup.inspect import codes
 from mailsetup.inspect.report import Problems
 
 # A content line starts with a name (iana-token or x-name, optionally group-prefixed in vCard)
@@ -44,7 +45,13 @@ _CHUNK = 1024 * 1024
 _KEEP = 4096  # of a line over the limit: enough to name the property in reports
 
 
-def _physical_lines(fh: BinaryIO, limit: int) -> Iterator[tuple[bytes, int, bool]]:
+class LineSource(Protocol):
+    """What the reader needs of a file: ``readline`` with a size bound (files, stdin)."""
+
+    def readline(self, limit: int = -1, /) -> bytes: ...
+
+
+def _physical_lines(fh: LineSource, limit: int) -> Iterator[tuple[bytes, int, bool]]:
     """``(kept bytes, bytes consumed, cut)`` per physical line; of a line over ``limit`` bytes
     only the start is kept, the rest is read in chunks and dropped so offsets stay right."""
     while True:
@@ -64,7 +71,7 @@ def _physical_lines(fh: BinaryIO, limit: int) -> Iterator[tuple[bytes, int, bool
 
 
 def logical_lines(
-    fh: BinaryIO, problems: Problems, max_line: int = MAX_LINE_BYTES
+    fh: LineSource, problems: Problems, max_line: int = MAX_LINE_BYTES
 ) -> Iterator[Logical]:
     """Unfold ``fh`` (opened in binary) into logical lines, reporting encoding and fold damage.
 
@@ -78,8 +85,8 @@ def logical_lines(
     n = pos = 0
 
     def too_long(line: int) -> None:
-        problems.error(
-            "line-too-long",
+        problems.add(
+            codes.LINE_TOO_LONG,
             f"a content line longer than {max_line} bytes: no importer takes it; only its"
             " start was read",
             line,
@@ -108,8 +115,8 @@ def logical_lines(
             try:
                 text = body.decode("utf-8")
             except UnicodeDecodeError as exc:
-                problems.error(
-                    "invalid-utf8",
+                problems.add(
+                    codes.INVALID_UTF8,
                     f"byte {exc.start + 1} of the line is not UTF-8 (the file must be saved as"
                     " UTF-8)",
                     n,
@@ -122,7 +129,10 @@ def logical_lines(
             end = pos
             qp_soft = text.endswith("=")
             continue
-        if not text.strip():
+        if not text.strip(" \t"):
+            if text and parts:
+                keep(text[1:])  # a fold whose continuation is blank: the spaces are content
+                end = pos
             continue  # blank lines are not content lines; every reader skips them
         head = text[0]
         if head == " " or head == "\t":
@@ -130,11 +140,11 @@ def logical_lines(
                 keep(text[1:])
                 end = pos
             else:
-                problems.error("broken-fold", "a continuation line with nothing to continue", n)
+                problems.add(codes.BROKEN_FOLD, "a continuation line with nothing to continue", n)
             continue
         if parts and not _NAME.match(text):
-            problems.error(
-                "broken-fold",
+            problems.add(
+                codes.BROKEN_FOLD,
                 "this line is neither indented nor a property: a folded line lost its leading"
                 " space (RFC 5545 3.1)",
                 n,
@@ -185,6 +195,12 @@ def _begin_end(text: str) -> tuple[str, str] | None:
     return None
 
 
+# Real files nest three deep (VCALENDAR > VEVENT > VALARM, VTIMEZONE > STANDARD; a vCard 2.1
+# AGENT holds one more card). A hostile file nesting 1,000 deep made vobject recurse until
+# RecursionError; past this depth the component is reported and dropped instead.
+MAX_DEPTH = 16
+
+
 def blocks(
     lines: Iterator[Logical], problems: Problems, *, container: str | None
 ) -> Iterator[Block | Logical]:
@@ -197,28 +213,42 @@ def blocks(
     base = 1 if container else 0  # depth at which yielded blocks begin
     stack: list[tuple[str, int]] = []  # (name, line)
     current: list[Logical] = []
+    too_deep = False  # the block being read went past MAX_DEPTH: it is dropped
     for lg in lines:
         be = _begin_end(lg.text)
         depth = len(stack)
+        if be is not None and be[0] == "BEGIN" and depth >= MAX_DEPTH:
+            if not too_deep:
+                problems.add(
+                    codes.TOO_DEEP,
+                    f"components nested more than {MAX_DEPTH} deep: this one is not read",
+                    lg.line,
+                )
+            too_deep = True
+            stack.append((be[1], lg.line))
+            continue
         if be is not None and be[0] == "BEGIN":
             if depth == 0 and container and be[1] != container:
-                problems.error(
-                    "not-a-calendar", f"BEGIN:{be[1]} where BEGIN:{container} was expected", lg.line
+                problems.add(
+                    codes.NOT_A_CALENDAR,
+                    f"BEGIN:{be[1]} where BEGIN:{container} was expected",
+                    lg.line,
                 )
             if depth >= base:
-                current.append(lg)
+                if not too_deep:
+                    current.append(lg)
             elif container and be[1] == container:
                 yield lg  # BEGIN of the container itself: lets the caller count calendars
             stack.append((be[1], lg.line))
             continue
         if be is not None:  # END
             if not stack:
-                problems.error("unbalanced", f"END:{be[1]} without a matching BEGIN", lg.line)
+                problems.add(codes.UNBALANCED, f"END:{be[1]} without a matching BEGIN", lg.line)
                 continue
             name, opened = stack[-1]
             if name != be[1]:
-                problems.error(
-                    "unbalanced", f"END:{be[1]} closes BEGIN:{name} of line {opened}", lg.line
+                problems.add(
+                    codes.UNBALANCED, f"END:{be[1]} closes BEGIN:{name} of line {opened}", lg.line
                 )
                 # Recover: close up to the component this END names, if it is open.
                 if not any(s[0] == be[1] for s in stack):
@@ -227,20 +257,24 @@ def blocks(
                     stack.pop()
             stack.pop()
             if depth > base:
-                current.append(lg)
-                if len(stack) == base:
+                if not too_deep:
+                    current.append(lg)
+                if len(stack) == base and too_deep:
+                    current, too_deep = [], False
+                elif len(stack) == base:
                     yield Block(
                         current[0].text.partition(":")[2].strip().upper(), current, base + 1
                     )
                     current = []
             continue
         if depth > base:
-            current.append(lg)
+            if not too_deep:
+                current.append(lg)
         elif depth == base and container and depth > 0:
             yield lg  # a property of the VCALENDAR itself
         else:
-            problems.error(
-                "outside-component",
+            problems.add(
+                codes.OUTSIDE_COMPONENT,
                 "content outside "
                 + (f"BEGIN:{container} … END:{container}" if container else "BEGIN … END"),
                 lg.line,
@@ -248,4 +282,4 @@ def blocks(
     if stack:
         # The incomplete component is not yielded: an importer drops it or the whole file.
         name, opened = stack[-1]
-        problems.error("unbalanced", f"BEGIN:{name} is never closed (file cut short?)", opened)
+        problems.add(codes.UNBALANCED, f"BEGIN:{name} is never closed (file cut short?)", opened)

@@ -1,4 +1,4 @@
-"""``inspect --split``: cut a too-large .ics into files the web app accepts.
+"""``inspect --split``: cut a too-large .ics into files the importer accepts.
 
 Each part is a complete VCALENDAR: the original calendar properties (VERSION, PRODID, ...),
 every VTIMEZONE its events name (RFC 5545 3.6.5: a TZID must have its VTIMEZONE in the same
@@ -54,6 +54,15 @@ def plan_parts(plan: SplitPlan, limit: int) -> list[list[int]]:
 def part_names(source: Path, folder: Path, count: int) -> list[Path]:
     width = len(str(count))
     return [folder / f"{source.stem}-part{i:0{width}d}{source.suffix}" for i in range(1, count + 1)]
+
+
+def existing_parts(source: Path, folder: Path) -> list[Path]:
+    """Part files of an earlier split of ``source`` in ``folder`` (any count): checked before
+    the file is read, so a refusal comes at once rather than after a long pass."""
+    import glob
+
+    pattern = f"{glob.escape(source.stem)}-part*{glob.escape(source.suffix)}"
+    return sorted(p for p in folder.glob(pattern) if p.name[len(source.stem) + 5 :][:1].isdigit())
 
 
 def split(

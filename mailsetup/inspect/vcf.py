@@ -9,8 +9,9 @@ charset.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from mailsetup.inspect import codes
 from mailsetup.inspect.contentlines import Block, blocks, logical_lines
 from mailsetup.inspect.report import FileReport, Problems
 from mailsetup.inspect.vparse import build
@@ -55,7 +56,9 @@ class _Book:
     def card(self, block: Block) -> None:
         p = self.problems
         if block.name != "VCARD":
-            p.error("not-a-vcard", f"BEGIN:{block.name} where BEGIN:VCARD was expected", block.line)
+            p.add(
+                codes.NOT_A_VCARD, f"BEGIN:{block.name} where BEGIN:VCARD was expected", block.line
+            )
             return
         self.cards += 1
         for lg in block.lines:
@@ -68,34 +71,34 @@ class _Book:
                     self.photo_bytes += size
         comp = build(block, p)
         if comp is None:
-            p.error("unreadable-component", "this card cannot be read", block.line)
+            p.add(codes.UNREADABLE_COMPONENT, "this card cannot be read", block.line)
             return
         c: dict[str, Any] = comp.contents
         version = str(c["version"][0].value).strip() if "version" in c else ""
         if not version:
-            p.error("missing-version", "card without VERSION", block.line)
+            p.add(codes.MISSING_VERSION, "card without VERSION", block.line)
         elif version not in VERSIONS:
-            p.error("unknown-version", f"VERSION {version!r} is not 2.1, 3.0 or 4.0", block.line)
+            p.add(codes.UNKNOWN_VERSION, f"VERSION {version!r} is not 2.1, 3.0 or 4.0", block.line)
         self.versions[version or "none"] = self.versions.get(version or "none", 0) + 1
         fn = c.get("fn")
         if not fn or not str(fn[0].value).strip():
             self.without_fn += 1
             if version in REQUIRES_FN:
-                p.warning(
-                    "missing-fn", f"card without FN (required in vCard {version})", block.line
+                p.add(
+                    codes.MISSING_FN, f"card without FN (required in vCard {version})", block.line
                 )
         if "n" not in c:
             self.without_n += 1
             if version in REQUIRES_N:
-                p.warning("missing-n", f"card without N (required in vCard {version})", block.line)
+                p.add(codes.MISSING_N, f"card without N (required in vCard {version})", block.line)
         uid = c.get("uid")
         if uid:
             value = str(uid[0].value).strip()
             first = self.uids.setdefault(value, block.line)
             if first != block.line:
                 self.duplicates += 1
-                p.warning(
-                    "duplicate-uid",
+                p.add(
+                    codes.DUPLICATE_UID,
                     f"UID {value[:60]!r} is also on the card at line {first}: one may replace"
                     " the other",
                     block.line,
@@ -114,14 +117,36 @@ class _Book:
         }
 
 
-def inspect_vcf(path: Path) -> FileReport:
-    """Inspect ``path`` in one streaming pass."""
+def inspect_vcf_stream(fh: BinaryIO, name: str) -> FileReport:
+    """Inspect an open binary stream in one pass."""
+    from mailsetup.inspect.vparse import quiet_vobject
+
+    quiet_vobject()
     problems = Problems()
     book = _Book(problems)
-    with path.open("rb") as fh:
-        for item in blocks(logical_lines(fh, problems), problems, container=None):
-            if isinstance(item, Block):
-                book.card(item)
+    counted = _Counting(fh)
+    for item in blocks(logical_lines(counted, problems), problems, container=None):
+        if isinstance(item, Block):
+            book.card(item)
     if book.cards == 0:
-        problems.error("empty", "no BEGIN:VCARD … END:VCARD in the file")
-    return FileReport(str(path), "vcf", path.stat().st_size, None, book.stats(), problems)
+        problems.add(codes.EMPTY_ADDRESS_BOOK, "no BEGIN:VCARD … END:VCARD in the file")
+    return FileReport(name, "vcf", counted.size, None, book.stats(), problems)
+
+
+def inspect_vcf(path: Path) -> FileReport:
+    """Inspect ``path`` in one streaming pass."""
+    with path.open("rb") as fh:
+        return inspect_vcf_stream(fh, str(path))
+
+
+class _Counting:
+    """``readline`` that counts the bytes it hands out (standard input has no size)."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh = fh
+        self.size = 0
+
+    def readline(self, limit: int = -1, /) -> bytes:
+        line = self._fh.readline(limit)
+        self.size += len(line)
+        return line
