@@ -271,6 +271,7 @@ def test_gunicorn_factory_serves_the_same_bytes(serve_factory, serve_db, profile
     assert {r.content for r in replies} == {profile_files["config-v1.1.xml"]}
 
 
+@pytest.mark.slow  # two uvicorn processes start: about 5 s
 def test_serve_command_with_several_workers(serve_factory, serve_db, profile_files):
     """``mailsetup serve --workers 2``: uvicorn's processes build the app from the environment."""
     server = serve_factory(serve_db, mode="cli", workers=2)
