@@ -73,6 +73,9 @@ def normalize_email(raw: str) -> tuple[str, str]:
             allow_smtputf8=False,
             allow_quoted_local=False,
             allow_domain_literal=False,
+            # strict: also the 64-octet limit of the local part (RFC 5321 §4.5.3.1.1), which
+            # email-validator checks only when asked; the 254-octet total it always checks.
+            strict=True,
         )
     except EmailNotValidError as exc:
         reason = str(exc).rstrip(".")

@@ -12,12 +12,18 @@ import functools
 import inspect as pyinspect
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_type_hints
 
 import typer
 
-from mailsetup.commands.options import cli_fields
+from mailsetup.commands.check import CheckRequest
+from mailsetup.commands.inspect import InspectRequest
+from mailsetup.commands.options import (
+    Cli,
+    cli_fields,
+    email_option,
+    sync_user_option,
+)
 from mailsetup.commands.profile import ProfileRequest
 from mailsetup.errors import EXIT_CODES, MailsetupError
 from mailsetup.serve.command import ServeRequest
@@ -34,7 +40,8 @@ app = typer.Typer(
     # Shell completion (--install-completion, --show-completion) is typer's; it loads only
     # when asked for, so it costs nothing at start-up (benchmarks/startup.py).
     add_completion=True,
-    # Rich help and pretty tracebacks cost ~65 ms at every start (FACTS.md); plain click
+    # Rich help and pretty tracebacks cost ~65 ms at every start (python -X importtime,
+    # benchmarks/startup.py); plain click
     # help is just as readable for a handful of options.
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -87,6 +94,28 @@ def _root(
     """Set up mail, calendar and contacts clients, and check them."""
 
 
+def _typer_option(cli: Cli) -> Any:
+    """The typer declaration of one option declared with ``commands/options.option``."""
+    if cli.argument:
+        # Hidden from the Arguments list, where typer would show its Python type
+        # ("FILE <list[Path]>"); the usage line shows the metavar and the command's help
+        # says what it is.
+        return typer.Argument(metavar=cli.metavar, hidden=True)
+    return typer.Option(
+        *cli.flags,
+        help=cli.help,
+        metavar=cli.metavar,
+        min=cli.min,
+        max=cli.max,
+        case_sensitive=not cli.choices,
+    )
+
+
+def _shared(field: Any) -> Any:
+    """A shared option (``commands/options.email_option()``...) for a command without a request."""
+    return _typer_option(field.metadata["cli"])
+
+
 def from_request(request: type, run: Callable[[Any], Any]) -> Callable[..., Any]:
     """A typer command whose options are the fields of ``request`` (commands/options.py).
 
@@ -101,14 +130,7 @@ def from_request(request: type, run: Callable[[Any], Any]) -> Callable[..., Any]
         if cli.choices:
             choice: Any = Literal[cli.choices]
             annotation = choice | None if f.default is None else choice
-        info = typer.Option(
-            *cli.flags,
-            help=cli.help,
-            metavar=cli.metavar,
-            min=cli.min,
-            max=cli.max,
-            case_sensitive=not cli.choices,
-        )
+        info = _typer_option(cli)
         default = pyinspect.Parameter.empty if f.default is dataclasses.MISSING else f.default
         params.append(
             pyinspect.Parameter(
@@ -129,27 +151,9 @@ def from_request(request: type, run: Callable[[Any], Any]) -> Callable[..., Any]
     return command
 
 
-EmailOpt = Annotated[
-    str, typer.Option("--email", "-e", metavar="ADDRESS", help="The mailbox address.")
-]
-ProviderFileOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--provider-file", metavar="PATH", help="Provider data (TOML, schema of profiles/*.toml)."
-    ),
-]
-ProviderOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--provider",
-        metavar="NAME",
-        help="A bundled provider by id (default: the bundled default; list: mailsetup providers).",
-    ),
-]
-SyncUserOpt = Annotated[
-    str | None,
-    typer.Option("--sync-user", metavar="TEXT", help="CalDAV/CardDAV username, e.g. AB12345."),
-]
+# The same shared declarations for ``password set``, which has no request dataclass.
+EmailOpt = Annotated[str, _shared(email_option())]
+SyncUserOpt = Annotated[str | None, _shared(sync_user_option())]
 
 _PROFILE_EPILOG = (
     "Examples: mailsetup profile -e jane.doe@example.ch -n 'Jane Doe' (an Apple profile in "
@@ -170,52 +174,13 @@ app.command("profile", epilog=_PROFILE_EPILOG)(
 )
 
 
-@app.command(epilog=_EXIT_HELP)
-@handles_errors
-def check(
-    email: EmailOpt,
-    sync_user: SyncUserOpt = None,
-    login: Annotated[
-        bool,
-        typer.Option(
-            "--login",
-            help="Also log in (IMAP, SMTP AUTH, DAV discovery). Passwords come from "
-            "MAILSETUP_PASSWORD / MAILSETUP_SYNC_PASSWORD, the keyring, or a prompt.",
-        ),
-    ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the report as JSON (see docs/check.md).")
-    ] = False,
-    provider: ProviderOpt = None,
-    provider_file: ProviderFileOpt = None,
-    timeout: Annotated[
-        float, typer.Option("--timeout", metavar="SECONDS", help="Time each probe may take.")
-    ] = 10.0,
-    resolver: Annotated[
-        str | None,
-        typer.Option(
-            "--resolver",
-            metavar="IP[:PORT]",
-            help="DNS server to ask (default: the system's).",
-        ),
-    ] = None,
-    ca_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--ca-file",
-            metavar="PATH",
-            help="Trust these CA certificates (PEM) instead of the system's.",
-        ),
-    ] = None,
-) -> None:
+def _check(request: CheckRequest) -> None:
     """Check DNS, IMAP, SMTP, CalDAV and CardDAV for an address; exit 1 if something fails.
 
     TLS certificates are always verified.
     """
-    params = dict(locals())  # first statement: exactly the parameters, the request's fields
-    from mailsetup.commands.check import CheckRequest, run_check_command
+    from mailsetup.commands.check import run_check_command
 
-    request = CheckRequest(**params)
     try:
         code = run_check_command(request)
     except KeyboardInterrupt:  # Ctrl-C while probes wait on the network: no traceback
@@ -223,6 +188,9 @@ def check(
         raise typer.Exit(130) from None
     if code:
         raise typer.Exit(code)
+
+
+app.command("check", epilog=_EXIT_HELP)(handles_errors(from_request(CheckRequest, _check)))
 
 
 @password_app.command("set")
@@ -234,58 +202,29 @@ def password_set(email: EmailOpt, sync_user: SyncUserOpt = None) -> None:
     set_password(email, sync_user)
 
 
-@app.command()
-@handles_errors
-def inspect(
-    files: Annotated[
-        list[Path],
-        typer.Argument(metavar="FILE", help=".ics and .vcf files to check (- for stdin)."),
-    ],
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
-    split: Annotated[
-        bool,
-        typer.Option("--split", help="Write a too-large .ics as several files under the limit."),
-    ] = False,
-    output_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--output-dir",
-            metavar="PATH",
-            help="Folder for --split parts (default: beside the input).",
-        ),
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace existing part files.")] = False,
-    provider: ProviderOpt = None,
-    provider_file: ProviderFileOpt = None,
-) -> None:
+def _inspect(request: InspectRequest) -> None:
     """Check calendar (.ics) and contact (.vcf) files before importing them.
+
+    FILE: one or more .ics and .vcf files to check ("-" reads standard input).
 
     Every file is reported, even when another is missing. Exit 0 when every file will
     import, 1 when one will not (or is missing or unreadable), 2 for bad input (a FIFO or
     device, --split of stdin), 4 when --split cannot write its parts. See
     docs/calendars-contacts.md.
     """
-    from mailsetup.commands.inspect import InspectRequest, run_inspect
+    from mailsetup.commands.inspect import run_inspect
 
-    ok = run_inspect(
-        InspectRequest(
-            files=files,
-            as_json=as_json,
-            split=split,
-            output_dir=output_dir,
-            force=force,
-            provider=provider,
-            provider_file=provider_file,
-        )
-    )
-    if not ok:
+    if not run_inspect(request):
         raise typer.Exit(1)
+
+
+app.command("inspect")(handles_errors(from_request(InspectRequest, _inspect)))
 
 
 @app.command()
 @handles_errors
 def providers() -> None:
-    """List the bundled providers (id, name, services) for --provider NAME."""
+    """List the bundled providers (--provider NAME) and the clients with their formats."""
     from mailsetup.commands.providers import run_providers
 
     run_providers()

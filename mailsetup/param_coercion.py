@@ -136,7 +136,10 @@ def install(command: Any, hints: dict[str, Callable[[str], str]] | None = None) 
                         message += f" (choose one of: {', '.join(choices)})"
                         raise BadParameter(message, ctx=ctx, param=param)
                     return match[0]
-                if (low is not None and result < low) or (high is not None and result > high):
+                # "not >=" rather than "<": NaN compares false both ways and is out of range.
+                if (low is not None and not result >= low) or (
+                    high is not None and not result <= high
+                ):
                     message = f"{item} is not in the range {_describe_range(low, high)}."
                     raise BadParameter(message, ctx=ctx, param=param)
                 return result

@@ -70,13 +70,15 @@ def store_in_keyring(user: str, password: str) -> None:
         ) from None
 
 
-def prompt(label: str) -> str:
-    """Ask on the terminal without echo; refuse when there is no terminal to ask on."""
+def prompt(label: str, fix: str) -> str:
+    """Ask on the terminal without echo; refuse when there is no terminal to ask on.
+
+    ``fix`` says where this password could come from instead (its variable, its
+    ``password set`` command), so a missing sync password does not send people to the
+    mail password's variable.
+    """
     if not sys.stdin.isatty():
-        raise SecretError(
-            f"no password available for {label} and no terminal to ask on",
-            f"set {ENV_MAIL} or run `mailsetup password set --email ...` first",
-        )
+        raise SecretError(f"no password available for {label} and no terminal to ask on", fix)
     import getpass
 
     try:
@@ -112,4 +114,8 @@ def get_password(email: str, *, sync_user: str | None = None) -> str:
     stored = from_keyring(user)
     if stored:
         return text_password(stored, "the keyring")
-    return text_password(prompt(user), "the terminal")
+    store = f"mailsetup password set --email {email}"
+    if sync_user:
+        store += f" --sync-user {sync_user}"
+    fix = f"set {env_name} or run `{store}` first"
+    return text_password(prompt(user, fix), "the terminal")

@@ -1,6 +1,7 @@
 """THE way tests run ``mailsetup``: a subprocess, real exit codes, real stdout/stderr.
 
-One runner for every test (``run``), with one environment rule (``clean_env``): no
+One runner for every test (``run``; ``invoke`` is the same in-process, for the many quick
+calls of a test that needs no real process), with one environment rule (``clean_env``): no
 ``MAILSETUP_*`` variable leaks in from the developer's shell, and the keyring is the empty
 'fail' backend unless a test gives another. ``test_domains=True`` lets the reserved ``.test``
 domain through the address check (email-validator's documented ``TEST_ENVIRONMENT`` switch,
@@ -61,3 +62,17 @@ def assert_one_line_error(proc: subprocess.CompletedProcess[str], code: int, *wo
     assert lines[0].startswith("mailsetup: error: ")
     for word in words:
         assert word in lines[0], (word, lines[0])
+
+
+def invoke(args: list[str], input: str | bytes | None = None, env: Mapping[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """``mailsetup ARGS`` in this process (typer's test runner), under the same environment
+    rule as :func:`run`: every ``MAILSETUP_*`` variable of the developer's shell unset, the
+    empty keyring. Returns typer's ``Result`` (``exit_code``, ``stdout``, ``stderr``)."""
+    from typer.testing import CliRunner
+
+    from mailsetup.cli import app
+
+    rule: dict[str, str | None] = {k: None for k in os.environ if k.startswith("MAILSETUP_")}
+    rule["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    rule.update(env or {})
+    return CliRunner().invoke(app, args, input=input, env=rule)

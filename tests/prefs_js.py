@@ -73,3 +73,18 @@ def parse_user_js(text: str) -> list[tuple[str, str | int | bool]]:
             raise PrefSyntaxError(f"line {number} is not a user_pref call: {line!r}")
         prefs.append((parse_string(match.group(1)), parse_value(match.group(2))))
     return prefs
+
+
+def prefs_from_node(node: str, user_js: str) -> list[tuple[object, ...]]:
+    """The prefs of ``user_js`` as node evaluates it (JavaScript, ``user_pref`` defined), the
+    way Thunderbird reads the file; compared with :func:`parse_user_js` by the tests."""
+    import json
+    import subprocess
+
+    script = (
+        "const p = []; function user_pref(k, v) { p.push([k, v]); }\n"
+        + user_js
+        + "\nprocess.stdout.write(JSON.stringify(p));"
+    )
+    out = subprocess.run([node, "-e", script], capture_output=True, timeout=30, check=True)
+    return [tuple(x) for x in json.loads(out.stdout)]

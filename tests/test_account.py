@@ -84,3 +84,36 @@ def test_unknown_provider_lists_known_ones() -> None:
 def test_bad_sync_users_are_refused(user: str) -> None:
     with pytest.raises(BadInput, match="sync username"):
         make_account("jane@example.ch", sync_user=user)
+
+
+def _domain(length: int) -> str:
+    """A valid domain of exactly ``length`` characters (labels of at most 63, ending in .ch)."""
+    labels, left = [], length - len(".ch")
+    while left > 0:
+        size = min(63, left if left <= 63 else left - 2)  # leave room for another dot+label
+        labels.append("d" * size)
+        left -= size + 1
+    domain = ".".join(labels) + ".ch"
+    assert len(domain) == length, len(domain)
+    return domain
+
+
+@pytest.mark.parametrize(
+    ("local", "domain", "ok"),
+    [
+        ("a" * 64, "example.ch", True),  # RFC 5321 §4.5.3.1.1: local part at most 64 octets
+        ("a" * 65, "example.ch", False),
+        ("a" * 100, "example.ch", False),
+        ("a" * 64, _domain(189), True),  # 254 octets in all (RFC 3696 errata, RFC 5321 path)
+        ("a" * 64, _domain(190), False),  # 255
+    ],
+    ids=["local-64", "local-65", "local-100", "total-254", "total-255"],
+)
+def test_address_length_limits(local: str, domain: str, ok: bool) -> None:
+    """The limits docs/apple.md promises: 64 octets before the @, 254 in all."""
+    address = f"{local}@{domain}"
+    if ok:
+        assert make_account(address).email == address
+    else:
+        with pytest.raises(BadInput, match="too long"):
+            make_account(address)

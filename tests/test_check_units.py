@@ -16,8 +16,8 @@ from mailsetup.check.probe import Fault, Outcome, ProbeContext
 from mailsetup.check.report import ProbeResult, Report
 from mailsetup.check.runner import GRACE_SECONDS, Probe, run_probes
 from mailsetup.check.table import format_json, format_plain
-from mailsetup.commands.check import parse_timeout
 from mailsetup.errors import BadInput
+from tests.cli import assert_one_line_error, run
 
 
 @pytest.mark.parametrize(
@@ -42,14 +42,18 @@ def test_resolver_option_rejects_names_and_bad_ports(text: str) -> None:
         parse_nameserver(text)
 
 
-@pytest.mark.parametrize("text", ["0", "-1", "nan", "inf", "ten", "301"])
-def test_timeout_must_be_positive_and_bounded(text: str) -> None:
-    with pytest.raises(BadInput):
-        parse_timeout(text)
+@pytest.mark.parametrize("text", ["0", "0.05", "-1", "nan", "inf", "ten", "301"])
+def test_timeout_is_bounded_by_the_parser(text: str) -> None:
+    """--timeout's bounds are declared on the option, so the parser refuses (exit 2, one line)
+    before anything runs; commands/check.py does not check them again."""
+    proc = run("check", "-e", "jane@example.ch", "--timeout", text)
+    assert_one_line_error(proc, 2, "--timeout")
 
 
 def test_timeout_takes_fractions() -> None:
-    assert parse_timeout("2.5") == 2.5
+    # A bad --resolver is refused after the options parse: the fraction got through.
+    proc = run("check", "-e", "jane@example.ch", "--timeout", "2.5", "--resolver", "1.2.3")
+    assert_one_line_error(proc, 2, "--resolver")
 
 
 def test_mx_suffix_matches_whole_labels_only() -> None:

@@ -31,7 +31,9 @@ def test_profile_help_lists_every_client_and_dav_format() -> None:
 
 
 def test_option_types_are_words_people_know() -> None:
-    for command in ("profile", "check", "inspect", "password set"):
+    """No Python type names (``<str>``, ``<list[Path]>``...) in any help: a metavar is a word
+    (ADDRESS, PATH, SECONDS, FILE) and angle brackets only ever hold a list of choices."""
+    for command in ("", "profile", "check", "inspect", "providers", "password", "password set"):
         text = run(*command.split(), "--help").stdout
-        for raw in ("<str>", "<path>", "<int>", "<float>"):
-            assert raw not in text, (command, raw)
+        for bracketed in re.findall(r"<([^>]*)>", text):
+            assert re.fullmatch(r"[a-z0-9-]+(\|[a-z0-9-]+)+", bracketed), (command, bracketed)

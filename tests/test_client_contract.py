@@ -13,7 +13,6 @@ import configparser
 import itertools
 import json
 import plistlib
-import subprocess
 from html.parser import HTMLParser
 
 import defusedxml.ElementTree as DET
@@ -26,7 +25,7 @@ from mailsetup.model import OutputFile
 from mailsetup.provider import load_provider
 from mailsetup.render import SERVICES, Rendered, RenderOptions, default_name, embed_policy, render
 from tests.conftest import require_binary
-from tests.prefs_js import parse_user_js
+from tests.prefs_js import parse_user_js, prefs_from_node
 
 PROVIDER = load_provider()
 HOSTILE_NAME = 'Jean "Q" O\'Neil <b>&amp; </b> ]]> 😀 \\ $x'
@@ -74,7 +73,6 @@ def test_same_input_same_bytes(spec: ClientSpec, fmt: FormatSpec) -> None:
 @pytest.mark.parametrize(("spec", "fmt"), CASES)
 def test_output_matches_the_registry(spec: ClientSpec, fmt: FormatSpec) -> None:
     result = _render(spec, fmt)
-    assert result.into_folder == fmt.folder
     if not fmt.folder:
         (only,) = result.files
         account = make_account("jean.dupont@example.ch")
@@ -109,13 +107,7 @@ def test_user_js_runs_in_node_with_a_hostile_name() -> None:
         ).files
         if f.name == "user.js"
     ]
-    script = (
-        "const p = []; function user_pref(k, v) { p.push([k, v]); }\n"
-        + user_js.decode()
-        + "\nprocess.stdout.write(JSON.stringify(p));"
-    )
-    out = subprocess.run([node, "-e", script], capture_output=True, timeout=30, check=True)
-    prefs = [tuple(x) for x in json.loads(out.stdout)]
+    prefs = prefs_from_node(node, user_js.decode())
     assert prefs == parse_user_js(user_js.decode())
     assert any(v == HOSTILE_NAME for _, v in prefs)
 
@@ -158,8 +150,18 @@ def test_registry_names_a_module_with_render_for_every_client() -> None:
     for spec in CLIENTS.values():
         module = importlib.import_module(spec.module)
         assert callable(module.render)
-        declared = getattr(module, "FORMATS", ())
-        assert tuple(declared) == spec.format_names, spec.name
+
+
+def test_dav_renders_exactly_the_registry_formats() -> None:
+    """dav's formats are declared once, in the registry: each one renders, any other is the
+    registry's usage error naming them."""
+    from mailsetup.render import dav
+
+    assert set(dav._RENDERERS) == set(CLIENTS["dav"].format_names)
+    account, provider = make_account("jean.dupont@example.ch"), load_provider()
+    with pytest.raises(BadInput) as caught:
+        dav.render(account, provider, RenderOptions(format="ical"))
+    assert ", ".join(CLIENTS["dav"].format_names) in str(caught.value)
 
 
 def test_the_contract_covers_every_client() -> None:

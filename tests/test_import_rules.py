@@ -94,3 +94,40 @@ def test_no_import_cycles() -> None:
     for m in sorted(graph):
         if m not in state:
             visit(m)
+
+
+def test_the_architecture_page_names_only_modules_that_exist() -> None:
+    """docs/architecture.md stays true: every ``x.py`` or ``pkg/x.py`` it names is a module."""
+    import re
+
+    page = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    files = {p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py")}
+    names = {p.rsplit("/", 1)[-1] for p in files}
+    missing = set()
+    for ref in set(re.findall(r"(?:mailsetup/)?\b([a-z_]+/)?([a-z_<>]+\.py)\b", page)):
+        folder, name = ref
+        if "<" in name:  # a pattern such as render/<name>.py
+            continue
+        if folder == "tests/":
+            if not (PACKAGE.parent / folder / name).is_file():
+                missing.add(folder + name)
+            continue
+        if (folder and f"{folder}{name}" not in files) or (not folder and name not in names):
+            missing.add(folder + name)
+    assert not missing, missing
+
+
+def test_code_and_docs_point_at_nothing_outside_the_repository() -> None:
+    """A reader of the repository alone must find everything the code and docs refer to; the
+    notes the project was started from live beside it, not in it (tests may read the Apple
+    schemas there, tests/apple_schema.py)."""
+    root = PACKAGE.parent
+    texts = [*PACKAGE.rglob("*.py"), *(root / "docs").rglob("*.md"), root / "README.md"]
+    outside = ("../shared", "FACTS.md", "STYLE.md")
+    bad = [
+        f"{path.relative_to(root)}: {word}"
+        for path in texts
+        for word in outside
+        if word in path.read_text(encoding="utf-8")
+    ]
+    assert not bad, bad

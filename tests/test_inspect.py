@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from mailsetup.cli import app
 from mailsetup.inspect import inspect_file
 from mailsetup.inspect.contentlines import logical_lines
 from mailsetup.inspect.report import Problems
+from tests.cli import invoke
 from tests.support import samples
 
 LIMIT = 20 * 1024 * 1024
@@ -23,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args: str):
-    return CliRunner().invoke(app, ["inspect", *args])
+    return invoke(["inspect", *args])
 
 
 def digest(paths):

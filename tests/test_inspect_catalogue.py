@@ -7,10 +7,8 @@ import ast
 import re
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from mailsetup.cli import app
 from mailsetup.inspect.codes import CATALOGUE
+from tests.cli import invoke
 from tests.support import samples
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,17 +97,12 @@ def test_with_another_provider_inspect_never_mentions_infomaniak(tmp_path):
         samples.write(tmp_path / "c.vcf", samples.address_book(20)),
         tmp_path / "missing.ics",
     ]
-    runner = CliRunner()
     outputs = []
     for extra in ([], ["--json"]):
-        result = runner.invoke(
-            app, ["inspect", "--provider-file", str(provider), *extra, *map(str, files)]
-        )
+        result = invoke(["inspect", "--provider-file", str(provider), *extra, *map(str, files)])
         assert result.exit_code == 1
         outputs.append(result.output)
-    result = runner.invoke(
-        app, ["inspect", "--provider-file", str(provider), "--split", str(files[0])]
-    )
+    result = invoke(["inspect", "--provider-file", str(provider), "--split", str(files[0])])
     assert result.exit_code == 0, result.output
     outputs.append(result.output)
     joined = "\n".join(outputs)
@@ -120,7 +113,7 @@ def test_with_another_provider_inspect_never_mentions_infomaniak(tmp_path):
 
 
 def test_the_bundled_provider_states_its_import_rules():
-    result = CliRunner().invoke(app, ["inspect", "-"], input=samples.calendar(3))
+    result = invoke(["inspect", "-"], input=samples.calendar(3))
     assert result.exit_code == 0, result.output
     assert "(limit 20.0 MB)" in result.output
     assert "import: events go to the Calendar, tasks (VTODO) to the Tasks app" in result.output
@@ -130,11 +123,10 @@ def test_without_a_limit_in_the_provider_file_nothing_is_too_large(tmp_path):
     provider = tmp_path / "nolimit.toml"
     provider.write_text(ACME.replace("[limits]\nics_max_bytes = 50000\n", ""))
     big = samples.write(tmp_path / "big.ics", samples.calendar(300))
-    runner = CliRunner()
-    result = runner.invoke(app, ["inspect", "--provider-file", str(provider), str(big)])
+    result = invoke(["inspect", "--provider-file", str(provider), str(big)])
     assert result.exit_code == 0, result.output
     assert "(limit" not in result.output
-    result = runner.invoke(app, ["inspect", "--provider-file", str(provider), "--split", str(big)])
+    result = invoke(["inspect", "--provider-file", str(provider), "--split", str(big)])
     assert result.exit_code == 2 and "ics_max_bytes" in result.output
 
 
@@ -147,8 +139,6 @@ def test_a_provider_can_import_journals(tmp_path):
             b"END:VCALENDAR", b"BEGIN:VJOURNAL\r\nUID:j\r\nEND:VJOURNAL\r\nEND:VCALENDAR"
         )
     )
-    result = CliRunner().invoke(
-        app, ["inspect", "--json", "--provider-file", str(provider), str(cal)]
-    )
+    result = invoke(["inspect", "--json", "--provider-file", str(provider), str(cal)])
     counts = __import__("json").loads(result.stdout)["files"][0]["problem_counts"]
     assert counts == {"component-ignored": 1}  # the VTODO; the journal is taken

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
-from mailsetup.cli import app
 from mailsetup.inspect import ics, icschunks, inspect_file
+from tests.cli import invoke
 from tests.support import samples
 
 LIMIT = 20 * 1024 * 1024
@@ -25,7 +24,7 @@ CAL_HEAD = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n"
 
 
 def run(*args: str, stdin: bytes | None = None):
-    return CliRunner().invoke(app, ["inspect", *args], input=stdin)
+    return invoke(["inspect", *args], input=stdin)
 
 
 def codes(rep) -> dict[str, list[int | None]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli import assert_one_line_error, run
+from tests.support.disk import disk_full_at_fsync
 
 
 def test_inspect_refuses_a_fifo_at_once_instead_of_waiting_for_a_writer(tmp_path: Path) -> None:
@@ -83,16 +84,7 @@ def test_a_split_failing_half_way_leaves_no_parts(
     source.write_text(f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{events}END:VCALENDAR\r\n")
     out = tmp_path / "parts"
     out.mkdir()
-    real_fsync = os.fsync
-    calls = []
-
-    def third_fails(fd: int) -> None:
-        calls.append(fd)
-        if len(calls) == 3:
-            raise OSError(28, "No space left on device")
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", third_fails)
+    disk_full_at_fsync(monkeypatch, 3)
     with pytest.raises(OutputError, match="No space left"):
         inspect_file(source, 4000, split_dir=out)
     assert list(out.iterdir()) == []

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli import assert_one_line_error, run
+from tests.support.disk import disk_full_at_fsync
 
 
 def test_an_output_name_that_is_not_utf8_is_written_and_reported(tmp_path: Path) -> None:
@@ -60,16 +61,7 @@ def test_a_bundle_failing_half_way_leaves_nothing_new(
     from mailsetup.errors import OutputError
     from mailsetup.output import OutputFile, write_files
 
-    calls = []
-    real_fsync = os.fsync
-
-    def second_fails(fd: int) -> None:
-        calls.append(fd)
-        if len(calls) == 2:
-            raise OSError(28, "No space left on device")
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", second_fails)
+    disk_full_at_fsync(monkeypatch, 2)
     with pytest.raises(OutputError, match="No space left"):
         write_files(tmp_path, [OutputFile("a", b"A"), OutputFile("b", b"B")])
     assert list(tmp_path.iterdir()) == []

@@ -7,12 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from mailsetup.account import make_account
-from mailsetup.cli import app
 from mailsetup.provider import parse_provider
 from mailsetup.render import RenderOptions, render
+from tests.cli import invoke
 
 ACME = """
 [provider]
@@ -79,8 +78,7 @@ def test_no_output_names_the_default_provider(client, fmt, sync_user):
 def test_cli_errors_and_help_for_the_sync_user_are_neutral(tmp_path: Path):
     path = tmp_path / "acme.toml"
     path.write_text(ACME)
-    result = CliRunner().invoke(
-        app,
+    result = invoke(
         [
             "profile",
             "-e",

@@ -6,15 +6,14 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from mailsetup.cli import app
+from tests.cli import invoke
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run(*args: str):
-    return CliRunner().invoke(app, list(args), env={"MAILSETUP_PASSWORD": ""})
+    return invoke(list(args))
 
 
 def test_providers_lists_the_bundled_ones_with_their_services():
@@ -65,3 +64,18 @@ def test_the_default_provider_id_is_written_in_one_place():
         if re.search(r"""["']infomaniak["']""", line)
     ]
     assert len(hits) == 1 and hits[0].startswith("mailsetup/provider.py:"), hits
+
+
+def test_providers_lists_every_client_with_its_formats():
+    """The client list comes from the registry: every client and every --format value."""
+    from mailsetup.clients import CLIENTS
+    from tests.cli import run
+
+    proc = run("providers")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    clients = lines[lines.index("Clients (mailsetup profile --client NAME [--format FORMAT]):") :]
+    for spec in CLIENTS.values():
+        (line,) = [ln for ln in clients if ln.split() and ln.split()[0] == spec.name]
+        assert spec.summary in line
+        assert (",".join(spec.format_names) or "-") in line.split()

@@ -20,13 +20,12 @@ import pytest
 from defusedxml import ElementTree
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from mailsetup.account import make_account
-from mailsetup.cli import app
 from mailsetup.errors import ProviderError
 from mailsetup.provider import load_provider, parse_provider
 from mailsetup.render import RenderOptions, render
+from tests.cli import invoke
 from tests.conftest import require_binary
 from tests.prefs_js import parse_user_js
 from tests.test_render_dav import ROOT
@@ -115,8 +114,7 @@ def test_clear_text_login_is_refused_unless_the_file_says_so(tmp_path, old, new,
     path = tmp_path / "plain.toml"
     path.write_text(meant)
     for _ in range(2):  # warned on every use, on stderr
-        result = CliRunner().invoke(
-            app,
+        result = invoke(
             ["profile", "-e", "a@example.ch", "--provider-file", str(path), "-o", "-"],
         )
         assert result.exit_code == 0, result.output
@@ -128,9 +126,7 @@ def test_cli_exit_3_before_anything_is_written(tmp_path):
     path = tmp_path / "p.toml"
     path.write_text(_with('name = "Infomaniak"', 'name = "X\\u0007Y"'))
     out = tmp_path / "out.mobileconfig"
-    result = CliRunner().invoke(
-        app, ["profile", "-e", "a@example.ch", "--provider-file", str(path), "-o", str(out)]
-    )
+    result = invoke(["profile", "-e", "a@example.ch", "--provider-file", str(path), "-o", str(out)])
     assert result.exit_code == 3
     assert "provider.name" in result.stderr and "Traceback" not in result.output
     assert not out.exists()

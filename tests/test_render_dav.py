@@ -13,15 +13,13 @@ import zlib
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from mailsetup.account import make_account
-from mailsetup.cli import app
 from mailsetup.errors import BadInput
 from mailsetup.provider import load_provider
 from mailsetup.render import RenderOptions, render
 from tests.apple_schema import validate_profile
-from tests.cli import run
+from tests.cli import invoke, run
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "dav-descriptor.schema.json").read_text())
@@ -103,8 +101,7 @@ def test_no_format_ever_writes_a_password(tmp_path, monkeypatch, fmt):
     monkeypatch.setenv("MAILSETUP_PASSWORD", "mail-Secret-1")
     monkeypatch.setenv("MAILSETUP_SYNC_PASSWORD", "sync-Secret-2")
     out = tmp_path / "out"
-    result = CliRunner().invoke(
-        app,
+    result = invoke(
         [*DAV, "--format", fmt, "--embed-password", "-o", str(out)],
     )
     assert result.exit_code == 0, result.output
@@ -241,7 +238,6 @@ def test_davx5_link_and_qr_codes_decode_back():
     assert files["davx5-link.txt"].decode().strip() == link
     assert _decode_qr(*_png_pixels(files["davx5-qr.png"])) == [link]
     assert b"<svg" in files["davx5-qr.svg"]
-    assert result.into_folder
     assert any(link in line for line in result.instructions)
 
 
@@ -272,8 +268,7 @@ def test_davx5_without_user_or_home_uses_the_root():
 
 def test_davx5_cli_writes_three_files_in_a_folder(tmp_path):
     out = tmp_path / "dav"
-    result = CliRunner().invoke(
-        app,
+    result = invoke(
         [*DAV, "--format", "davx5", "-o", str(out)],
     )
     assert result.exit_code == 0, result.output

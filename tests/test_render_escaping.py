@@ -23,7 +23,7 @@ from mailsetup.render import RenderOptions, render
 from mailsetup.render.templating import js_string
 from mailsetup.render.thunderbird import account_key
 from tests.conftest import require_binary
-from tests.prefs_js import parse_user_js
+from tests.prefs_js import parse_user_js, prefs_from_node
 
 PROVIDER = load_provider()
 NS = "{http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a}"
@@ -201,10 +201,4 @@ def test_node_evaluates_user_js():
         for f in render("thunderbird", account, PROVIDER, RenderOptions()).files
         if f.name == "user.js"
     ]
-    script = (
-        "const p = []; function user_pref(k, v) { p.push([k, v]); }\n"
-        + user_js.decode()
-        + "\nprocess.stdout.write(JSON.stringify(p));"
-    )
-    result = subprocess.run([node, "-e", script], capture_output=True, timeout=30, check=True)
-    assert [tuple(x) for x in json.loads(result.stdout)] == parse_user_js(user_js.decode())
+    assert prefs_from_node(node, user_js.decode()) == parse_user_js(user_js.decode())

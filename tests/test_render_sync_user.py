@@ -8,12 +8,11 @@ import plistlib
 
 import pytest
 from defusedxml import ElementTree
-from typer.testing import CliRunner
 
 from mailsetup.account import make_account
-from mailsetup.cli import app
 from mailsetup.provider import ProviderTexts, load_provider
 from mailsetup.render import RenderOptions, render
+from tests.cli import invoke
 from tests.prefs_js import parse_user_js
 
 PROVIDER = load_provider()
@@ -22,9 +21,7 @@ NS = "{http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema
 
 
 def test_autodiscover_leaves_the_dav_login_out_and_warns():
-    result = CliRunner().invoke(
-        app, ["profile", "-e", "jane@example.ch", "-c", "autodiscover", "-o", "-"]
-    )
+    result = invoke(["profile", "-e", "jane@example.ch", "-c", "autodiscover", "-o", "-"])
     assert result.exit_code == 0, result.output
     root = ElementTree.fromstring(result.stdout.encode())
     protocols = root.findall(f"{NS}Response/{NS}Account/{NS}Protocol")
@@ -35,8 +32,7 @@ def test_autodiscover_leaves_the_dav_login_out_and_warns():
 
 
 def test_with_the_sync_user_there_is_no_warning():
-    result = CliRunner().invoke(
-        app,
+    result = invoke(
         [
             *("profile", "-e", "jane@example.ch", "--sync-user", "AB12345"),
             *("-c", "autodiscover", "-o", "-"),

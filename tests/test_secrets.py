@@ -4,6 +4,7 @@ and sent as UTF-8, refused in one line when it cannot be used."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,35 @@ def test_render_options_never_show_the_password_in_their_repr() -> None:
     options = RenderOptions(password="s3cret-in-repr")
     assert "s3cret" not in repr(options)
     assert options.password == "s3cret-in-repr"
+
+
+@pytest.mark.parametrize(
+    ("sync_user", "variable", "words"),
+    [
+        (None, "MAILSETUP_PASSWORD", ()),
+        ("AB1", "MAILSETUP_SYNC_PASSWORD", ("--sync-user AB1",)),
+    ],
+)
+def test_a_missing_password_names_the_variable_and_options_that_give_it(
+    monkeypatch: pytest.MonkeyPatch, sync_user: str | None, variable: str, words: tuple[str, ...]
+) -> None:
+    """Every command that asks for a sync password (not only check) names the sync variable
+    and the --sync-user that stores it, never the mail password's variable."""
+    import io
+
+    from mailsetup.errors import SecretError
+    from mailsetup.secret_store import get_password
+
+    for name in ("MAILSETUP_PASSWORD", "MAILSETUP_SYNC_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    with pytest.raises(SecretError) as caught:
+        get_password("jane@example.ch", sync_user=sync_user)
+    text = str(caught.value)
+    assert variable in text
+    assert "mailsetup password set --email jane@example.ch" in text
+    for word in words:
+        assert word in text
+    if sync_user:
+        assert not re.search(r"\bMAILSETUP_PASSWORD\b", text)

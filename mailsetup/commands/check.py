@@ -5,61 +5,69 @@ Returns the exit code instead of exiting, so tests and library users can call it
 provider file ``ProviderError`` (3), a missing password ``SecretError`` (5).
 """
 
+# ruff: noqa: RUF009 - option() is dataclasses.field with command-line metadata
+
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailsetup.account import make_account
-from mailsetup.errors import BadInput
+from mailsetup.commands.options import (
+    email_option,
+    option,
+    provider_file_option,
+    provider_option,
+    sync_user_option,
+)
 
+# --timeout's bounds, checked by the parser (commands/options.py): a probe needs a round trip
+# or two, and five minutes is longer than anyone waits for a check.
+MIN_TIMEOUT = 0.1
 MAX_TIMEOUT = 300.0
 
 
+# The request is also the command line's declaration (see commands/options.py); everything
+# heavy loads inside run_check_command, so that building the parser costs nothing.
 @dataclass(frozen=True)
 class CheckRequest:
-    email: str
-    sync_user: str | None = None
-    login: bool = False
-    as_json: bool = False
-    provider: str | None = None  # a bundled provider id; None: the default one
-    provider_file: Path | None = None
-    timeout: float | str = 10.0
-    resolver: str | None = None
-    ca_file: Path | None = None
-
-
-def parse_timeout(raw: float | str) -> float:
-    """``--timeout``: seconds, more than 0 and at most :data:`MAX_TIMEOUT`."""
-    try:
-        value = float(raw)
-    except ValueError:
-        raise BadInput(f"--timeout {raw!r} is not a number of seconds") from None
-    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
-        raise BadInput(f"--timeout {raw}: give seconds more than 0 and at most {MAX_TIMEOUT:g}")
-    return value
-
-
-def _sync_password(email: str, sync_user: str) -> str:
-    """The sync password; when there is none, say which variable and option give it."""
-    from mailsetup.errors import SecretError
-    from mailsetup.secret_store import ENV_SYNC, get_password
-
-    try:
-        return get_password(email, sync_user=sync_user)
-    except SecretError as exc:
-        if not exc.message.startswith("no password"):
-            raise
-        raise SecretError(
-            f"no sync password for --sync-user {sync_user}",
-            f"set {ENV_SYNC}, or run `mailsetup password set --email {email} --sync-user "
-            f"{sync_user}` first",
-        ) from None
+    email: str = email_option()
+    sync_user: str | None = sync_user_option()
+    login: bool = option(
+        "--login",
+        default=False,
+        help="Also log in (IMAP, SMTP AUTH, DAV discovery). Passwords come from "
+        "MAILSETUP_PASSWORD / MAILSETUP_SYNC_PASSWORD, the keyring, or a prompt.",
+    )
+    as_json: bool = option(
+        "--json", default=False, help="Print the report as JSON (see docs/check.md)."
+    )
+    provider: str | None = provider_option()
+    provider_file: Path | None = provider_file_option()
+    timeout: float = option(
+        "--timeout",
+        default=10.0,
+        metavar="SECONDS",
+        min=MIN_TIMEOUT,
+        max=MAX_TIMEOUT,
+        help="Time each probe may take.",
+    )
+    resolver: str | None = option(
+        "--resolver",
+        default=None,
+        metavar="IP[:PORT]",
+        help="DNS server to ask (default: the system's).",
+    )
+    ca_file: Path | None = option(
+        "--ca-file",
+        default=None,
+        metavar="PATH",
+        help="Trust these CA certificates (PEM) instead of the system's.",
+    )
 
 
 def run_check_command(req: CheckRequest) -> int:
     """Do the whole command; return its exit code."""
+    from mailsetup.account import make_account
     from mailsetup.check.dns import parse_nameserver
     from mailsetup.check.plan import CheckOptions, run_check
     from mailsetup.check.table import print_report
@@ -67,7 +75,6 @@ def run_check_command(req: CheckRequest) -> int:
     from mailsetup.provider import load_provider
 
     account = make_account(req.email, sync_user=req.sync_user)
-    timeout = parse_timeout(req.timeout)
     nameserver = parse_nameserver(req.resolver) if req.resolver is not None else None
     make_context(req.ca_file)  # an unreadable --ca-file is bad input, before any prompt
     provider = load_provider(req.provider, path=req.provider_file)
@@ -77,9 +84,9 @@ def run_check_command(req: CheckRequest) -> int:
 
         mail_password = get_password(account.email)
         if account.sync_user:
-            sync_password = _sync_password(account.email, account.sync_user)
+            sync_password = get_password(account.email, sync_user=account.sync_user)
     options = CheckOptions(
-        timeout=timeout,
+        timeout=req.timeout,
         nameserver=nameserver,
         ca_file=req.ca_file,
         mail_password=mail_password,

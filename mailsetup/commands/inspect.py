@@ -5,31 +5,48 @@ says why, and the exit code is 1 at the end): a person checking ten exports want
 not the first error. ``-`` reads standard input (its kind told from its first line).
 """
 
+# ruff: noqa: RUF009 - option() is dataclasses.field with command-line metadata
+
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mailsetup.commands.options import option, provider_file_option, provider_option
 from mailsetup.errors import BadInput, OutputError
-from mailsetup.inspect import STDIN, inspect_file, kind_of
-from mailsetup.inspect.report import FileReport, format_table
-from mailsetup.provider import load_provider
+
+if TYPE_CHECKING:
+    from mailsetup.inspect.report import FileReport
+
+# The request is also the command line's declaration (see commands/options.py); the parsers,
+# the report and the provider load inside the functions, so that building the parser costs
+# nothing.
 
 
 @dataclass(frozen=True)
 class InspectRequest:
-    files: list[Path] = field(default_factory=list)
-    as_json: bool = False
-    split: bool = False
-    output_dir: Path | None = None
-    force: bool = False
-    provider: str | None = None  # a bundled provider id; None: the default one
-    provider_file: Path | None = None
+    files: list[Path] = option(
+        argument=True, metavar="FILE", help=".ics and .vcf files to check (- for stdin)."
+    )
+    as_json: bool = option("--json", default=False, help="Machine-readable report.")
+    split: bool = option(
+        "--split",
+        default=False,
+        help="Write a too-large .ics as several files under the limit.",
+    )
+    output_dir: Path | None = option(
+        "--output-dir",
+        default=None,
+        metavar="PATH",
+        help="Folder for --split parts (default: beside the input).",
+    )
+    force: bool = option("--force", default=False, help="Replace existing part files.")
+    provider: str | None = provider_option()
+    provider_file: Path | None = provider_file_option()
 
 
 class _Progress:
@@ -65,6 +82,8 @@ class _Progress:
 def _progress_for(path: Path) -> _Progress | None:
     if not sys.stderr.isatty():
         return None
+    from mailsetup.inspect import STDIN
+
     total = None
     if str(path) != STDIN:
         try:
@@ -80,6 +99,8 @@ def _inspect_one(
     path: Path, req: InspectRequest, limit: int | None, imported: frozenset[str] | None
 ) -> FileReport:
     """One input, whatever its kind: the kind is told by :func:`inspect_file` from content."""
+    from mailsetup.inspect import inspect_file
+
     split_dir = (req.output_dir or path.parent) if req.split else None
     progress = _progress_for(path)
     callback: Callable[[int], None] | None = progress
@@ -101,6 +122,7 @@ def _check_split_targets(req: InspectRequest) -> None:
     """``--split`` without ``--force``: refuse before reading anything if parts exist."""
     if not req.split or req.force:
         return
+    from mailsetup.inspect import kind_of
     from mailsetup.inspect.split import existing_parts
 
     for path in req.files:
@@ -115,6 +137,8 @@ def _refuse_streams(files: list[Path]) -> None:
     """A FIFO or a device named as a file is a wrong argument (exit 2 before any work): it
     could block waiting for a writer or never end. ``-`` is the way to stream a file in."""
     import stat
+
+    from mailsetup.inspect import STDIN
 
     for path in files:
         if str(path) == STDIN:
@@ -131,6 +155,10 @@ def _refuse_streams(files: list[Path]) -> None:
 
 def run_inspect(req: InspectRequest) -> bool:
     """Print the report; return True when every file will import (exit 0), else False (1)."""
+    from mailsetup.inspect import STDIN
+    from mailsetup.inspect.report import format_table
+    from mailsetup.provider import load_provider
+
     if not req.files:
         raise BadInput("no file given", "mailsetup inspect calendar.ics contacts.vcf")
     if req.output_dir is not None and not req.split:
@@ -158,6 +186,8 @@ def run_inspect(req: InspectRequest) -> bool:
             report.note = provider.calendar_import_note
     ok = all(r.will_import for r in reports)
     if req.as_json:
+        import json
+
         doc = {"will_import": ok, "files": [r.as_dict() for r in reports]}
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     else:

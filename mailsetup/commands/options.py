@@ -25,6 +25,7 @@ class Cli:
     choices: tuple[str, ...] | None = None
     min: float | None = None
     max: float | None = None
+    argument: bool = False  # a positional argument (its flags are empty)
 
 
 def option(
@@ -35,10 +36,49 @@ def option(
     choices: tuple[str, ...] | None = None,
     min: float | None = None,
     max: float | None = None,
+    argument: bool = False,
 ) -> Any:
-    """A dataclass field that is also a command-line option (no default: required)."""
-    cli = Cli(flags, help, metavar, choices, min, max)
+    """A dataclass field that is also a command-line option (no default: required), or with
+    ``argument=True`` a positional argument."""
+    cli = Cli(flags, help, metavar, choices, min, max, argument)
     return dataclasses.field(default=default, metadata={"cli": cli})
+
+
+# Options several commands share, declared once here (a field builder each, since a dataclass
+# field object cannot be reused).
+
+
+def email_option() -> Any:
+    return option("--email", "-e", help="The mailbox address.", metavar="ADDRESS")
+
+
+def sync_user_option() -> Any:
+    # Help may name the default provider; its sync-id format only next to its name.
+    return option(
+        "--sync-user",
+        default=None,
+        metavar="TEXT",
+        help="CalDAV/CardDAV username, when the provider has a separate one "
+        "(Infomaniak: e.g. AB12345).",
+    )
+
+
+def provider_option() -> Any:
+    return option(
+        "--provider",
+        default=None,
+        metavar="NAME",
+        help="A bundled provider by id (default: the bundled default; list: mailsetup providers).",
+    )
+
+
+def provider_file_option() -> Any:
+    return option(
+        "--provider-file",
+        default=None,
+        metavar="PATH",
+        help="Provider data (TOML, schema of profiles/*.toml).",
+    )
 
 
 def cli_fields(request: type) -> list[tuple[dataclasses.Field[Any], Cli]]:

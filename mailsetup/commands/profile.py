@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailsetup.clients import CLIENTS, DEFAULT_CLIENT, all_format_names, client_help, format_help
-from mailsetup.commands.options import option
+from mailsetup.commands.options import (
+    email_option,
+    option,
+    provider_file_option,
+    provider_option,
+    sync_user_option,
+)
 from mailsetup.errors import BadInput
 
 # The request is also the command line's declaration (see commands/options.py); the heavy
@@ -19,13 +25,11 @@ from mailsetup.errors import BadInput
 
 @dataclass(frozen=True)
 class ProfileRequest:
-    email: str = option("--email", "-e", help="The mailbox address.", metavar="ADDRESS")
+    email: str = email_option()
     name: str | None = option(
         "--name", "-n", default=None, metavar="TEXT", help="Display name (sender name)."
     )
-    sync_user: str | None = option(
-        "--sync-user", default=None, metavar="TEXT", help="CalDAV/CardDAV username, e.g. AB12345."
-    )
+    sync_user: str | None = sync_user_option()
     client: str = option(
         "--client", "-c", default=DEFAULT_CLIENT, choices=tuple(CLIENTS), help=client_help()
     )
@@ -61,18 +65,8 @@ class ProfileRequest:
         help="Put the mail password in the file (from MAILSETUP_PASSWORD, the keyring or a "
         "prompt); the file is written 0600. Refused with -o - on a terminal.",
     )
-    provider: str | None = option(
-        "--provider",
-        default=None,
-        metavar="NAME",
-        help="A bundled provider by id (default: the bundled default; list: mailsetup providers).",
-    )
-    provider_file: Path | None = option(
-        "--provider-file",
-        default=None,
-        metavar="PATH",
-        help="Provider data (TOML, schema of profiles/*.toml).",
-    )
+    provider: str | None = provider_option()
+    provider_file: Path | None = provider_file_option()
 
 
 def _refuse_secret_on_terminal(req: ProfileRequest, policy: str) -> None:

@@ -43,7 +43,6 @@ class Rendered:
 
     files: list[OutputFile]
     instructions: list[str] = field(default_factory=list)
-    into_folder: bool = False  # several files: ``-o`` names a folder
     warnings: list[str] = field(default_factory=list)  # printed on stderr by the CLI
 
 

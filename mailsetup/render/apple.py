@@ -34,9 +34,6 @@ from mailsetup.model import OutputFile
 from mailsetup.provider import DavService, Provider
 from mailsetup.render import SERVICES, Rendered, RenderOptions, stable_uuid
 
-# --embed-password puts the mail password in the profile (IncomingPassword; SMTP reuses it).
-EMBED_FLAG_USE = "embed"
-
 
 def _service_set(options: RenderOptions) -> tuple[str, ...]:
     """The services of this profile when they are a subset, else ``()`` (the full set)."""

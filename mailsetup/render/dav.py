@@ -41,11 +41,9 @@ from mailsetup.errors import BadInput
 from mailsetup.model import KEYRING_SERVICE as SERVICE
 from mailsetup.model import OutputFile, keyring_user
 from mailsetup.provider import DavService, Provider
-from mailsetup.render import Rendered, RenderOptions
+from mailsetup.render import Rendered, RenderOptions, client_spec
 from mailsetup.untrusted import UNSAFE
 
-# --embed-password is accepted and writes nothing: no format carries a password (see above).
-EMBED_FLAG_USE = "ignore"
 DAV_SERVICES = ("caldav", "carddav")
 SCHEMA_ID = "https://mailsetup.invalid/schemas/dav-descriptor-v1.json"
 WELL_KNOWN = {"caldav": "/.well-known/caldav", "carddav": "/.well-known/carddav"}  # RFC 6764 §5
@@ -241,7 +239,6 @@ def _render_davx5(account: Account, provider: Provider, options: RenderOptions) 
             f" then enter the password ({password}).",
             *text.getvalue().rstrip("\n").split("\n"),
         ],
-        into_folder=True,
         warnings=provider.missing_sync_user(account, options.services),
     )
 
@@ -267,18 +264,14 @@ _RENDERERS = {
     "davx5": _render_davx5,
     "mobileconfig": _render_mobileconfig,
 }
-# The sub-formats of --client dav; render.get_renderer reads this to accept --format.
-FORMATS = tuple(_RENDERERS)
 
 
 def render(account: Account, provider: Provider, options: RenderOptions) -> Rendered:
-    """Dispatch on ``options.format``; a missing or unknown format lists the known ones."""
-    fmt = (options.format or "").lower()
-    if fmt not in _RENDERERS:
-        raise BadInput(
-            f"unknown format {options.format!r} for --client dav"
-            if options.format
-            else "--client dav needs --format",
-            f"choose one of: {', '.join(FORMATS)}",
-        )
-    return _RENDERERS[fmt](account, provider, options)
+    """Dispatch on ``options.format``.
+
+    The formats are declared in the client registry (mailsetup/clients.py); a missing or
+    unknown one is the registry's usage error, naming its choices. The contract suite checks
+    that every declared format has a function here.
+    """
+    _, fmt = client_spec("dav", options.format)
+    return _RENDERERS[fmt.name](account, provider, options)

@@ -125,6 +125,5 @@ def render(account: Account, provider: Provider, options: RenderOptions) -> Rend
             "eM Client: follow setup-sheet.html (or .md) field by field; autodiscover.xml is"
             " for the owner of the domain to serve (docs/em-client.md).",
         ],
-        into_folder=True,
         warnings=provider.missing_sync_user(account, options.services),
     )

@@ -231,6 +231,5 @@ def render(account: Account, provider: Provider, options: RenderOptions) -> Rend
     return Rendered(
         files=files,
         instructions=instructions,
-        into_folder=True,
         warnings=provider.missing_sync_user(account, options.services),
     )
