@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> None:
     from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
     from mailsetup.clients import suggestion
-    from mailsetup.output import guard_stdout
+    from mailsetup.output import guard_stdout, stdout_failure
     from mailsetup.param_coercion import install
 
     # Paths from argv that are not UTF-8 arrive with surrogate escapes (PEP 383); printing
@@ -281,4 +281,11 @@ def main(argv: list[str] | None = None) -> None:
     except MailsetupError as err:  # raised outside a command (stdout failing after --help)
         fail(err)
         code = err.exit_code
+    lost = stdout_failure()
+    if lost is not None and code in (0, 1, None):
+        # Standard output failed where a library caught the error and went on (click's probe
+        # of the stream before --help): the result printed is lost, so this is exit 4. (Any
+        # other code already printed its own one-line error.)
+        fail(lost)
+        code = lost.exit_code
     sys.exit(code if isinstance(code, int) else 0)

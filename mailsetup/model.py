@@ -16,8 +16,12 @@ KEYRING_SERVICE = "mailsetup"
 
 
 def keyring_user(email: str, sync_user: str | None = None) -> str:
-    """Keyring user name: the address for mail, ``sync:<id>`` for the CalDAV/CardDAV login."""
-    return f"sync:{sync_user}" if sync_user else email
+    """Keyring user name: the address for mail, ``sync:<id>`` for the CalDAV/CardDAV login.
+
+    The address lower-cased, like every identifier derived from it (``Account.identity``):
+    keyrings compare names exactly, so ``JANE.Doe@example.ch`` and ``jane.doe@example.ch``
+    (one mailbox) must find the same entry."""
+    return f"sync:{sync_user}" if sync_user else email.lower()
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,12 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+# Advice every writer can follow: profile chooses with -o, inspect --split with --output-dir.
+_ELSEWHERE = (
+    "write elsewhere: profile -o PATH (or -o - for standard output), inspect --output-dir DIR"
+)
+
+
 def _check_target(path: Path, force: bool) -> None:
     """Refuse what must not be written: a missing folder, a folder, an existing name without
     ``force``, and (even with ``force``) anything that is not a regular file.
@@ -60,12 +66,12 @@ def _check_target(path: Path, force: bool) -> None:
     except OSError as exc:
         raise OutputError(f"cannot inspect {str(path)!r}: {exc.strerror}") from None
     if stat.S_ISDIR(mode):
-        raise OutputError(f"{str(path)!r} is a folder", "give a file name with -o")
+        raise OutputError(f"{str(path)!r} is a folder", _ELSEWHERE)
     if not stat.S_ISREG(mode):
         kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
         raise OutputError(
             f"{str(path)!r} is {kind}; mailsetup only replaces regular files",
-            "choose another name with -o, or -o - to write to standard output",
+            _ELSEWHERE,
         )
     if not force:
         raise OutputError(f"{str(path)!r} already exists", "pass --force to replace it")
@@ -250,7 +256,20 @@ def _stdout_failed(exc: OSError) -> OutputError:
         os.dup2(devnull, 1)
         os.close(devnull)
     reason = "the reader closed the pipe" if isinstance(exc, BrokenPipeError) else exc.strerror
-    return OutputError(f"cannot write to standard output: {reason or exc}")
+    error = OutputError(f"cannot write to standard output: {reason or exc}")
+    _FAILURES.append(error)
+    return error
+
+
+# Every standard-output failure seen, even one a library caught and went on from (click probes
+# the stream with a write inside try/except before printing --help): the entry point turns a
+# run that claims success into exit 4 when anything is here (:func:`stdout_failure`).
+_FAILURES: list[OutputError] = []
+
+
+def stdout_failure() -> OutputError | None:
+    """The first failed write to standard output of this run, or ``None``."""
+    return _FAILURES[0] if _FAILURES else None
 
 
 class _Guarded:

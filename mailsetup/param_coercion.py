@@ -152,6 +152,11 @@ def install(command: Any, hints: dict[str, Callable[[str], str]] | None = None) 
         if hasattr(cmd, "get_help_option"):
             params.append(cmd.get_help_option(Context(cmd)))
         for param in params:
+            is_argument = getattr(param, "param_type_name", "") == "argument"
+            if is_argument and param.metavar and hasattr(param, "display_type_rich"):
+                # A named metavar (FILE, PATH) is the word people read; typer would append the
+                # Python type to an argument's (`FILE <list[Path]>`).
+                param.display_type_rich = lambda ctx: None
             desc = getattr(param, "type_descriptor", None)
             if desc is None or getattr(param, "_runtime_param", "absent") is not None:
                 continue

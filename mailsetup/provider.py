@@ -29,6 +29,10 @@ from mailsetup.errors import BadInput, ProviderError
 from mailsetup.resources import data_dir
 from mailsetup.untrusted import UNSAFE
 
+# The largest provider file read (the bundled one is 4 KiB): it may come from anyone, and
+# TOML parsing keeps the whole text and its tree in memory.
+MAX_PROVIDER_BYTES = 1024 * 1024
+
 # The one place naming the provider used when no --provider / --provider-file is given.
 DEFAULT_PROVIDER = "infomaniak"
 
@@ -36,6 +40,9 @@ DEFAULT_PROVIDER = "infomaniak"
 MAIL_PLACEHOLDERS = ("%EMAILADDRESS%", "%EMAILLOCALPART%", "%EMAILDOMAIN%")
 SYNC_PLACEHOLDERS = ("%SYNCUSER%",)
 _PLACEHOLDER = re.compile(r"%[A-Za-z][A-Za-z0-9_]*%")
+_PERCENT_OCTET = re.compile(r"%[0-9A-Fa-f]{2}")
+# ASCII characters that are neither reserved nor unreserved in RFC 3986 (section 2).
+_NOT_IN_URI = '"<>\\^`{|}'
 # Reverse-DNS: two or more dot-separated labels of letters, digits and hyphens.
 _REVERSE_DNS = re.compile(
     r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))+$"
@@ -61,12 +68,16 @@ class Endpoint:
 
     def login(self, account: Account) -> str:
         """The username for ``account``: the provider's template with Mozilla autoconfig
-        placeholders (``%EMAILADDRESS%``, ``%EMAILLOCALPART%``, ``%EMAILDOMAIN%``) filled in."""
-        return (
-            self.username.replace("%EMAILADDRESS%", account.email)
-            .replace("%EMAILLOCALPART%", account.local_part)
-            .replace("%EMAILDOMAIN%", account.domain)
-        )
+        placeholders (``%EMAILADDRESS%``, ``%EMAILLOCALPART%``, ``%EMAILDOMAIN%``) filled in.
+
+        In one pass: ``%`` is legal in an address (RFC 5322 atext), so a value put in must never
+        be read again as a placeholder (``%EMAILDOMAIN%@example.ch`` stays itself)."""
+        values = {
+            "%EMAILADDRESS%": account.email,
+            "%EMAILLOCALPART%": account.local_part,
+            "%EMAILDOMAIN%": account.domain,
+        }
+        return _PLACEHOLDER.sub(lambda m: values.get(m.group(), m.group()), self.username)
 
 
 @dataclass(frozen=True)
@@ -288,12 +299,26 @@ class _Reader:
         """A host name as IDNA (RFC 5891, UTS #46 mapping) accepts it; no spaces or slashes."""
         return check_host(host, lambda problem: self.fail(key, problem))
 
-    def placeholders(self, key: str, value: str, allowed: tuple[str, ...]) -> None:
+    def placeholders(
+        self, key: str, value: str, allowed: tuple[str, ...], *, url_path: bool = False
+    ) -> None:
+        """Only whole documented placeholders may hold a ``%`` (in a URL path also a
+        percent-encoded octet, RFC 3986 section 2.1): a half-typed one such as
+        ``%EMAILADDRESS`` would otherwise be written as a literal login."""
         for found in _PLACEHOLDER.findall(value):
             if found not in allowed:
                 raise self.fail(
                     key, f"unknown placeholder {found}; use one of {', '.join(allowed)}"
                 )
+        rest = value
+        for name in allowed:
+            rest = rest.replace(name, "")
+        if url_path:
+            rest = _PERCENT_OCTET.sub("", rest)
+        if "%" in rest:
+            raise self.fail(
+                key, f"a '%' outside a placeholder in {value!r}; use one of {', '.join(allowed)}"
+            )
 
     def endpoint(self, section: str, table: dict[str, Any] | None = None) -> Endpoint:
         where = section
@@ -321,6 +346,7 @@ class _Reader:
         url = self.get(section, "url", str)
         if any(c.isspace() for c in url):
             raise self.fail(f"{section}.url", f"must not contain spaces, got {url!r}")
+        self.uri_chars(f"{section}.url", url)
         try:
             parts = urlsplit(url)
             port = parts.port  # raises ValueError for a port that is not 1-65535
@@ -349,8 +375,17 @@ class _Reader:
                 )
             if any(c.isspace() or c in "?#" for c in home):
                 raise self.fail(f"{section}.home", "must be a plain path (no spaces, ? or #)")
-            self.placeholders(f"{section}.home", home, SYNC_PLACEHOLDERS)
+            self.uri_chars(f"{section}.home", home)
+            self.placeholders(f"{section}.home", home, SYNC_PLACEHOLDERS, url_path=True)
         return DavService(url.rstrip("/"), home, plaintext)
+
+    def uri_chars(self, key: str, value: str) -> None:
+        """No character RFC 3986 leaves out of URIs (section 2; appendix C: they delimit URIs
+        in text): it would reach the DAVx5 link, its QR code and the Apple profile as is.
+        Non-ASCII stays allowed (an IRI, RFC 3987), percent-encoded where a URI is needed."""
+        bad = sorted(set(value) & set(_NOT_IN_URI))
+        if bad:
+            raise self.fail(key, f"holds {''.join(bad)!r}, which a URL cannot contain")
 
     def str_list(self, section: str, key: str) -> tuple[str, ...]:
         values = self.get(section, key, list, [])
@@ -498,7 +533,7 @@ def parse_provider(text: str, source: str) -> Provider:
         dns=DnsExpectations(
             spf_include=spf,
             mx_suffixes=mx,
-            dkim_selectors=r.str_list("dns", "dkim_selectors"),
+            dkim_selectors=_dkim_selectors(r),
         ),
         ics_max_bytes=max_bytes,
         check_hints=_check_hints(r),
@@ -510,6 +545,15 @@ def parse_provider(text: str, source: str) -> Provider:
         texts=r.texts(),
         warnings=tuple(warnings),
     )
+
+
+def _dkim_selectors(r: _Reader) -> tuple[str, ...]:
+    """``[dns] dkim_selectors``: each is one or more DNS labels (RFC 6376 section 3.1), so
+    ``SELECTOR._domainkey.DOMAIN`` is a name ``check`` can look up."""
+    selectors = r.str_list("dns", "dkim_selectors")
+    for i, selector in enumerate(selectors):
+        r.host(f"dns.dkim_selectors[{i}]", selector)
+    return selectors
 
 
 def _check_hints(r: _Reader) -> dict[str, str]:
@@ -562,7 +606,14 @@ def _load(provider_id: str, path: Path | None) -> Provider:
         # A FIFO or device would block or never end: refuse before opening it.
         raise ProviderError(f"{source}: not a regular file")
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            data = f.read(MAX_PROVIDER_BYTES + 1)  # bounded: a file from anyone may be huge
+        if len(data) > MAX_PROVIDER_BYTES:
+            raise ProviderError(
+                f"{source}: too large (over {MAX_PROVIDER_BYTES // 1024} KiB)",
+                "a provider file holds a few settings; is this the right file?",
+            )
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ProviderError(f"{source}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -54,7 +54,7 @@ def require_keyring() -> object:
     if backend is None:
         raise SecretError(
             "no usable keyring backend on this system",
-            f"install one (e.g. gnome-keyring or keyrings.alt), or set {ENV_MAIL} instead",
+            f"install a Secret Service such as GNOME Keyring or KWallet, or set {ENV_MAIL} instead",
         )
     return backend
 
@@ -114,8 +114,7 @@ def get_password(email: str, *, sync_user: str | None = None) -> str:
     stored = from_keyring(user)
     if stored:
         return text_password(stored, "the keyring")
-    store = f"mailsetup password set --email {email}"
-    if sync_user:
-        store += f" --sync-user {sync_user}"
-    fix = f"set {env_name} or run `{store}` first"
+    from mailsetup.shellwords import password_set_command
+
+    fix = f"set {env_name} or run `{password_set_command(email, sync_user)}` first"
     return text_password(prompt(user, fix), "the terminal")

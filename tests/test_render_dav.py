@@ -179,6 +179,10 @@ def test_vdirsyncer_fetches_the_password_that_mailsetup_stored(tmp_path, monkeyp
         timeout=60,
     )
     assert stored.returncode == 0, stored.stderr
+    # The confirmation names the backend that holds it (here keyrings.alt's file), not a
+    # "system keyring" that was never used.
+    assert "keyring backend PlaintextKeyring" in stored.stdout, stored.stdout
+    assert "app-pass" not in stored.stdout + stored.stderr
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     from vdirsyncer.cli.fetchparams import expand_fetch_params

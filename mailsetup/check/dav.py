@@ -98,6 +98,25 @@ def iri_to_uri(text: str) -> str:
     return quote(text, safe=_URI_SAFE)
 
 
+def resolve(base: str, ref: str) -> str:
+    """``ref`` (a ``Location`` header or a DAV href, both server text) resolved against
+    ``base`` as a URI (RFC 3986 section 5), its host and port readable.
+
+    Untrusted: a port out of range or not a number, or an unclosed IPv6 bracket, made
+    urlsplit raise and the row read "unexpected error"; here it is a ``bad HTTP`` fault that
+    quotes the value (cleaned).
+    """
+    try:
+        url = iri_to_uri(urljoin(base, ref))
+        _origin(url)  # reads the port: ValueError when it is no port
+    except ValueError as exc:
+        raise Fault(
+            F.BAD_HTTP,
+            f"bad HTTP: the server sent the unusable URL {clean_text(ref, 80)!r} ({exc})",
+        ) from None
+    return url
+
+
 def _origin(url: str) -> tuple[str, str, int]:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -361,7 +380,7 @@ class _DavProbe:
             location = resp.headers.get("location", "")
             if not location:
                 break
-            target = iri_to_uri(urljoin(resp.url, location))
+            target = resolve(resp.url, location)
             redirects.append({"status": resp.status, "location": target})
             if _origin(target) != _origin(self.base) or urlsplit(target).path.rstrip("/") == "":
                 break  # another host, or the root: nothing further to learn without credentials
@@ -454,7 +473,7 @@ class _Discovery:
             location = resp.headers.get("location")
             if resp.status not in REDIRECTS or not location:
                 break
-            url = iri_to_uri(urljoin(url, location))
+            url = resolve(url, location)
         fault = _status_fault(resp, what, login=True)
         if fault:
             raise fault
@@ -470,7 +489,7 @@ class _Discovery:
             raise Fault(
                 F.NO_PRINCIPAL, f"no principal: no current-user-principal at {_path(context_url)}"
             )
-        url = urljoin(context_url, href)
+        url = resolve(context_url, href)
         self.client.ctx.evidence["principal"] = _path(url)
         return url
 
@@ -481,7 +500,7 @@ class _Discovery:
         href = _href_prop(found, spec.home_ns, spec.home_prop)
         if href is None:
             raise Fault(spec.no_home, f"{spec.no_home} on the principal")
-        url = urljoin(principal_url, href)
+        url = resolve(principal_url, href)
         self.client.ctx.evidence["home"] = _path(url)
         return url
 
@@ -495,7 +514,7 @@ class _Discovery:
             if rtype is None or rtype.find(f"{{{spec.home_ns}}}{spec.collection}") is None:
                 continue
             name = prop.findtext(f"{{{NS_DAV}}}displayname") or ""
-            path = _path(urljoin(home_url, iri_to_uri(href)))
+            path = _path(resolve(home_url, href))
             found.append({"href": path, "name": clean_text(name, 80)})
         return found
 

@@ -126,6 +126,14 @@ def lookup(
     import dns.resolver
 
     ctx.step = f"{qname} {rdtype}"
+    problem = _name_problem(qname)
+    if problem is not None:
+        # A name DNS cannot carry (a label over 63 octets, over 255 in all: RFC 1035 section
+        # 2.3.4), e.g. _dmarc. before a valid 250-character domain, cannot exist: answered as
+        # a name that does not exist, with the reason, never as an unexpected error.
+        if nxdomain_ok:
+            return None
+        raise Fault(F.NXDOMAIN, f"NXDOMAIN: {qname} cannot exist ({problem})")
     try:
         answer = res.resolve(
             dns.name.from_text(qname), rdtype, lifetime=ctx.remaining(), search=False

@@ -509,7 +509,7 @@ def _entries() -> tuple[FaultSpec, ...]:
         ),
         fail(
             _F.BAD_HTTP,
-            "the answer was not valid HTTP",
+            "the answer was not valid HTTP, or a Location or href in it is no usable URL",
             "something that is not a web server answers there: check the DAV URL",
         ),
         fail(

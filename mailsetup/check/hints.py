@@ -19,6 +19,7 @@ from mailsetup.check.report import ProbeResult
 from mailsetup.check.services import offered
 from mailsetup.errors import ProviderError
 from mailsetup.provider import Provider
+from mailsetup.shellwords import password_set_command
 from mailsetup.untrusted import clean_text
 
 _DAV = ("caldav", "carddav")
@@ -66,15 +67,12 @@ def _password_fields(result: ProbeResult, provider: Provider, account: Account) 
                 "(its password from MAILSETUP_SYNC_PASSWORD or the keyring)"
             )
         else:
-            source = (
-                f"MAILSETUP_SYNC_PASSWORD or `mailsetup password set --email {account.email} "
-                f"--sync-user {account.sync_user}` sets the sync password"
-            )
+            command = password_set_command(account.email, account.sync_user)
+            source = f"MAILSETUP_SYNC_PASSWORD or `{command}` sets the sync password"
         return {"password_hint": hint, "password_source": source}
     return {
         "password_hint": provider.password_hint or "check the address and the mail password",
-        "password_source": f"MAILSETUP_PASSWORD or `mailsetup password set --email "
-        f"{account.email}` sets it",
+        "password_source": f"MAILSETUP_PASSWORD or `{password_set_command(account.email)}` sets it",
     }
 
 

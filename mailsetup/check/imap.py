@@ -72,7 +72,9 @@ def _connect(ctx: ProbeContext, endpoint: Endpoint, tls: ssl.SSLContext) -> Any:
     """Connect and read the greeting (and CAPABILITY, which imaplib asks for at once)."""
     import imaplib
 
-    left = ctx.enter("connect, TLS handshake and greeting")
+    # STARTTLS and clear ports greet before any TLS: name only what can be waited for.
+    implicit = endpoint.security == "ssl"
+    left = ctx.enter("connect, TLS handshake and greeting" if implicit else "connect and greeting")
     classes = _client_classes()
     budget = ReadBudget(ctx)
     try:

@@ -46,7 +46,10 @@ def set_password(email: str, sync_user: str | None = None) -> str:
     """Store the mail password (or the sync password with ``sync_user``); return the key user."""
     account = make_account(email)
     user = keyring_user(account.email, normalize_sync_user(sync_user))
-    require_keyring()  # no backend: say so before anyone types a password
+    backend = require_keyring()  # no backend: say so before anyone types a password
     store_in_keyring(user, read_new_password(user))
-    print(f"Stored the password for {user} in the system keyring (service 'mailsetup').")
+    # Name the backend that holds it: "the system keyring" would be untrue for a file-based
+    # backend (keyrings.alt's plain-text file, for instance) that a user may have configured.
+    where = type(backend).__name__
+    print(f"Stored the password for {user} in the keyring backend {where} (service 'mailsetup').")
     return user

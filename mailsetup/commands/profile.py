@@ -16,7 +16,7 @@ from mailsetup.commands.options import (
     provider_option,
     sync_user_option,
 )
-from mailsetup.errors import BadInput
+from mailsetup.errors import BadInput, OutputError
 
 # The request is also the command line's declaration (see commands/options.py); the heavy
 # modules (account, provider, renderers, output) load inside run_profile, so that building
@@ -135,6 +135,11 @@ def run_profile(req: ProfileRequest) -> list[Path]:
         path = Path(req.output) if req.output else Path(only.name)
         if req.output and req.output.endswith(("/", "\\")):  # a trailing slash means a folder
             make_folder(path)
+            if not path.is_dir():  # an existing file: never written in place of the folder
+                raise OutputError(
+                    f"{req.output!r} names a folder, but {str(path)!r} is not one",
+                    "remove the trailing / to write that file, or choose a folder",
+                )
         if path.is_dir():
             path = path / only.name
         write_atomic(path, only.data, force=req.force, secret=only.secret)

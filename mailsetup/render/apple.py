@@ -26,6 +26,7 @@ Choices:
 from __future__ import annotations
 
 import plistlib
+import re
 from typing import Any
 
 from mailsetup.account import Account
@@ -33,6 +34,9 @@ from mailsetup.errors import BadInput, ProviderError
 from mailsetup.model import OutputFile
 from mailsetup.provider import DavService, Provider
 from mailsetup.render import SERVICES, Rendered, RenderOptions, stable_uuid
+
+# Noncharacters XML 1.0 (section 2.2) excludes and plistlib does not check for.
+_NOT_XML = re.compile("[\ufffe\uffff]")
 
 
 def _service_set(options: RenderOptions) -> tuple[str, ...]:
@@ -89,10 +93,14 @@ def mail_payload(account: Account, provider: Provider, options: RenderOptions) -
     if account.name is not None:
         payload["EmailAccountName"] = account.name
     if options.password is not None:
-        # A plist is XML 1.0: no C0 control character but tab, LF, CR (XML 1.0 §2.2).
-        if any(ord(c) < 0x20 and c not in "\t\n\r" for c in options.password):
+        # A plist is XML 1.0: no C0 control character but tab, LF, CR, and no U+FFFE/U+FFFF
+        # (XML 1.0 §2.2).
+        if any(
+            (ord(c) < 0x20 and c not in "\t\n\r") or _NOT_XML.match(c) for c in options.password
+        ):
             raise BadInput(
-                "the password holds a control character, which a profile cannot carry",
+                "the password holds a control character or a noncharacter (U+FFFE, U+FFFF),"
+                " which a profile cannot carry",
                 "leave out --embed-password; the device then asks for the password",
             )
         payload["IncomingPassword"] = options.password
@@ -162,6 +170,10 @@ def render(account: Account, provider: Provider, options: RenderOptions) -> Rend
         data = plistlib.dumps(build_profile(account, provider, options), sort_keys=True)
     except ValueError as exc:  # a character a plist (XML 1.0) cannot hold; the loader refuses it
         raise ProviderError(f"cannot write the profile: {exc}") from None
+    if _NOT_XML.search(data.decode("utf-8")):
+        # plistlib refuses C0 controls but writes U+FFFE/U+FFFF, which XML 1.0 cannot hold:
+        # the profile would not parse on any device.
+        raise ProviderError("cannot write the profile: a string holds U+FFFE or U+FFFF")
     return Rendered(
         warnings=provider.missing_sync_user(account, options.services),
         files=[

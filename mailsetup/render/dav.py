@@ -42,6 +42,7 @@ from mailsetup.model import KEYRING_SERVICE as SERVICE
 from mailsetup.model import OutputFile, keyring_user
 from mailsetup.provider import DavService, Provider
 from mailsetup.render import Rendered, RenderOptions, client_spec
+from mailsetup.shellwords import password_set_command
 from mailsetup.untrusted import UNSAFE
 
 DAV_SERVICES = ("caldav", "carddav")
@@ -148,7 +149,7 @@ def _render_vdirsyncer(account: Account, provider: Provider, options: RenderOpti
         f"# vdirsyncer configuration for {c(account.email)} at {c(provider.name)}, made by"
         " mailsetup.",
         "# Store the sync password first (it is never written here):",
-        f"#   mailsetup password set --email {c(account.email)} --sync-user {c(user)}",
+        f"#   {c(password_set_command(account.email, user))}",
         "# then run: vdirsyncer discover && vdirsyncer sync",
         "# (discover asks before creating a collection that exists on one side only)",
         "# Merging into an existing config? Keep its [general] section and copy the rest.",
