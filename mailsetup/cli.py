@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, TypeVar, get_type_hints
 
 import typer
 
-from mailsetup.commands.check import CheckRequest
+from mailsetup.commands.check_team import CheckCommand
 from mailsetup.commands.inspect import InspectRequest
 from mailsetup.commands.options import (
     Cli,
@@ -24,7 +24,7 @@ from mailsetup.commands.options import (
     email_option,
     sync_user_option,
 )
-from mailsetup.commands.profile import ProfileRequest
+from mailsetup.commands.team import ProfileCommand
 from mailsetup.errors import EXIT_CODES, MailsetupError
 from mailsetup.serve.command import ServeRequest
 
@@ -158,31 +158,41 @@ SyncUserOpt = Annotated[str | None, _shared(sync_user_option())]
 _PROFILE_EPILOG = (
     "Examples: mailsetup profile -e jane.doe@example.ch -n 'Jane Doe' (an Apple profile in "
     "this folder); mailsetup profile -e jane.doe@example.ch -c thunderbird -o jane/ ; "
-    "mailsetup profile -e jane.doe@example.ch -c dav --format vdirsyncer -o - | less. " + _EXIT_HELP
+    "mailsetup profile -e jane.doe@example.ch -c dav --format vdirsyncer -o - | less ; "
+    "mailsetup profile --csv team.csv -o out/ (a whole team). " + _EXIT_HELP
 )
 
 
-def _profile(request: ProfileRequest) -> None:
-    """Write a ready-to-import configuration (default: an Apple .mobileconfig)."""
-    from mailsetup.commands.profile import run_profile
+def _profile(request: ProfileCommand) -> None:
+    """Write a ready-to-import configuration (default: an Apple .mobileconfig).
 
-    run_profile(request)
+    With --csv, one per row of a team's CSV file; with --email repeated, several mailboxes in
+    one profile (docs/organisations.md; exit 6 when some rows of a --csv file failed).
+    """
+    from mailsetup.commands.team import run_profile_command
+
+    run_profile_command(request)
 
 
 app.command("profile", epilog=_PROFILE_EPILOG)(
-    handles_errors(from_request(ProfileRequest, _profile))
+    handles_errors(from_request(ProfileCommand, _profile))
 )
 
 
-def _check(request: CheckRequest) -> None:
+def _check(request: CheckCommand) -> None:
     """Check DNS, IMAP, SMTP, CalDAV and CardDAV for an address; exit 1 if something fails.
 
-    TLS certificates are always verified.
+    TLS certificates are always verified. With --csv, every row of a team's CSV file; exit 6
+    when a row could not be checked (docs/organisations.md).
     """
     from mailsetup.commands.check import run_check_command
+    from mailsetup.commands.check_team import run_team_check_command
 
     try:
-        code = run_check_command(request)
+        if request.team:
+            code = run_team_check_command(request)
+        else:
+            code = run_check_command(request.single())
     except KeyboardInterrupt:  # Ctrl-C while probes wait on the network: no traceback
         print("mailsetup: interrupted", file=sys.stderr)
         raise typer.Exit(130) from None
@@ -190,7 +200,7 @@ def _check(request: CheckRequest) -> None:
         raise typer.Exit(code)
 
 
-app.command("check", epilog=_EXIT_HELP)(handles_errors(from_request(CheckRequest, _check)))
+app.command("check", epilog=_EXIT_HELP)(handles_errors(from_request(CheckCommand, _check)))
 
 
 @password_app.command("set")

@@ -46,6 +46,18 @@ class SecretError(MailsetupError):
     exit_code = 5
 
 
+class RowsFailed(MailsetupError):
+    """A run over a CSV file (``--csv``) had rows that failed; the good rows were done."""
+
+    exit_code = 6
+
+
+class Interrupted(MailsetupError):
+    """Ctrl-C during a long run: the message says how far it got."""
+
+    exit_code = 130
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "check found a fault (a server or credential does not work)",
@@ -53,5 +65,6 @@ EXIT_CODES: dict[int, str] = {
     3: "provider data: provider file missing, malformed or incomplete",
     4: "output file: folder missing or not writable, file exists without --force",
     5: "secret store: no keyring backend, or no terminal to ask for the password",
+    6: "some rows of a --csv file failed (the good rows were written or checked)",
     130: "interrupted (Ctrl-C)",
 }

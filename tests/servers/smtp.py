@@ -61,6 +61,8 @@ class SmtpServer:
     cert: CertPair
     user: str = SMTP_USER
     password: str = SMTP_PASSWORD
+    # More mailboxes for team tests ({login: password}); the test that adds some removes them.
+    extra_users: dict[str, str] = field(default_factory=dict)
     events: list[SmtpEvent] = field(default_factory=list)
     messages: list[Envelope] = field(default_factory=list)
     _loop: asyncio.AbstractEventLoop | None = None
@@ -193,10 +195,8 @@ def _authenticator(server: SmtpServer, listener: str) -> Callable[..., AuthResul
         login = ""
         if isinstance(auth_data, LoginPassword):
             login = auth_data.login.decode(errors="replace")
-            ok = (
-                login == server.user
-                and auth_data.password.decode(errors="replace") == server.password
-            )
+            users = {**server.extra_users, server.user: server.password}
+            ok = users.get(login) == auth_data.password.decode(errors="replace")
         server.record(
             SmtpEvent(
                 listener,
