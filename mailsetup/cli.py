@@ -24,6 +24,7 @@ from mailsetup.commands.options import (
     email_option,
     sync_user_option,
 )
+from mailsetup.commands.share import ShareRequest
 from mailsetup.commands.team import ProfileCommand
 from mailsetup.errors import EXIT_CODES, MailsetupError
 from mailsetup.serve.command import ServeRequest
@@ -177,6 +178,25 @@ def _profile(request: ProfileCommand) -> None:
 app.command("profile", epilog=_PROFILE_EPILOG)(
     handles_errors(from_request(ProfileCommand, _profile))
 )
+
+
+def _share(request: ShareRequest) -> None:
+    """Send the profile to a phone on the same network: a one-time link and its QR code.
+
+    Renders what profile renders (same options), serves it once over HTTP on the local network
+    to the first request carrying the link's random token, then exits; exit 1 if the link
+    expires unused. See docs/share.md.
+    """
+    from mailsetup.commands.share import run_share
+
+    try:
+        run_share(request)
+    except KeyboardInterrupt:  # Ctrl-C while waiting for the phone: no traceback
+        print("mailsetup: interrupted", file=sys.stderr)
+        raise typer.Exit(130) from None
+
+
+app.command("share", epilog=_EXIT_HELP)(handles_errors(from_request(ShareRequest, _share)))
 
 
 def _check(request: CheckCommand) -> None:
