@@ -27,6 +27,7 @@ from mailsetup.commands.options import (
 from mailsetup.commands.share import ShareRequest
 from mailsetup.commands.team import ProfileCommand
 from mailsetup.errors import EXIT_CODES, MailsetupError
+from mailsetup.serve.command import ServeRequest
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -258,6 +259,19 @@ def providers() -> None:
     from mailsetup.commands.providers import run_providers
 
     run_providers()
+
+
+def _serve(request: ServeRequest) -> None:
+    """Serve autoconfig, autodiscover, profiles and an onboarding page for whole domains.
+
+    See docs/serve.md for DNS records, a TLS reverse proxy, systemd and scaling out.
+    """
+    from mailsetup.serve.command import run_serve
+
+    run_serve(request)
+
+
+app.command("serve", epilog=_EXIT_HELP)(handles_errors(from_request(ServeRequest, _serve)))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,6 +18,8 @@ pytest_plugins = [
     "tests.servers.dns",
     "tests.servers.faults",
     "tests.servers.provider",
+    "tests.servers.postgres",
+    "tests.serve_support",
 ]
 
 
