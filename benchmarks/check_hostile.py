@@ -5,8 +5,8 @@ greeting, an SMTP greeting line without end, an IMAP ``* OK {4000000000}`` liter
 byte stream, endless untagged IMAP lines) and, as the baseline, a port where nothing listens.
 Runs the real CLI against each and prints its own peak resident set size (``VmHWM``, read by the
 child at exit, see tests/peak_rss.py: ``wait4``'s ``ru_maxrss`` would report this script's own
-peak instead, 48.5 MiB for every case) and the ratio to the baseline. Bounded reads keep the ratio near 1.0; before them the same
-servers took the process to 275 MB - 2.5 GB.
+peak instead, 48.5 MiB for every case) and the ratio to the baseline. Bounded reads keep the
+ratio near 1.0; before them the same servers took the process to 275 MB - 2.5 GB.
 
 Target: peak RSS against every hostile server <= 1.25x the baseline.
 

@@ -3,10 +3,11 @@
 ``wait4``'s ``ru_maxrss`` cannot be used for this: CPython starts children with ``vfork`` (and
 ``posix_spawn`` does the same), so until ``exec`` the child runs in the parent's address space,
 and at ``exec`` Linux folds that address space's high-water mark into the child's ``maxrss``
-(``exec_mmap`` -> ``setmax_mm_hiwater_rss``, see getrusage(2): "the resident set size of the
-parent" may be reported). A child of a pytest process that once peaked at 277 MiB reports at
-least 277 MiB, whatever the child did. The child's own ``VmHWM`` (proc(5)) counts only the
-memory mapped since ``exec``; the child reads it at exit and hands it back in a file.
+(``exec_mmap`` calls ``setmax_mm_hiwater_rss``). A child of a pytest process that once peaked at
+277 MiB reports at least 277 MiB, whatever the child did. That happens whenever ``.hypothesis/``
+is fresh: the first ``st.text()`` test builds Hypothesis's Unicode table and takes pytest to
+~270 MiB. The child's own ``VmHWM`` (proc(5)) counts only the memory mapped since ``exec``; the
+child reads it at exit and hands it back in a file.
 """
 
 from __future__ import annotations

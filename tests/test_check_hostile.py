@@ -61,7 +61,7 @@ def _run_measured(args: list[str]) -> tuple[Checked, int]:
     """``mailsetup check`` as a user runs it, and its own peak resident memory in KiB.
 
     Not ``wait4``'s ``ru_maxrss``: that counts this pytest process's past peak too (see
-    tests/peak_rss.py), which once failed this test at 277 MiB for a 57 MiB check.
+    tests/peak_rss.py), which once failed this test at 277 MiB for a 37 MiB check.
     """
     done, peak_kb = run_measured(RUN_CLI, ["check", *args], env=clean_env())
     assert "Traceback" not in done.stderr, done.stderr

@@ -1,7 +1,8 @@
 """The peak-memory measure the hostile-server test relies on measures the child, only the child.
 
-The hostile-server test once failed with 277 MiB for a ``check`` that takes ~57 MiB: ``wait4``
-reported the pytest process's own earlier peak (see tests/peak_rss.py). These tests pin both
+The hostile-server test once failed with 277 MiB for a ``check`` that takes ~37 MiB: ``wait4``
+reported the pytest process's own earlier peak (see tests/peak_rss.py); the ~57 MiB it showed
+on other runs was pytest's peak too. These tests pin both
 sides: a parent's past peak does not leak into the child's figure, and a child's own
 allocation does show in it (the limit in the hostile test can still fail).
 """
