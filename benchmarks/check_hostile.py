@@ -3,9 +3,10 @@
 Starts, on loopback, the hostile servers of tests/servers/faults.py (an endless multi-line SMTP
 greeting, an SMTP greeting line without end, an IMAP ``* OK {4000000000}`` literal followed by a
 byte stream, endless untagged IMAP lines) and, as the baseline, a port where nothing listens.
-Runs the real CLI against each and prints its peak resident set size (``wait4``'s ``ru_maxrss``)
-and the ratio to the baseline. Bounded reads keep the ratio near 1.0; before them the same
-servers took the process to 275 MB - 2.5 GB.
+Runs the real CLI against each and prints its own peak resident set size (``VmHWM``, read by the
+child at exit, see tests/peak_rss.py: ``wait4``'s ``ru_maxrss`` would report this script's own
+peak instead, 48.5 MiB for every case) and the ratio to the baseline. Bounded reads keep the
+ratio near 1.0; before them the same servers took the process to 275 MB - 2.5 GB.
 
 Target: peak RSS against every hostile server <= 1.25x the baseline.
 
@@ -16,9 +17,7 @@ Usage (from the repository root, dev dependencies installed):
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -28,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.check_cli import RUN_CLI, clean_env  # noqa: E402
+from tests.peak_rss import run_measured  # noqa: E402
 from tests.servers.faults import (  # noqa: E402
     endless_smtp_greeting,
     endless_smtp_line,
@@ -59,18 +59,9 @@ def run(provider_file: Path, resolver_port: int) -> tuple[int, dict[str, str | N
         "--timeout",
         "10",
     ]
-    proc = subprocess.Popen(
-        [sys.executable, "-c", RUN_CLI, "check", *args],
-        env=clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-    )
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    _pid, _status, usage = os.wait4(proc.pid, 0)
-    doc = json.loads(out)
-    return usage.ru_maxrss, {p["name"]: p["fault"] for p in doc["probes"]}
+    done, peak_kb = run_measured(RUN_CLI, ["check", *args], env=clean_env())
+    doc = json.loads(done.stdout)
+    return peak_kb, {p["name"]: p["fault"] for p in doc["probes"]}
 
 
 def main() -> None:
