@@ -111,13 +111,14 @@ def plan_probes(
     return probes
 
 
-def _resolver_probe(account: Account, options: CheckOptions) -> Probe:
+def resolver_probe(account: Account, options: CheckOptions) -> Probe:
+    """The probe that asks whether any resolver answers at all (``check`` and ``check --csv``)."""
     where = str(options.nameserver) if options.nameserver else "system resolver"
     run = partial(probe_resolver, domain=account.domain, nameserver=options.nameserver)
     return Probe("dns.resolver", "dns", where, run, options.timeout)
 
 
-def _not_checked(row: ProbeResult, resolver: ProbeResult) -> ProbeResult:
+def not_checked(row: ProbeResult, resolver: ProbeResult) -> ProbeResult:
     """A DNS row when no resolver works: one fault, said the same way on every row."""
     return replace(
         row,
@@ -142,7 +143,7 @@ def run_check(account: Account, provider: Provider, options: CheckOptions) -> Re
     tls = make_context(options.ca_file)
     started = time.monotonic()
     planned = plan_probes(account, provider, options, tls)
-    resolver, *results = run_probes([_resolver_probe(account, options), *planned])
+    resolver, *results = run_probes([resolver_probe(account, options), *planned])
     elapsed = int((time.monotonic() - started) * 1000)
     notices: list[str] = []
     if resolver.status == "fail":
@@ -150,7 +151,7 @@ def run_check(account: Account, provider: Provider, options: CheckOptions) -> Re
             f"{resolver.detail}. This computer seems offline, or the resolver does not work: "
             "DNS was not checked"
         )
-        results = [_not_checked(r, resolver) if r.protocol == "dns" else r for r in results]
+        results = [not_checked(r, resolver) if r.protocol == "dns" else r for r in results]
     with_hints = tuple(replace(r, hint=hint_for(r, provider, account)) for r in results)
     return Report(
         email=account.email,

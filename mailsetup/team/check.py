@@ -26,12 +26,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 
 from mailsetup.account import Account
 from mailsetup.check.dns import Nameserver
-from mailsetup.check.plan import CheckOptions, plan_probes
+from mailsetup.check.plan import CheckOptions, not_checked, plan_probes, resolver_probe
 from mailsetup.check.report import ProbeResult, Report
 from mailsetup.check.runner import Probe, run_probes
 from mailsetup.provider import Provider
@@ -88,27 +87,6 @@ def _options(
     )
 
 
-def _resolver_probe(account: Account, opts: TeamCheckOptions) -> Probe:
-    from mailsetup.check.dns import probe_resolver
-
-    where = str(opts.nameserver) if opts.nameserver else "system resolver"
-    run = partial(probe_resolver, domain=account.domain, nameserver=opts.nameserver)
-    return Probe("dns.resolver", "dns", where, run, opts.timeout)
-
-
-def _not_checked(row: ProbeResult, resolver: ProbeResult) -> ProbeResult:
-    """A DNS row when no resolver works: the single check's one fault, the same on every row."""
-    from mailsetup.check.faults import FaultName
-
-    return replace(
-        row,
-        status="fail",
-        fault=FaultName.NO_WORKING_RESOLVER.value,
-        detail="no working resolver: not checked (see the notice above the table)",
-        evidence={},
-    )
-
-
 def check_team(
     members: list[Member],
     provider: Provider,
@@ -161,7 +139,7 @@ def _shared_units(
         return units
     # As the single check: the resolver is asked once; if it does not answer at all, the
     # reports say so once instead of every DNS row failing in its own misleading way.
-    units["resolver"] = [_resolver_probe(members[0].account, opts)]
+    units["resolver"] = [resolver_probe(members[0].account, _options(opts))]
     for domain, account in by_domain.items():
         planned = plan_probes(account, provider, _options(opts), tls)
         units[f"dns:{domain}"] = [p for p in planned if p.protocol == "dns"]
@@ -179,7 +157,7 @@ def _offline(
         return ()
     for domain in by_domain:
         key = f"dns:{domain}"
-        results[key] = [_not_checked(r, resolver[0]) for r in results.get(key, [])]
+        results[key] = [not_checked(r, resolver[0]) for r in results.get(key, [])]
     return (
         f"{resolver[0].detail}. This computer seems offline, or the resolver does not work: "
         "DNS was not checked",
