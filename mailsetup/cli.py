@@ -62,7 +62,10 @@ def fail(err: MailsetupError) -> typer.Exit:
 
 
 def handles_errors(func: F) -> F:
-    """Turn :class:`MailsetupError` into one stderr line and its exit code; bugs keep tracebacks."""
+    """Turn :class:`MailsetupError` into one stderr line and its exit code; bugs keep tracebacks.
+
+    Ctrl-C in any command is one line too ("mailsetup: interrupted") and exit 130.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -73,6 +76,9 @@ def handles_errors(func: F) -> F:
                 sys.stdout.flush()
         except MailsetupError as err:
             raise fail(err) from None
+        except KeyboardInterrupt:  # Ctrl-C (waiting on the network or a phone): no traceback
+            print("mailsetup: interrupted", file=sys.stderr)
+            raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -189,11 +195,7 @@ def _share(request: ShareRequest) -> None:
     """
     from mailsetup.commands.share import run_share
 
-    try:
-        run_share(request)
-    except KeyboardInterrupt:  # Ctrl-C while waiting for the phone: no traceback
-        print("mailsetup: interrupted", file=sys.stderr)
-        raise typer.Exit(130) from None
+    run_share(request)
 
 
 app.command("share", epilog=_EXIT_HELP)(handles_errors(from_request(ShareRequest, _share)))
@@ -208,14 +210,7 @@ def _check(request: CheckCommand) -> None:
     from mailsetup.commands.check import run_check_command
     from mailsetup.commands.check_team import run_team_check_command
 
-    try:
-        if request.team:
-            code = run_team_check_command(request)
-        else:
-            code = run_check_command(request.single())
-    except KeyboardInterrupt:  # Ctrl-C while probes wait on the network: no traceback
-        print("mailsetup: interrupted", file=sys.stderr)
-        raise typer.Exit(130) from None
+    code = run_team_check_command(request) if request.team else run_check_command(request.single())
     if code:
         raise typer.Exit(code)
 

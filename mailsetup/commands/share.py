@@ -25,7 +25,6 @@ from mailsetup.errors import BadInput, MailsetupError, OutputError
 if TYPE_CHECKING:
     from mailsetup.share.server import Payload, ShareServer
 
-ASPEN_TYPE = "application/x-apple-aspen-config"  # what makes iOS Safari offer to install
 TOKEN_BYTES = 32  # 256 bits; the issue asks for at least 128
 # (client, format) pairs a phone can take over a link; everything else is a desktop file.
 SHAREABLE = {("apple", None), ("dav", "mobileconfig"), ("dav", "davx5")}
@@ -136,6 +135,7 @@ def _listen_host(host: str | None) -> str | None:
 def _payload(req: ShareRequest) -> tuple[Payload, str]:
     """Render exactly what ``mailsetup profile`` writes; return the server payload and a name."""
     from mailsetup.account import make_account
+    from mailsetup.mobileconfig import MEDIA_TYPE
     from mailsetup.provider import load_provider
     from mailsetup.render import RenderOptions, parse_services, render
     from mailsetup.share.server import Payload
@@ -163,7 +163,7 @@ def _payload(req: ShareRequest) -> tuple[Payload, str]:
         return payload, "the DAVx5 link"
     (only,) = render(req.client, account, provider, options).files
     data = sign_if_asked(only.data, req, only.name)
-    return Payload(data, ASPEN_TYPE, filename=only.name), only.name
+    return Payload(data, MEDIA_TYPE, filename=only.name), only.name
 
 
 def sign_if_asked(data: bytes, req: ShareRequest, name: str) -> bytes:

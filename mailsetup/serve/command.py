@@ -13,8 +13,7 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailsetup.commands.options import option
-from mailsetup.provider import DEFAULT_PROVIDER
+from mailsetup.commands.options import option, provider_file_option, provider_option
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -24,18 +23,8 @@ class ServeRequest:
     domains: list[str] = option(
         "--domain", "-d", metavar="DOMAIN", help="A mail domain to serve; repeat for more."
     )
-    provider: str | None = option(
-        "--provider",
-        default=None,
-        metavar="NAME",
-        help=f"A bundled provider (default: {DEFAULT_PROVIDER}; see mailsetup providers).",
-    )
-    provider_file: Path | None = option(
-        "--provider-file",
-        default=None,
-        metavar="PATH",
-        help="Provider data (TOML, schema of profiles/*.toml).",
-    )
+    provider: str | None = provider_option()
+    provider_file: Path | None = provider_file_option()
     users: Path | None = option(
         "--users",
         default=None,

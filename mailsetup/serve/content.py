@@ -20,11 +20,11 @@ from typing import Any, Generic, TypeVar
 
 from mailsetup.account import Account, make_account
 from mailsetup.errors import BadInput, MailsetupError
+from mailsetup.mobileconfig import MEDIA_TYPE
 from mailsetup.provider import Provider
 from mailsetup.render import RenderOptions, render
 from mailsetup.serve.directory import Directory
 
-APPLE_TYPE = "application/x-apple-aspen-config"  # what iOS Safari installs from (FACTS)
 XML_TYPE = "text/xml; charset=utf-8"
 ZIP_TYPE = "application/zip"
 ALL_SERVICES = frozenset({"mail", "caldav", "carddav"})
@@ -192,7 +192,7 @@ class Content:
         (data,) = self._files("apple", account).values()
         if self.signer is not None:
             data = self.signer(data)
-        return Download(data, APPLE_TYPE, safe_filename(account.email) + ".mobileconfig")
+        return Download(data, MEDIA_TYPE, safe_filename(account.email) + ".mobileconfig")
 
     def bundle(self, client: str, account: Account) -> Download:
         """The files of a folder client (thunderbird, emclient) as one deterministic ZIP."""

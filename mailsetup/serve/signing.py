@@ -12,11 +12,8 @@ gunicorn there is no terminal to ask on). Signed bytes are cached per address li
 
 from __future__ import annotations
 
-import importlib
 import logging
-from typing import Any
 
-from mailsetup.errors import BadInput
 from mailsetup.serve.config import ServeConfig
 from mailsetup.serve.content import Signer
 
@@ -26,13 +23,8 @@ LOG = logging.getLogger("mailsetup.serve")
 def load_signer(config: ServeConfig) -> Signer | None:
     if config.sign_cert is None or config.sign_key is None:
         return None
-    try:
-        sign: Any = importlib.import_module("mailsetup.mobileconfig.sign")
-    except ImportError:
-        raise BadInput(
-            "signing profiles is not available in this version of mailsetup",
-            "leave out --sign-cert and --sign-key",
-        ) from None
+    from mailsetup.mobileconfig import sign
+
     signer = sign.load_signer(
         sign.SignRequest(config.sign_cert, config.sign_key, config.sign_chain)
     )
@@ -41,7 +33,6 @@ def load_signer(config: ServeConfig) -> Signer | None:
     LOG.info("%s", signer.summary())
 
     def sign_profile(data: bytes) -> bytes:
-        signed: bytes = sign.sign_bytes(data, signer)
-        return signed
+        return sign.sign_bytes(data, signer)
 
     return sign_profile

@@ -14,7 +14,6 @@ _UNITS = {"s": 1, "m": 60, "h": 3600}
 _DURATION = re.compile(r"([0-9]{1,6}) *([smh])")
 MIN_SECONDS = 1
 MAX_SECONDS = 24 * 3600
-DEFAULT = "10m"
 
 
 def parse_duration(text: str) -> int:
