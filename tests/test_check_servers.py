@@ -198,36 +198,10 @@ def test_plain_table_when_piped(servers: CheckEnv) -> None:
 
 
 def test_terminal_table_on_a_tty(servers: CheckEnv) -> None:
-    import os
-    import pty
-    import subprocess
-    import sys
+    from tests.cli import on_a_terminal
 
-    from tests.check_cli import RUN_CLI, clean_env
-
-    main, child = pty.openpty()
-    env = clean_env({"COLUMNS": "160", "TERM": "xterm"})
-    proc = subprocess.Popen(
-        [sys.executable, "-c", RUN_CLI, "check", *servers.args()],
-        stdout=child,
-        stderr=child,
-        stdin=subprocess.DEVNULL,
-        env=env,
-    )
-    os.close(child)
-    chunks = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            data = os.read(main, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(main)
-    assert proc.wait(30) == 0
-    screen = b"".join(chunks).decode("utf-8", "replace")
+    code, screen = on_a_terminal("check", *servers.args(), timeout=60)
+    assert code == 0, screen
     assert "✓ pass" in screen
     assert "imap" in screen and "carddav" in screen
     assert "OK: everything checked works" in screen

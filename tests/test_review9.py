@@ -140,45 +140,14 @@ def test_check_of_a_domain_too_long_for_its_derived_names_names_no_unexpected_er
     assert "unexpected error" not in faults.values(), faults
 
 
-def _run_on_a_tty(*args: str, env: dict[str, str]) -> tuple[int, str]:
-    """``mailsetup ARGS`` with standard output and error on a real pseudo-terminal."""
-    import os
-    import pty
-    import subprocess
-    import sys
-
-    from tests.cli import RUN_CLI
-
-    main, child = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", RUN_CLI, *args],
-        stdout=child,
-        stderr=child,
-        stdin=subprocess.DEVNULL,
-        env=env,
-    )
-    os.close(child)
-    chunks = []
-    while True:
-        try:
-            data = os.read(main, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(main)
-    return proc.wait(30), b"".join(chunks).decode("utf-8", "replace")
-
-
 def test_embedded_password_is_never_printed_on_a_terminal(tmp_path):
     """Issue 9 section 2: `-o - --embed-password` on a terminal is refused (exit 2) before the
     password is shown; nothing tested this on a real terminal, so dropping the check passed."""
-    from tests.cli import clean_env
+    from tests.cli import on_a_terminal
 
     secret = "Tr0ub4dor-on-screen"
-    env = clean_env({"MAILSETUP_PASSWORD": secret, "HOME": str(tmp_path)})
-    code, screen = _run_on_a_tty(
+    env = {"MAILSETUP_PASSWORD": secret, "HOME": str(tmp_path)}
+    code, screen = on_a_terminal(
         "profile", "-e", "jane.doe@example.ch", "--embed-password", "-o", "-", env=env
     )
     assert code == 2, screen
