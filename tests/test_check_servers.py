@@ -27,7 +27,7 @@ from tests.servers.dns import (
     DnsServer,
 )
 from tests.servers.dovecot import DovecotServer
-from tests.servers.faults import HangingServer, Reply
+from tests.servers.faults import HangingServer, Reply, multistatus
 from tests.servers.provider import ProviderSettings
 from tests.servers.radicale import RadicaleServer
 from tests.servers.smtp import SmtpServer
@@ -769,18 +769,6 @@ def test_another_service_on_the_port_is_named(
         assert "587" in str(smtp["hint"])
 
 
-def _multistatus(*responses: tuple[str, str]) -> bytes:
-    items = "".join(
-        f"<d:response><d:href>{href}</d:href><d:propstat><d:prop>{prop}</d:prop>"
-        "<d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>"
-        for href, prop in responses
-    )
-    return (
-        '<?xml version="1.0" encoding="utf-8"?><d:multistatus xmlns:d="DAV:" '
-        f'xmlns:c="urn:ietf:params:xml:ns:caldav">{items}</d:multistatus>'
-    ).encode()
-
-
 def test_dav_discovery_on_a_sabredav_like_layout(
     servers: CheckEnv,
     make_provider_file: Callable[..., Path],
@@ -795,7 +783,7 @@ def test_dav_discovery_on_a_sabredav_like_layout(
         "/.well-known/caldav": Reply(301, b"", {"Location": "/dav/"}),
         "/dav/": Reply(
             207,
-            _multistatus(
+            multistatus(
                 (
                     "/dav/",
                     "<d:current-user-principal><d:href>/dav/principals/AB12345"
@@ -807,7 +795,7 @@ def test_dav_discovery_on_a_sabredav_like_layout(
         "/dav/principals/AB12345": Reply(301, b"", {"Location": "/dav/principals/AB12345/"}),
         "/dav/principals/AB12345/": Reply(
             207,
-            _multistatus(
+            multistatus(
                 (
                     "/dav/principals/AB12345/",
                     "<c:calendar-home-set><d:href>/dav/calendars/"
@@ -818,7 +806,7 @@ def test_dav_discovery_on_a_sabredav_like_layout(
         ),
         "/dav/calendars/AB12345/": Reply(
             207,
-            _multistatus(
+            multistatus(
                 ("/dav/calendars/AB12345/", "<d:resourcetype><d:collection/></d:resourcetype>"),
                 (
                     "/dav/calendars/AB12345/team/",
