@@ -869,3 +869,74 @@ def test_ctrl_c_stops_a_waiting_check_at_once(
     assert time.monotonic() - started < 5
     assert proc.returncode == 130
     assert err.strip() == "mailsetup: interrupted"
+
+
+def test_check_with_a_long_dkim_selector_is_exit_3_naming_the_key(
+    make_provider_file, test_ca, dns_server
+):
+    """Through the CLI: one line, exit 3, before any probe (it was 'unexpected error')."""
+    from tests.check_cli import CheckEnv, run_check
+
+    path = make_provider_file(dkim_selectors=("s" * 64,))
+    env = CheckEnv(path, test_ca.pem_path, dns_server.resolver_arg)
+    proc = run_check(*env.args("--json"))
+    assert proc.returncode == 3, proc.stderr
+    assert "dns.dkim_selectors[0]" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_check_of_a_domain_too_long_for_its_derived_names_names_no_unexpected_error(
+    provider_file, test_ca, dns_server
+):
+    """A valid 250-character domain makes `_dmarc.DOMAIN` longer than DNS allows (RFC 1035
+    section 2.3.4: 255 octets): every derived look-up must be a named fault."""
+    from tests.check_cli import CheckEnv
+
+    domain = ".".join(["d" * 61] * 4)[:245].rstrip(".") + ".test"
+    env = CheckEnv(provider_file, test_ca.pem_path, dns_server.resolver_arg)
+    proc = env.json(email=f"a@{domain}")
+    faults = {p["name"]: p.get("fault") for p in proc.doc["probes"]}
+    assert "unexpected error" not in faults.values(), faults
+
+
+def test_a_silent_starttls_imap_server_is_not_said_to_hang_in_a_tls_handshake(
+    make_provider_file, hanging_server, test_ca, dns_server
+):
+    """On a STARTTLS (or clear) port no TLS happens before the greeting: the timeout detail
+    said 'during connect, TLS handshake and greeting' for every IMAP mode."""
+    from tests.check_cli import CheckEnv
+
+    path = make_provider_file(imap_port=hanging_server.port, imap_security="starttls")
+    env = CheckEnv(path, test_ca.pem_path, dns_server.resolver_arg)
+    imap = env.json("--timeout", "1").probe("imap")
+    assert imap["fault"] == "timeout"
+    assert "TLS handshake" not in imap["detail"]
+    assert "greeting" in imap["detail"]
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["https://localhost:99999/dav/", "https://[::1/dav/", "https://localhost:0x1bb/dav/"],
+)
+@pytest.mark.parametrize("login", [False, True])
+def test_a_broken_redirect_location_is_a_named_fault(
+    make_provider_file, https_responder, test_ca, dns_server, location, login
+):
+    """A server's Location header is untrusted text: a port out of range or a broken IPv6
+    bracket made urlsplit raise and the row read 'unexpected error'."""
+    from tests.check_cli import CheckEnv
+    from tests.servers.faults import Reply
+
+    dav = {"DAV": "1, 2, 3, calendar-access", "Location": location}
+    routes = {
+        "/.well-known/caldav": Reply(301, b"", {"Location": location}),
+        "/": Reply(301, b"", dav),
+        "PROPFIND /": Reply(301, b"", dav),
+    }
+    responder = https_responder(routes=routes, status=404)
+    path = make_provider_file(caldav_url=responder.url)
+    env = CheckEnv(path, test_ca.pem_path, dns_server.resolver_arg)
+    extra = ("--login", "--sync-user", "jorg") if login else ()
+    secrets = {"MAILSETUP_PASSWORD": "x", "MAILSETUP_SYNC_PASSWORD": "y"}
+    probe = env.json(*extra, env=secrets).probe("caldav")
+    assert probe["fault"] != "unexpected error", probe
