@@ -369,8 +369,7 @@ def test_security_none_is_a_warning_and_no_password_is_sent(
         text=True,
         timeout=60,
     )
-    if proc.returncode == 3 and "security" in proc.stderr:
-        pytest.skip("this provider loader refuses security = none without an explicit opt-in")
+    assert proc.returncode != 3, proc.stderr  # make_provider_file opts in: never a refusal
     probe = Checked(proc, json.loads(proc.stdout)).probe("imap")
     assert (probe["status"], probe["fault"]) == ("warn", "TLS off"), probe
     assert "login not tried" in probe["detail"] and "login" not in probe["evidence"]
