@@ -53,6 +53,38 @@ def run(
     )
 
 
+def on_a_terminal(
+    *args: str, env: Mapping[str, str] | None = None, timeout: float = 120
+) -> tuple[int, str]:
+    """``mailsetup ARGS`` with stdout and stderr on a real pseudo-terminal: (exit code, screen).
+
+    The environment is :func:`clean_env` plus ``TERM=xterm COLUMNS=160`` unless ``env`` says."""
+    import pty
+    import time
+
+    main, child = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RUN_CLI, *args],
+        stdout=child,
+        stderr=child,
+        stdin=subprocess.DEVNULL,
+        env=clean_env({"TERM": "xterm", "COLUMNS": "160", **(env or {})}),
+    )
+    os.close(child)
+    chunks = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            data = os.read(main, 65536)
+        except OSError:  # EIO once the child has closed its side
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(main)
+    return proc.wait(30), b"".join(chunks).decode("utf-8", "replace")
+
+
 def assert_one_line_error(proc: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
     """The documented contract: exit ``code``, one line on stderr, no traceback."""
     assert proc.returncode == code, (proc.returncode, proc.stderr)

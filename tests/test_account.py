@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -117,3 +119,24 @@ def test_address_length_limits(local: str, domain: str, ok: bool) -> None:
     else:
         with pytest.raises(BadInput, match="too long"):
             make_account(address)
+
+
+def test_placeholders_are_filled_in_one_pass_so_an_address_cannot_hold_one():
+    """`%` is legal in an address (RFC 5322 atext): `%EMAILDOMAIN%@example.ch` was filled in
+    twice by chained replaces and its login became `example.ch@example.ch`."""
+    account = make_account("%EMAILDOMAIN%@example.ch")
+    assert load_provider().imap.login(account) == "%EMAILDOMAIN%@example.ch"
+    endpoint = dataclasses.replace(load_provider().imap, username="%EMAILLOCALPART%+x")
+    assert endpoint.login(account) == "%EMAILDOMAIN%+x"
+
+
+def test_a_local_part_over_64_characters_is_refused():
+    """RFC 5321 section 4.5.3.1.1: at most 64 octets before the @. email-validator checks that
+    only in its strict mode, so 100 and 200 characters passed although docs/apple.md promised
+    the RFC's length limits."""
+    from mailsetup.errors import BadInput
+
+    make_account("a" * 64 + "@example.ch")
+    with pytest.raises(BadInput, match="too long") as info:
+        make_account("a" * 65 + "@example.ch")
+    assert info.value.exit_code == 2

@@ -163,3 +163,20 @@ def test_any_valid_address_and_name_gives_a_valid_profile(
     mail = profile["PayloadContent"][0]
     assert mail["EmailAccountName"] == unicodedata.normalize("NFC", " ".join(name.split()))
     assert mail["EmailAddress"] == account.email
+
+
+def test_a_password_no_plist_can_carry_is_bad_input_not_provider_data():
+    """An embedded password holding U+FFFE is the password's fault (exit 2 with the advice to
+    leave --embed-password out), like a control character, not 'provider data' (exit 3)."""
+    from mailsetup.errors import BadInput
+
+    options = RenderOptions(password="a\ufffeb")
+    with pytest.raises(BadInput, match="password") as info:
+        render(
+            "apple",
+            make_account("jane.doe@example.ch", "Jane Doe", "AB12345"),
+            load_provider(),
+            options,
+        )
+    assert info.value.exit_code == 2
+    assert "a\ufffeb" not in str(info.value)

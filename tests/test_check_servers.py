@@ -27,7 +27,7 @@ from tests.servers.dns import (
     DnsServer,
 )
 from tests.servers.dovecot import DovecotServer
-from tests.servers.faults import HangingServer, Reply
+from tests.servers.faults import HangingServer, Reply, multistatus
 from tests.servers.provider import ProviderSettings
 from tests.servers.radicale import RadicaleServer
 from tests.servers.smtp import SmtpServer
@@ -198,36 +198,10 @@ def test_plain_table_when_piped(servers: CheckEnv) -> None:
 
 
 def test_terminal_table_on_a_tty(servers: CheckEnv) -> None:
-    import os
-    import pty
-    import subprocess
-    import sys
+    from tests.cli import on_a_terminal
 
-    from tests.check_cli import RUN_CLI, clean_env
-
-    main, child = pty.openpty()
-    env = clean_env({"COLUMNS": "160", "TERM": "xterm"})
-    proc = subprocess.Popen(
-        [sys.executable, "-c", RUN_CLI, "check", *servers.args()],
-        stdout=child,
-        stderr=child,
-        stdin=subprocess.DEVNULL,
-        env=env,
-    )
-    os.close(child)
-    chunks = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            data = os.read(main, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(main)
-    assert proc.wait(30) == 0
-    screen = b"".join(chunks).decode("utf-8", "replace")
+    code, screen = on_a_terminal("check", *servers.args(), timeout=60)
+    assert code == 0, screen
     assert "✓ pass" in screen
     assert "imap" in screen and "carddav" in screen
     assert "OK: everything checked works" in screen
@@ -795,18 +769,6 @@ def test_another_service_on_the_port_is_named(
         assert "587" in str(smtp["hint"])
 
 
-def _multistatus(*responses: tuple[str, str]) -> bytes:
-    items = "".join(
-        f"<d:response><d:href>{href}</d:href><d:propstat><d:prop>{prop}</d:prop>"
-        "<d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>"
-        for href, prop in responses
-    )
-    return (
-        '<?xml version="1.0" encoding="utf-8"?><d:multistatus xmlns:d="DAV:" '
-        f'xmlns:c="urn:ietf:params:xml:ns:caldav">{items}</d:multistatus>'
-    ).encode()
-
-
 def test_dav_discovery_on_a_sabredav_like_layout(
     servers: CheckEnv,
     make_provider_file: Callable[..., Path],
@@ -821,7 +783,7 @@ def test_dav_discovery_on_a_sabredav_like_layout(
         "/.well-known/caldav": Reply(301, b"", {"Location": "/dav/"}),
         "/dav/": Reply(
             207,
-            _multistatus(
+            multistatus(
                 (
                     "/dav/",
                     "<d:current-user-principal><d:href>/dav/principals/AB12345"
@@ -833,7 +795,7 @@ def test_dav_discovery_on_a_sabredav_like_layout(
         "/dav/principals/AB12345": Reply(301, b"", {"Location": "/dav/principals/AB12345/"}),
         "/dav/principals/AB12345/": Reply(
             207,
-            _multistatus(
+            multistatus(
                 (
                     "/dav/principals/AB12345/",
                     "<c:calendar-home-set><d:href>/dav/calendars/"
@@ -844,7 +806,7 @@ def test_dav_discovery_on_a_sabredav_like_layout(
         ),
         "/dav/calendars/AB12345/": Reply(
             207,
-            _multistatus(
+            multistatus(
                 ("/dav/calendars/AB12345/", "<d:resourcetype><d:collection/></d:resourcetype>"),
                 (
                     "/dav/calendars/AB12345/team/",
@@ -907,3 +869,74 @@ def test_ctrl_c_stops_a_waiting_check_at_once(
     assert time.monotonic() - started < 5
     assert proc.returncode == 130
     assert err.strip() == "mailsetup: interrupted"
+
+
+def test_check_with_a_long_dkim_selector_is_exit_3_naming_the_key(
+    make_provider_file, test_ca, dns_server
+):
+    """Through the CLI: one line, exit 3, before any probe (it was 'unexpected error')."""
+    from tests.check_cli import CheckEnv, run_check
+
+    path = make_provider_file(dkim_selectors=("s" * 64,))
+    env = CheckEnv(path, test_ca.pem_path, dns_server.resolver_arg)
+    proc = run_check(*env.args("--json"))
+    assert proc.returncode == 3, proc.stderr
+    assert "dns.dkim_selectors[0]" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_check_of_a_domain_too_long_for_its_derived_names_names_no_unexpected_error(
+    provider_file, test_ca, dns_server
+):
+    """A valid 250-character domain makes `_dmarc.DOMAIN` longer than DNS allows (RFC 1035
+    section 2.3.4: 255 octets): every derived look-up must be a named fault."""
+    from tests.check_cli import CheckEnv
+
+    domain = ".".join(["d" * 61] * 4)[:245].rstrip(".") + ".test"
+    env = CheckEnv(provider_file, test_ca.pem_path, dns_server.resolver_arg)
+    proc = env.json(email=f"a@{domain}")
+    faults = {p["name"]: p.get("fault") for p in proc.doc["probes"]}
+    assert "unexpected error" not in faults.values(), faults
+
+
+def test_a_silent_starttls_imap_server_is_not_said_to_hang_in_a_tls_handshake(
+    make_provider_file, hanging_server, test_ca, dns_server
+):
+    """On a STARTTLS (or clear) port no TLS happens before the greeting: the timeout detail
+    said 'during connect, TLS handshake and greeting' for every IMAP mode."""
+    from tests.check_cli import CheckEnv
+
+    path = make_provider_file(imap_port=hanging_server.port, imap_security="starttls")
+    env = CheckEnv(path, test_ca.pem_path, dns_server.resolver_arg)
+    imap = env.json("--timeout", "1").probe("imap")
+    assert imap["fault"] == "timeout"
+    assert "TLS handshake" not in imap["detail"]
+    assert "greeting" in imap["detail"]
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["https://localhost:99999/dav/", "https://[::1/dav/", "https://localhost:0x1bb/dav/"],
+)
+@pytest.mark.parametrize("login", [False, True])
+def test_a_broken_redirect_location_is_a_named_fault(
+    make_provider_file, https_responder, test_ca, dns_server, location, login
+):
+    """A server's Location header is untrusted text: a port out of range or a broken IPv6
+    bracket made urlsplit raise and the row read 'unexpected error'."""
+    from tests.check_cli import CheckEnv
+    from tests.servers.faults import Reply
+
+    dav = {"DAV": "1, 2, 3, calendar-access", "Location": location}
+    routes = {
+        "/.well-known/caldav": Reply(301, b"", {"Location": location}),
+        "/": Reply(301, b"", dav),
+        "PROPFIND /": Reply(301, b"", dav),
+    }
+    responder = https_responder(routes=routes, status=404)
+    path = make_provider_file(caldav_url=responder.url)
+    env = CheckEnv(path, test_ca.pem_path, dns_server.resolver_arg)
+    extra = ("--login", "--sync-user", "jorg") if login else ()
+    secrets = {"MAILSETUP_PASSWORD": "x", "MAILSETUP_SYNC_PASSWORD": "y"}
+    probe = env.json(*extra, env=secrets).probe("caldav")
+    assert probe["fault"] != "unexpected error", probe

@@ -488,3 +488,57 @@ def test_split_carries_even_an_unreadable_event(tmp_path):
     joined = b"".join(p.read_bytes() for p in sorted(out.iterdir()))
     assert joined.count(b"BEGIN:VEVENT") == 301
     assert b"UID:bad-one" in joined
+
+
+def test_split_onto_a_symlinked_part_gives_advice_inspect_can_follow(tmp_path):
+    """`inspect --split --force` refuses a part name that is a symbolic link (held up), but the
+    advice named only `-o`, an option inspect does not have."""
+    from tests.cli import run
+
+    events = "".join(
+        f"BEGIN:VEVENT\r\nUID:{i}\r\nDTSTAMP:20200101T000000Z\r\n"
+        f"DTSTART:20200101T000000Z\r\nSUMMARY:event {i}\r\nEND:VEVENT\r\n"
+        for i in range(20)
+    )
+    big = tmp_path / "big.ics"
+    big.write_bytes(
+        f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n{events}END:VCALENDAR\r\n".encode()
+    )
+    small = tmp_path / "small.toml"
+    small.write_text(
+        (ROOT / "profiles" / "infomaniak.toml")
+        .read_text()
+        .replace("ics_max_bytes = 20_971_520", "ics_max_bytes = 600", 1)
+    )
+    (tmp_path / "big-part1.ics").symlink_to(tmp_path / "elsewhere")
+    proc = run(
+        "inspect", str(big), "--split", "--force", "--provider-file", str(small), cwd=tmp_path
+    )
+    assert proc.returncode == 4, proc.stderr
+    assert not (tmp_path / "elsewhere").exists()
+    assert "--output-dir" in proc.stderr
+
+
+def test_inspect_json_stays_utf8_with_a_file_name_that_is_not(tmp_path):
+    """A file name with a byte that is not UTF-8 (PEP 383 surrogate escape) went into
+    `inspect --json` as that raw byte: the document was not UTF-8, which JSON requires
+    (RFC 8259 section 8.1), and json.loads of it failed."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    name = os.fsencode(tmp_path) + b"/bad\xff.ics"
+    with open(name, "wb") as f:
+        f.write(
+            b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:1\r\n"
+            b"DTSTAMP:20200101T000000Z\r\nDTSTART:20200101T000000Z\r\nEND:VEVENT\r\n"
+            b"END:VCALENDAR\r\n"
+        )
+    proc = subprocess.run(
+        [os.fsencode(sys.executable), b"-m", b"mailsetup", b"inspect", b"--json", name],
+        capture_output=True, timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout.decode("utf-8"))
+    assert doc["files"][0]["path"].endswith("bad\ufffd.ics")

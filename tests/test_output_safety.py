@@ -75,3 +75,18 @@ def test_a_multi_file_client_pointed_at_an_existing_file_says_so(tmp_path: Path)
     assert "does not exist" not in proc.stderr
     assert target.read_text() == "keep"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_embedded_password_is_never_printed_on_a_terminal(tmp_path):
+    """Issue 9 section 2: `-o - --embed-password` on a terminal is refused (exit 2) before the
+    password is shown; nothing tested this on a real terminal, so dropping the check passed."""
+    from tests.cli import on_a_terminal
+
+    secret = "Tr0ub4dor-on-screen"
+    env = {"MAILSETUP_PASSWORD": secret, "HOME": str(tmp_path)}
+    code, screen = on_a_terminal(
+        "profile", "-e", "jane.doe@example.ch", "--embed-password", "-o", "-", env=env
+    )
+    assert code == 2, screen
+    assert secret not in screen
+    assert "terminal" in screen

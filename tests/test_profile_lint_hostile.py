@@ -41,10 +41,8 @@ def deep_xml(n: int) -> bytes:
     return b'<plist version="1.0">' + b"<array>" * n + b"</array>" * n + b"</plist>"
 
 
-def deep_binary(n: int) -> bytes:
-    """A binary plist of ``n`` nested one-element arrays, written by hand (plistlib's writer
-    recurses too): object i is an array holding object i + 1."""
-    objects = [b"\xa1" + (i + 1).to_bytes(4, "big") for i in range(n)] + [b"\x08"]
+def bplist(objects: list[bytes]) -> bytes:
+    """A binary plist of already-encoded ``objects`` (4-byte references, object 0 the root)."""
     body = b"bplist00"
     offsets = []
     for obj in objects:
@@ -55,6 +53,13 @@ def deep_binary(n: int) -> bytes:
     trailer = bytes(6) + bytes([4, 4]) + len(objects).to_bytes(8, "big")
     trailer += (0).to_bytes(8, "big") + table.to_bytes(8, "big")
     return body + trailer
+
+
+def deep_binary(n: int) -> bytes:
+    """A binary plist of ``n`` nested one-element arrays, written by hand (plistlib's writer
+    recurses too): object i is an array holding object i + 1."""
+    objects = [b"\xa1" + (i + 1).to_bytes(4, "big") for i in range(n)] + [b"\x08"]
+    return bplist(objects)
 
 
 def shared_binary(levels: int, width: int) -> bytes:
@@ -64,16 +69,7 @@ def shared_binary(levels: int, width: int) -> bytes:
         bytes([0xA0 | 0x0F, 0x10, width]) + (i + 1).to_bytes(4, "big") * width
         for i in range(levels)
     ] + [b"\x08"]
-    body = b"bplist00"
-    offsets = []
-    for obj in objects:
-        offsets.append(len(body))
-        body += obj
-    table = len(body)
-    body += b"".join(o.to_bytes(4, "big") for o in offsets)
-    trailer = bytes(6) + bytes([4, 4]) + len(objects).to_bytes(8, "big")
-    trailer += (0).to_bytes(8, "big") + table.to_bytes(8, "big")
-    return body + trailer
+    return bplist(objects)
 
 
 HOSTILE = {

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mailsetup.account import make_account
+from mailsetup.errors import BadInput
 from mailsetup.provider import parse_provider
 from mailsetup.render import RenderOptions, render
 from tests.cli import invoke
@@ -66,7 +67,11 @@ def test_no_output_names_the_default_provider(client, fmt, sync_user):
     provider = parse_provider(ACME, "acme.toml")
     account = make_account("jane@acme.example", "Jane", sync_user)
     if client == "dav" and fmt == "vdirsyncer" and sync_user is None:
-        pytest.skip("vdirsyncer needs --sync-user")
+        with pytest.raises(BadInput) as err:  # its refusal and hint must be neutral too
+            render(client, account, provider, RenderOptions(format=fmt))
+        said = f"{err.value.message} {err.value.hint}"
+        assert "--sync-user" in said and FORBIDDEN.search(said) is None, said
+        return
     out = render(client, account, provider, RenderOptions(format=fmt))
     texts = [f.data.decode("utf-8", "replace") for f in out.files if not f.name.endswith(".png")]
     for text in [*texts, *out.instructions, *out.warnings]:

@@ -219,3 +219,92 @@ def test_any_provider_name_keeps_every_file_structure(name):
     assert all(k.startswith(("mail.", "mailnews.", "ldap_2.", "calendar.")) for k in prefs)
     ElementTree.fromstring(files["config-v1.1.xml"])
     ElementTree.fromstring(render("autodiscover", ACCOUNT, provider, RenderOptions()).files[0].data)
+
+
+@pytest.mark.parametrize("char", ["\\uFFFE", "\\uFFFF"])
+def test_xml_illegal_noncharacters_in_a_provider_string_are_refused(char):
+    """U+FFFE/U+FFFF are not XML 1.0 characters: plistlib wrote them into a profile that no
+    plist reader (plistlib included) could parse."""
+    text = BASE.replace('name = "Infomaniak"', f'name = "Info{char}maniak"', 1)
+    with pytest.raises(ProviderError, match=r"provider\.name") as info:
+        parse_provider(text, "p.toml")
+    assert info.value.exit_code == 3
+
+
+def test_apple_renderer_never_writes_a_plist_that_does_not_parse():
+    """Past the loader (a provider built in code), the Apple renderer refuses instead of
+    writing a profile that is not well-formed."""
+    provider = dataclasses.replace(load_provider(), name="Info\ufffemaniak")
+    try:
+        data = render("apple", ACCOUNT, provider, RenderOptions()).files[0].data
+    except ProviderError:
+        return
+    plistlib.loads(data)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ('username = "%EMAILADDRESS%"', 'username = "%EMAILADDRESS"', "imap.username"),
+        ('username = "%EMAILADDRESS%"', 'username = "EMAILADDRESS%"', "imap.username"),
+        ('username = "%EMAILADDRESS%"', 'username = "%EMAIL ADDRESS%"', "imap.username"),
+        ('home = "/calendars/%SYNCUSER%/"', 'home = "/calendars/%SYNCUSER%/%SYNCUSR"', "home"),
+    ],
+)
+def test_a_broken_placeholder_is_refused_not_kept_as_a_literal_username(old, new, key):
+    """Only whole documented placeholders may hold a '%': a half-typed one was written as the
+    literal login '%EMAILADDRESS' into every file."""
+    with pytest.raises(ProviderError, match=key) as info:
+        parse_provider(BASE.replace(old, new, 1), "p.toml")
+    assert info.value.exit_code == 3
+
+
+@pytest.mark.parametrize("selector", ["s" * 64, "a..b", "a b", "x/y"])
+def test_a_dkim_selector_that_is_no_dns_label_is_refused_at_load(selector):
+    """dkim_selectors were the one list of names the loader did not check; check then built a
+    query name from them."""
+    text = BASE.replace("dkim_selectors = []", f'dkim_selectors = ["{selector}"]', 1)
+    with pytest.raises(ProviderError, match=r"dns\.dkim_selectors") as info:
+        parse_provider(text, "p.toml")
+    assert info.value.exit_code == 3
+
+
+URL = 'url = "https://sync.infomaniak.com"'
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        (URL, 'url = "https://sync.infomaniak.com/a\\"b"', "url"),
+        (URL, 'url = "https://sync.infomaniak.com/<x>"', "url"),
+        (URL, 'url = "https://sync.infomaniak.com/a\\\\b"', "url"),
+        (URL, 'url = "https://sync.infomaniak.com/{a}|^`"', "url"),
+        ('home = "/calendars/%SYNCUSER%/"', 'home = "/calendars/%SYNCUSER%/\\"<x>"', "home"),
+    ],
+)
+def test_dav_url_characters_rfc_3986_excludes_are_refused(old, new, key):
+    """A quote, angle bracket, backslash, brace, bar, caret or backtick cannot appear in a URI
+    (RFC 3986 section 2; appendix C names them as delimiters around URIs): the loader let them
+    into the DAVx5 link, the QR code and the Apple profile's account URLs."""
+    text = BASE.replace(old, new, 1)
+    with pytest.raises(ProviderError, match=rf"caldav\.{key}") as info:
+        parse_provider(text, "p.toml")
+    assert info.value.exit_code == 3
+
+
+def test_a_huge_provider_file_is_refused_without_reading_it_all(tmp_path):
+    """A provider file may come from anyone: a 300 MB one was read whole (640 MB of memory)
+    before TOML said no; a few GB would exhaust the machine. It is read with a bound."""
+    import subprocess
+    import sys
+
+    huge = tmp_path / "huge.toml"
+    with huge.open("wb") as f:
+        f.truncate(200 * 1024 * 1024)  # sparse: no disk used
+    proc = subprocess.run(
+        [sys.executable, "-m", "mailsetup", "profile", "-e", "a@example.ch", "-o", "-",
+         "--provider-file", str(huge)],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.returncode == 3, proc.stderr
+    assert "too large" in proc.stderr

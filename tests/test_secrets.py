@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from mailsetup.account import make_account
+from mailsetup.provider import load_provider
+from mailsetup.render import RenderOptions, render
 from tests.cli import assert_one_line_error, run
 
 
@@ -209,3 +212,57 @@ def test_a_missing_password_names_the_variable_and_options_that_give_it(
         assert word in text
     if sync_user:
         assert not re.search(r"\bMAILSETUP_PASSWORD\b", text)
+
+
+# An address RFC 5322 accepts whose unquoted form runs commands when pasted into a shell.
+SHELLY = "a|touch${IFS}pwned`id`@example.ch"
+
+
+def _run_pasted(command: str, tmp_path) -> list[str]:
+    """``command`` (a ``mailsetup ...`` line) pasted into a real sh, with ``printf`` in place
+    of mailsetup: the words sh passes, and nothing else run."""
+    import subprocess
+
+    assert command.startswith("mailsetup ")
+    script = "printf '%s\\n' " + command[len("mailsetup ") :]
+    out = subprocess.run(
+        ["sh", "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout
+    assert not (tmp_path / "pwned").exists()
+    return out.splitlines()
+
+
+def test_password_set_line_in_the_vdirsyncer_config_is_shell_quoted(tmp_path):
+    account = make_account(SHELLY, None, "AB12345")
+    conf = render("dav", account, load_provider(), RenderOptions(format="vdirsyncer"))
+    line = next(x for x in conf.files[0].data.decode().splitlines() if "password set" in x)
+    words = _run_pasted(line[line.index("mailsetup") :], tmp_path)
+    assert words == ["password", "set", "--email", SHELLY, "--sync-user", "AB12345"]
+
+
+def test_password_set_hints_of_check_are_shell_quoted(monkeypatch, tmp_path):
+    import io
+
+    from mailsetup.errors import SecretError
+    from mailsetup.secret_store import get_password
+
+    monkeypatch.delenv("MAILSETUP_SYNC_PASSWORD", raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # no terminal to ask on
+    with pytest.raises(SecretError) as info:
+        get_password(SHELLY, sync_user="AB12345")
+    text = str(info.value)
+    start = text.index("`mailsetup") + 1
+    words = _run_pasted(text[start : text.rindex("`")], tmp_path)
+    assert words == ["password", "set", "--email", SHELLY, "--sync-user", "AB12345"]
+
+
+def test_the_keyring_name_of_an_address_does_not_depend_on_its_letter_case():
+    """`password set -e JANE.Doe@example.ch` stored the password under that spelling, and a
+    case-sensitive keyring (Secret Service, macOS Keychain) found nothing for
+    `jane.doe@example.ch`. (The test backend, keyrings.alt's file, lower-cases keys itself, so
+    an end-to-end run cannot show it.)"""
+    from mailsetup.model import keyring_user
+
+    assert keyring_user("JANE.Doe@example.ch") == keyring_user("jane.doe@example.ch")
+    assert keyring_user("JANE.Doe@example.ch", "AB12345") == "sync:AB12345"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from mailsetup.errors import EXIT_CODES
 from tests.apple_schema import validate_profile
-from tests.cli import assert_one_line_error, run
+from tests.cli import assert_one_line_error, on_a_terminal, run
 from tests.conftest import require_binary
 from tests.prefs_js import parse_user_js
 
@@ -292,39 +292,12 @@ def test_exit_code_6_is_documented():
     assert "6" in run("--help").stdout.split("Exit codes:")[1]
 
 
-def _on_a_terminal(args: list[str]) -> tuple[int, str]:
-    """Run ``mailsetup ARGS`` with stdout and stderr on a pseudo-terminal; (code, screen)."""
-    import pty
-
-    main, child = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")}
-    env.update(COLUMNS="120", TERM="xterm")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mailsetup", *args],
-        stdout=child,
-        stderr=child,
-        stdin=subprocess.DEVNULL,
-        env=env,
-    )
-    os.close(child)
-    chunks = []
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            data = os.read(main, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(main)
-    return proc.wait(30), b"".join(chunks).decode("utf-8", "replace")
-
-
 def test_progress_bar_on_a_terminal_plain_summary_when_piped(tmp_path):
     rows = "".join(f"user{i}@example.ch\n" for i in range(1500))
     path = team_csv(tmp_path, "email\n" + rows + "bad row\n")
-    code, screen = _on_a_terminal(["profile", "--csv", str(path), "-o", str(tmp_path / "tty")])
+    code, screen = on_a_terminal(
+        "profile", "--csv", str(path), "-o", str(tmp_path / "tty"), env={"COLUMNS": "120"}
+    )
     assert code == 6, screen
     assert "Writing" in screen and "/1501" in screen  # the bar: rows done of all rows
     assert "\x1b[" in screen  # drawn with terminal control sequences

@@ -59,13 +59,22 @@ def test_a_missing_file_is_exit_5_class(tmp_path, monkeypatch):
         Passwords.from_environment()
 
 
-def test_the_keyring_is_asked_by_its_own_user_names(monkeypatch):
-    """The names `mailsetup password set` stores under (model.keyring_user), not raw text."""
-    import mailsetup.secret_store as store
+def test_the_keyring_is_asked_by_its_own_user_names(tmp_path, monkeypatch):
+    """The names `mailsetup password set` stores under (model.keyring_user), not raw text:
+    stored and read back through a real file-backed keyring (keyrings.alt) in tmp_path."""
+    import keyring.core
+    from keyrings.alt.file import PlaintextKeyring
 
-    stored = {"jane.doe@example.ch": "mail-pw", "sync:AB12345": "sync-pw"}
-    monkeypatch.setattr(store, "from_keyring", stored.get)
+    from mailsetup.model import keyring_user
+    from mailsetup.secret_store import store_in_keyring
+
+    backend = PlaintextKeyring()
+    backend.file_path = str(tmp_path / "keyring.cfg")
+    monkeypatch.setattr(keyring.core, "_keyring_backend", backend)
+    store_in_keyring(keyring_user("jane.doe@example.ch"), "mail-pw")
+    store_in_keyring(keyring_user("", "AB12345"), "sync-pw")
     pw = Passwords()
     assert pw.mail("JANE.Doe@example.ch") == "mail-pw"
     assert pw.sync("AB12345") == "sync-pw"
     assert pw.mail("bob@example.ch") is None
+    assert (tmp_path / "keyring.cfg").is_file()

@@ -116,6 +116,20 @@ class Reply:
     delay: float = 0.0
 
 
+def multistatus(*responses: tuple[str, str]) -> bytes:
+    """A WebDAV 207 body: one 200 ``propstat`` per ``(href, prop XML)``, DAV: and CalDAV
+    namespaces bound to ``d:`` and ``c:``."""
+    items = "".join(
+        f"<d:response><d:href>{href}</d:href><d:propstat><d:prop>{prop}</d:prop>"
+        "<d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>"
+        for href, prop in responses
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><d:multistatus xmlns:d="DAV:" '
+        f'xmlns:c="urn:ietf:params:xml:ns:caldav">{items}</d:multistatus>'
+    ).encode()
+
+
 @dataclass(frozen=True)
 class SeenRequest:
     method: str
