@@ -159,7 +159,8 @@ def _refuse_streams(files: list[Path]) -> None:
             continue  # missing or unreadable: that file's report says so
         if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
             raise BadInput(
-                f"{str(path)!r} is not a regular file", "give .ics or .vcf files, or - for stdin"
+                f"{str(path)!r} is not a regular file",
+                "give .ics, .vcf or .mobileconfig files, or - for stdin",
             )
 
 
