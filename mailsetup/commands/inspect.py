@@ -9,7 +9,6 @@ not the first error. ``-`` reads standard input (its kind told from its first li
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import time
 from collections.abc import Callable
@@ -128,14 +127,14 @@ def _inspect_one(
             progress.close()
 
 
-def _check_split_targets(req: InspectRequest) -> None:
+def _check_split_targets(req: InspectRequest, files: list[Path]) -> None:
     """``--split`` without ``--force``: refuse before reading anything if parts exist."""
     if not req.split or req.force:
         return
     from mailsetup.inspect import kind_of
     from mailsetup.inspect.split import existing_parts
 
-    for path in req.files:
+    for path in files:
         if kind_of(path) != "ics":
             continue
         found = existing_parts(path, req.output_dir or path.parent)
@@ -159,7 +158,8 @@ def _refuse_streams(files: list[Path]) -> None:
             continue  # missing or unreadable: that file's report says so
         if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
             raise BadInput(
-                f"{str(path)!r} is not a regular file", "give .ics or .vcf files, or - for stdin"
+                f"{str(path)!r} is not a regular file",
+                "give .ics, .vcf or .mobileconfig files, or - for stdin",
             )
 
 
@@ -175,7 +175,7 @@ def run_inspect(req: InspectRequest) -> bool:
 
     # Apple profiles have their own reader (mobileconfig/); the rest is told apart by content.
     profiles = [p for p in req.files if is_profile_name(p.name)]
-    others = dataclasses.replace(req, files=[p for p in req.files if not is_profile_name(p.name)])
+    others = [p for p in req.files if not is_profile_name(p.name)]
     if req.output_dir is not None and not req.split:
         raise BadInput("--output-dir only applies with --split")
     if req.split and any(str(p) == STDIN for p in req.files):
@@ -192,9 +192,9 @@ def run_inspect(req: InspectRequest) -> bool:
             "--split needs an import limit, and the provider file states none",
             "add [limits] ics_max_bytes to it",
         )
-    _check_split_targets(others)
+    _check_split_targets(req, others)
     reports = [
-        _inspect_one(path, req, limit, provider.calendar_import_components) for path in others.files
+        _inspect_one(path, req, limit, provider.calendar_import_components) for path in others
     ]
     for report in reports:
         if report.kind == "ics":

@@ -81,7 +81,9 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-def _open_path(path: Path) -> BinaryIO:
+def open_regular(path: Path, hint: str = "give .ics or .vcf files") -> BinaryIO:
+    """A regular file opened for reading; anything else raises :class:`Unreadable` (``hint``
+    ends the message for a folder or a device)."""
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; then only regular files pass,
         # so neither a FIFO nor an endless device (/dev/zero behind a .ics name) is read.
@@ -96,7 +98,7 @@ def _open_path(path: Path) -> BinaryIO:
     if not stat.S_ISREG(mode):
         os.close(fd)
         what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
-        raise Unreadable(codes.UNREADABLE_FILE, f"{what}: give .ics or .vcf files")
+        raise Unreadable(codes.UNREADABLE_FILE, f"{what}: {hint}")
     os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
 
@@ -112,7 +114,7 @@ def open_input(path: Path) -> Iterator[tuple[str, BinaryIO]]:
             raise Unreadable(codes.UNKNOWN_KIND, _UNKNOWN)
         yield kind, io.BufferedReader(_Prefixed(head, raw), io.DEFAULT_BUFFER_SIZE)
         return
-    fh = _open_path(path)
+    fh = open_regular(path)
     with fh:
         try:
             head = fh.read(_HEAD)

@@ -21,7 +21,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from mailsetup.inspect import codes
@@ -739,18 +738,3 @@ def inspect_ics_stream(
             f"{size} bytes, over the import limit of {limit} bytes (use --split)",
         )
     return FileReport(name, "ics", size, limit, cal.stats(), problems)
-
-
-def inspect_ics(
-    path: Path,
-    limit: int | None,
-    *,
-    plan: SplitPlan | None = None,
-    imported: frozenset[str] = IMPORTABLE,
-    progress: Callable[[int], None] | None = None,
-) -> FileReport:
-    """Inspect ``path`` in one streaming pass; fill ``plan`` (when given) for :mod:`split`."""
-    with path.open("rb") as fh:
-        return inspect_ics_stream(
-            fh, str(path), limit, plan=plan, imported=imported, progress=progress
-        )

@@ -8,7 +8,6 @@ charset.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from mailsetup.inspect import codes
@@ -131,12 +130,6 @@ def inspect_vcf_stream(fh: BinaryIO, name: str) -> FileReport:
     if book.cards == 0:
         problems.add(codes.EMPTY_ADDRESS_BOOK, "no BEGIN:VCARD … END:VCARD in the file")
     return FileReport(name, "vcf", counted.size, None, book.stats(), problems)
-
-
-def inspect_vcf(path: Path) -> FileReport:
-    """Inspect ``path`` in one streaming pass."""
-    with path.open("rb") as fh:
-        return inspect_vcf_stream(fh, str(path))
 
 
 class _Counting:

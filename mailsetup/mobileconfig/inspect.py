@@ -8,13 +8,11 @@ or not work. A file that cannot be read is a finding too, so one bad file never 
 
 from __future__ import annotations
 
-import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mailsetup.errors import BadInput
+from mailsetup.inspect import Unreadable, codes, open_regular
 from mailsetup.mobileconfig.findings import Finding
 from mailsetup.mobileconfig.lint import DAV_KINDS, MAIL, KnownProvider, lint_across, lint_profile
 from mailsetup.mobileconfig.read import MAX_BYTES, ReadProfile, read_profile
@@ -73,32 +71,14 @@ def known_provider(provider: Provider) -> KnownProvider:
     )
 
 
-class _Unreadable(Exception):
-    """A file that could not be read at all (missing, no permission): reported, not fatal."""
-
-
 def read_file(path: Path) -> bytes:
-    """The file's bytes (at most one over the limit). Only regular files are read: a FIFO or a
-    device is a wrong argument (exit 2); a missing or unreadable file, or a folder, gets its own
-    report, as ``inspect`` does for every other kind of file."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except FileNotFoundError:
-        raise _Unreadable("no such file") from None
-    except IsADirectoryError:
-        raise _Unreadable("is a folder") from None
-    except OSError as exc:
-        raise _Unreadable(f"cannot read: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as fh:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise _Unreadable("is a folder")
-        if not stat.S_ISREG(mode):
-            raise BadInput(f"{str(path)!r} is not a regular file", "give .mobileconfig files")
+    """The file's bytes (at most one over the limit), opened as ``inspect`` opens every file:
+    a missing or unreadable file, a folder or a device gets its own report."""
+    with open_regular(path, "give .mobileconfig files") as fh:
         try:
             return fh.read(MAX_BYTES + 1)
         except OSError as exc:
-            raise _Unreadable(f"cannot read: {exc.strerror}") from None
+            raise Unreadable(codes.UNREADABLE_FILE, f"cannot read: {exc.strerror}") from None
 
 
 def inspect_profiles(
@@ -111,11 +91,11 @@ def inspect_profiles(
 
         roots = (read_pem_certificates(ca_file, "--ca-file"), f"--ca-file {ca_file}")
     data: list[tuple[Path, bytes | str]] = []
-    for path in paths:  # a wrong argument (a FIFO, a folder) is exit 2 before any work
+    for path in paths:
         try:
             data.append((path, read_file(path)))
-        except _Unreadable as exc:
-            data.append((path, str(exc)))
+        except Unreadable as exc:
+            data.append((path, exc.message))
     known = known_provider(provider) if provider is not None else None
     done = [
         _one(str(path), raw, roots, known)

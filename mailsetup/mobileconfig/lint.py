@@ -453,9 +453,9 @@ def _show(value: Any) -> str:
 
 
 def _plist_type(value: Any) -> str:
+    if isinstance(value, bool):  # before <integer>: a bool is an int
+        return "<boolean>"
     for name, kinds in _TYPES.items():
-        if isinstance(value, bool):
-            return "<boolean>"
         if isinstance(value, kinds):
             return name
     return type(value).__name__

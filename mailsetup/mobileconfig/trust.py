@@ -110,10 +110,7 @@ def system_roots(chain: list[Certificate] | None = None) -> tuple[list[Certifica
                 continue
             name = certifi.where()
         path = Path(name)
-        try:
-            blobs = _pem_blobs(path.read_bytes())
-        except OSError:
-            continue
+        blobs = _bundle_blobs(path)
         if not blobs:
             continue
         if chain is not None:
@@ -131,6 +128,21 @@ def system_roots(chain: list[Certificate] | None = None) -> tuple[list[Certifica
 _PEM_CERT = re.compile(
     rb"-----BEGIN CERTIFICATE-----\s+([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----"
 )
+
+
+_BUNDLE_CACHE: dict[Path, list[bytes]] = {}
+
+
+def _bundle_blobs(path: Path) -> list[bytes]:
+    """The certificate blocks of the bundle at ``path`` (empty when it cannot be read), read
+    once per process: ``inspect`` of many signed profiles checks each chain against it."""
+    if path not in _BUNDLE_CACHE:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return []
+        _BUNDLE_CACHE[path] = _pem_blobs(data)
+    return _BUNDLE_CACHE[path]
 
 
 def _pem_blobs(data: bytes) -> list[bytes]:
