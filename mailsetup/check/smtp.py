@@ -18,7 +18,7 @@ from mailsetup.check.bounded import BoundedReader, ReadBudget
 from mailsetup.check.faults import FaultName as F
 from mailsetup.check.probe import Credentials, Fault, Outcome, ProbeContext
 from mailsetup.check.report import JSONValue
-from mailsetup.check.tls import certificate_evidence, tls_summary
+from mailsetup.check.tls import record_tls
 from mailsetup.provider import Endpoint
 from mailsetup.untrusted import clean_text
 
@@ -157,8 +157,7 @@ def _session(
         raise Fault(F.EHLO_REFUSED, f"EHLO refused: {code} {clean_text(banner)}")
     if endpoint.security == "starttls":
         _starttls(ctx, conn, tls)
-    if isinstance(conn.sock, ssl.SSLSocket):
-        ctx.evidence["tls"] = certificate_evidence(conn.sock)
+    summary = record_tls(ctx.evidence, conn.sock)
     extensions: list[JSONValue] = [*sorted(clean_text(e, 80) for e in conn.esmtp_features)]
     ctx.evidence["extensions"] = extensions
     mechanisms = clean_text(conn.esmtp_features.get("auth", ""), 400).upper().split()
@@ -166,12 +165,9 @@ def _session(
     size = conn.esmtp_features.get("size", "")
     if size.isdigit() and len(size) < 19:
         ctx.evidence["size_limit"] = int(size)
-    if endpoint.security == "none":
+    if summary is None:  # security = none: nothing was encrypted
         not_tried = " (AUTH not tried without TLS)" if login else ""
         return Outcome.of(F.TLS_OFF, f"TLS off: the provider file sets security = none{not_tried}")
-    tls_ev = ctx.evidence.get("tls")
-    assert isinstance(tls_ev, dict)
-    summary = tls_summary(tls_ev)
     if not mechanisms:
         raise Fault(F.AUTH_NOT_OFFERED, f"AUTH not offered after TLS ({summary})")
     if login is None:
