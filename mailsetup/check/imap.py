@@ -16,7 +16,7 @@ from typing import Any
 
 from mailsetup.check.bounded import MAX_LITERAL, BoundedReader, ReadBudget
 from mailsetup.check.faults import FaultName as F
-from mailsetup.check.probe import Credentials, Fault, Outcome, ProbeContext
+from mailsetup.check.probe import Credentials, Fault, Outcome, ProbeContext, closed_fault
 from mailsetup.check.tls import record_tls
 from mailsetup.provider import Endpoint
 from mailsetup.untrusted import clean_text
@@ -186,11 +186,7 @@ def probe_imap(
             done = True
         return outcome
     except conn.abort as exc:
-        if isinstance(exc.__context__, TimeoutError):
-            raise Fault(F.TIMEOUT, ctx.timeout_detail()) from None
-        raise Fault(
-            F.CONNECTION_CLOSED, f"connection closed by the server during {ctx.step}"
-        ) from None
+        raise closed_fault(exc, ctx) from None
     except UnicodeDecodeError:
         raise _not_ascii(ctx) from None
     finally:

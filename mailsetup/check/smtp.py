@@ -16,7 +16,7 @@ from typing import Any
 
 from mailsetup.check.bounded import BoundedReader, ReadBudget
 from mailsetup.check.faults import FaultName as F
-from mailsetup.check.probe import Credentials, Fault, Outcome, ProbeContext
+from mailsetup.check.probe import Credentials, Fault, Outcome, ProbeContext, closed_fault
 from mailsetup.check.report import JSONValue
 from mailsetup.check.tls import record_tls
 from mailsetup.provider import Endpoint
@@ -50,13 +50,6 @@ def _client_classes() -> dict[str, type[Any]]:
         )
 
     return {"ssl": make(smtplib.SMTP_SSL), "plain": make(smtplib.SMTP)}
-
-
-def _disconnected(exc: Exception, ctx: ProbeContext) -> Fault:
-    """smtplib reports a read timeout as a disconnection; tell the two apart again."""
-    if isinstance(exc.__context__, TimeoutError):
-        return Fault(F.TIMEOUT, ctx.timeout_detail())
-    return Fault(F.CONNECTION_CLOSED, f"connection closed by the server during {ctx.step}")
 
 
 def _auth_plain_utf8(conn: Any, login: Credentials, mechanisms: list[str]) -> None:
@@ -98,7 +91,7 @@ def _connect(ctx: ProbeContext, endpoint: Endpoint, tls: ssl.SSLContext) -> Any:
             raise Fault(F.NOT_SMTP, f"not SMTP: the server greeted with {greeting}") from None
         raise Fault(F.GREETING_REFUSED, f"greeting refused: {exc.smtp_code} {greeting}") from None
     except smtplib.SMTPServerDisconnected as exc:
-        raise _disconnected(exc, ctx) from None
+        raise closed_fault(exc, ctx) from None
 
 
 def _starttls(ctx: ProbeContext, conn: Any, tls: ssl.SSLContext) -> None:
@@ -194,7 +187,7 @@ def probe_smtp(
         quit_sent = True
         return outcome
     except smtplib.SMTPServerDisconnected as exc:
-        raise _disconnected(exc, ctx) from None
+        raise closed_fault(exc, ctx) from None
     finally:
         if not quit_sent:
             conn.close()
