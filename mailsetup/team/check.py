@@ -93,6 +93,7 @@ def check_team(
     opts: TeamCheckOptions,
     passwords: Passwords | None = None,
     on_unit_done: Callable[[], None] | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> TeamResult:
     """Check every member; ``on_unit_done`` is called after each unit (for a progress bar)."""
     from mailsetup.check.hints import validate_hints
@@ -100,7 +101,8 @@ def check_team(
 
     validate_hints(provider)  # as the single check: a bad hint template is provider data
     started = time.monotonic()
-    tls: ssl.SSLContext = make_context(opts.ca_file)
+    if tls is None:  # the command passes the one it built to validate --ca-file
+        tls = make_context(opts.ca_file)
     by_domain: dict[str, Account] = {}
     for m in members:
         by_domain.setdefault(m.account.domain, m.account)
