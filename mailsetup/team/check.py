@@ -30,7 +30,13 @@ from pathlib import Path
 
 from mailsetup.account import Account
 from mailsetup.check.dns import Nameserver
-from mailsetup.check.plan import CheckOptions, not_checked, plan_probes, resolver_probe
+from mailsetup.check.plan import (
+    DEFAULT_TIMEOUT,
+    CheckOptions,
+    not_checked,
+    plan_probes,
+    resolver_probe,
+)
 from mailsetup.check.report import ProbeResult, Report
 from mailsetup.check.runner import Probe, run_probes
 from mailsetup.provider import Provider
@@ -43,7 +49,7 @@ LOGIN_PROBES = ("imap", "smtp", "caldav", "carddav")
 
 @dataclass(frozen=True)
 class TeamCheckOptions:
-    timeout: float = 10.0
+    timeout: float = DEFAULT_TIMEOUT
     nameserver: Nameserver | None = None
     ca_file: Path | None = None
     login: bool = False
