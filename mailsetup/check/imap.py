@@ -16,8 +16,8 @@ from typing import Any
 
 from mailsetup.check.bounded import MAX_LITERAL, BoundedReader, ReadBudget
 from mailsetup.check.faults import FaultName as F
-from mailsetup.check.probe import Credentials, Fault, Outcome, ProbeContext
-from mailsetup.check.tls import certificate_evidence, tls_summary
+from mailsetup.check.probe import Credentials, Fault, Outcome, ProbeContext, closed_fault
+from mailsetup.check.tls import record_tls
 from mailsetup.provider import Endpoint
 from mailsetup.untrusted import clean_text
 
@@ -152,16 +152,12 @@ def _session(
     ctx.evidence["greeting"] = clean_text(conn.welcome)
     if endpoint.security == "starttls":
         _starttls(ctx, conn, tls)
-    if isinstance(conn.sock, ssl.SSLSocket):
-        ctx.evidence["tls"] = certificate_evidence(conn.sock)
+    summary = record_tls(ctx.evidence, conn.sock)
     caps = sorted(clean_text(str(c), 80) for c in conn.capabilities)
     ctx.evidence["capabilities"] = list(caps)
-    if endpoint.security == "none":
+    if summary is None:  # security = none: nothing was encrypted
         not_tried = " (login not tried without TLS)" if login else ""
         return Outcome.of(F.TLS_OFF, f"TLS off: the provider file sets security = none{not_tried}")
-    tls_ev = ctx.evidence.get("tls")
-    assert isinstance(tls_ev, dict)
-    summary = tls_summary(tls_ev)
     if not {"IMAP4REV1", "IMAP4REV2"} & set(caps):
         return Outcome.of(
             F.NO_IMAP4REV1, f"no IMAP4rev1: {summary}; the server claims neither rev1 nor rev2"
@@ -190,11 +186,7 @@ def probe_imap(
             done = True
         return outcome
     except conn.abort as exc:
-        if isinstance(exc.__context__, TimeoutError):
-            raise Fault(F.TIMEOUT, ctx.timeout_detail()) from None
-        raise Fault(
-            F.CONNECTION_CLOSED, f"connection closed by the server during {ctx.step}"
-        ) from None
+        raise closed_fault(exc, ctx) from None
     except UnicodeDecodeError:
         raise _not_ascii(ctx) from None
     finally:

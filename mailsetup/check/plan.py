@@ -130,7 +130,12 @@ def not_checked(row: ProbeResult, resolver: ProbeResult) -> ProbeResult:
     )
 
 
-def run_check(account: Account, provider: Provider, options: CheckOptions) -> Report:
+def run_check(
+    account: Account,
+    provider: Provider,
+    options: CheckOptions,
+    tls: ssl.SSLContext | None = None,
+) -> Report:
     """Run every probe in parallel and return the report, hints attached.
 
     The resolver is asked once, alongside the probes: if it does not answer at all, the report
@@ -140,7 +145,8 @@ def run_check(account: Account, provider: Provider, options: CheckOptions) -> Re
     from mailsetup.check.tls import make_context
 
     validate_hints(provider)
-    tls = make_context(options.ca_file)
+    if tls is None:  # the command passes the one it built to validate --ca-file
+        tls = make_context(options.ca_file)
     started = time.monotonic()
     planned = plan_probes(account, provider, options, tls)
     resolver, *results = run_probes([resolver_probe(account, options), *planned])

@@ -96,6 +96,17 @@ class ProbeContext:
         return f"timeout: no answer within {self.timeout:g} s (during {self.step})"
 
 
+def closed_fault(exc: BaseException, ctx: ProbeContext) -> Fault:
+    """A client library's "connection lost" exception, told apart from a read timeout again.
+
+    imaplib (``abort``) and smtplib (``SMTPServerDisconnected``) both report a timed-out read
+    as a lost connection; the ``TimeoutError`` survives only as ``__context__``.
+    """
+    if isinstance(exc.__context__, TimeoutError):
+        return Fault(FaultName.TIMEOUT, ctx.timeout_detail())
+    return Fault(FaultName.CONNECTION_CLOSED, f"connection closed by the server during {ctx.step}")
+
+
 def outcome_from_exception(exc: BaseException, ctx: ProbeContext, target: str) -> Outcome:
     """Name the fault behind ``exc``; anything unknown is reported, not raised, per row."""
     from mailsetup.check.tls import classify_tls_error

@@ -16,9 +16,9 @@ from typing import Any
 
 from mailsetup.check.bounded import BoundedReader, ReadBudget
 from mailsetup.check.faults import FaultName as F
-from mailsetup.check.probe import Credentials, Fault, Outcome, ProbeContext
+from mailsetup.check.probe import Credentials, Fault, Outcome, ProbeContext, closed_fault
 from mailsetup.check.report import JSONValue
-from mailsetup.check.tls import certificate_evidence, tls_summary
+from mailsetup.check.tls import record_tls
 from mailsetup.provider import Endpoint
 from mailsetup.untrusted import clean_text
 
@@ -50,13 +50,6 @@ def _client_classes() -> dict[str, type[Any]]:
         )
 
     return {"ssl": make(smtplib.SMTP_SSL), "plain": make(smtplib.SMTP)}
-
-
-def _disconnected(exc: Exception, ctx: ProbeContext) -> Fault:
-    """smtplib reports a read timeout as a disconnection; tell the two apart again."""
-    if isinstance(exc.__context__, TimeoutError):
-        return Fault(F.TIMEOUT, ctx.timeout_detail())
-    return Fault(F.CONNECTION_CLOSED, f"connection closed by the server during {ctx.step}")
 
 
 def _auth_plain_utf8(conn: Any, login: Credentials, mechanisms: list[str]) -> None:
@@ -98,7 +91,7 @@ def _connect(ctx: ProbeContext, endpoint: Endpoint, tls: ssl.SSLContext) -> Any:
             raise Fault(F.NOT_SMTP, f"not SMTP: the server greeted with {greeting}") from None
         raise Fault(F.GREETING_REFUSED, f"greeting refused: {exc.smtp_code} {greeting}") from None
     except smtplib.SMTPServerDisconnected as exc:
-        raise _disconnected(exc, ctx) from None
+        raise closed_fault(exc, ctx) from None
 
 
 def _starttls(ctx: ProbeContext, conn: Any, tls: ssl.SSLContext) -> None:
@@ -157,8 +150,7 @@ def _session(
         raise Fault(F.EHLO_REFUSED, f"EHLO refused: {code} {clean_text(banner)}")
     if endpoint.security == "starttls":
         _starttls(ctx, conn, tls)
-    if isinstance(conn.sock, ssl.SSLSocket):
-        ctx.evidence["tls"] = certificate_evidence(conn.sock)
+    summary = record_tls(ctx.evidence, conn.sock)
     extensions: list[JSONValue] = [*sorted(clean_text(e, 80) for e in conn.esmtp_features)]
     ctx.evidence["extensions"] = extensions
     mechanisms = clean_text(conn.esmtp_features.get("auth", ""), 400).upper().split()
@@ -166,12 +158,9 @@ def _session(
     size = conn.esmtp_features.get("size", "")
     if size.isdigit() and len(size) < 19:
         ctx.evidence["size_limit"] = int(size)
-    if endpoint.security == "none":
+    if summary is None:  # security = none: nothing was encrypted
         not_tried = " (AUTH not tried without TLS)" if login else ""
         return Outcome.of(F.TLS_OFF, f"TLS off: the provider file sets security = none{not_tried}")
-    tls_ev = ctx.evidence.get("tls")
-    assert isinstance(tls_ev, dict)
-    summary = tls_summary(tls_ev)
     if not mechanisms:
         raise Fault(F.AUTH_NOT_OFFERED, f"AUTH not offered after TLS ({summary})")
     if login is None:
@@ -198,7 +187,7 @@ def probe_smtp(
         quit_sent = True
         return outcome
     except smtplib.SMTPServerDisconnected as exc:
-        raise _disconnected(exc, ctx) from None
+        raise closed_fault(exc, ctx) from None
     finally:
         if not quit_sent:
             conn.close()

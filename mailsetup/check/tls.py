@@ -134,3 +134,17 @@ def tls_summary(tls: Evidence) -> str:
         f"{tls.get('version')}, cert {tls.get('subject') or '?'} by {tls.get('issuer') or '?'}, "
         f"{tls.get('days_left')} days left"
     )
+
+
+def record_tls(evidence: Evidence, sock: object) -> str | None:
+    """Keep a TLS peer's certificate as ``evidence["tls"]``; its one-line summary.
+
+    ``None`` means the connection is clear text, which after a successful connect or STARTTLS
+    only happens when the provider file sets ``security = none``. IMAP and SMTP share this so
+    the evidence and the summary line are made one way.
+    """
+    if not isinstance(sock, ssl.SSLSocket):
+        return None
+    tls = certificate_evidence(sock)
+    evidence["tls"] = tls
+    return tls_summary(tls)

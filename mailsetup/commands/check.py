@@ -76,7 +76,7 @@ def run_check_command(req: CheckRequest) -> int:
 
     account = make_account(req.email, sync_user=req.sync_user)
     nameserver = parse_nameserver(req.resolver) if req.resolver is not None else None
-    make_context(req.ca_file)  # an unreadable --ca-file is bad input, before any prompt
+    tls = make_context(req.ca_file)  # an unreadable --ca-file is bad input, before any prompt
     provider = load_provider(req.provider, path=req.provider_file)
     mail_password = sync_password = None
     if req.login:
@@ -92,6 +92,6 @@ def run_check_command(req: CheckRequest) -> int:
         mail_password=mail_password,
         sync_password=sync_password,
     )
-    report = run_check(account, provider, options)
+    report = run_check(account, provider, options, tls)
     print_report(report, as_json=req.as_json)
     return report.exit_code

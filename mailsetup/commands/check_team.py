@@ -84,7 +84,7 @@ def run_team_check_command(req: CheckCommand) -> int:
     if not 1 <= req.parallel <= MAX_PARALLEL:
         raise BadInput(f"--parallel {req.parallel}: give 1 to {MAX_PARALLEL}")
     nameserver = parse_nameserver(req.resolver) if req.resolver is not None else None
-    make_context(req.ca_file)
+    tls = make_context(req.ca_file)  # an unreadable --ca-file is bad input, before any row
     provider = load_provider(req.provider, path=req.provider_file)
     passwords = Passwords.from_environment() if req.login else None
 
@@ -109,7 +109,7 @@ def run_team_check_command(req: CheckCommand) -> int:
     units = domains + (2 if good else 0) + (len(good) if req.login else 0)  # + resolver, servers
     try:
         with RowProgress(units if RowProgress.wanted() else None, "Checking") as bar:
-            result = check_team(good, provider, opts, passwords, on_unit_done=bar.advance)
+            result = check_team(good, provider, opts, passwords, on_unit_done=bar.advance, tls=tls)
     except KeyboardInterrupt:
         raise Interrupted("check --csv interrupted before every row was checked") from None
     out = sys.stdout

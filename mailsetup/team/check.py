@@ -30,7 +30,13 @@ from pathlib import Path
 
 from mailsetup.account import Account
 from mailsetup.check.dns import Nameserver
-from mailsetup.check.plan import CheckOptions, not_checked, plan_probes, resolver_probe
+from mailsetup.check.plan import (
+    DEFAULT_TIMEOUT,
+    CheckOptions,
+    not_checked,
+    plan_probes,
+    resolver_probe,
+)
 from mailsetup.check.report import ProbeResult, Report
 from mailsetup.check.runner import Probe, run_probes
 from mailsetup.provider import Provider
@@ -43,7 +49,7 @@ LOGIN_PROBES = ("imap", "smtp", "caldav", "carddav")
 
 @dataclass(frozen=True)
 class TeamCheckOptions:
-    timeout: float = 10.0
+    timeout: float = DEFAULT_TIMEOUT
     nameserver: Nameserver | None = None
     ca_file: Path | None = None
     login: bool = False
@@ -93,6 +99,7 @@ def check_team(
     opts: TeamCheckOptions,
     passwords: Passwords | None = None,
     on_unit_done: Callable[[], None] | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> TeamResult:
     """Check every member; ``on_unit_done`` is called after each unit (for a progress bar)."""
     from mailsetup.check.hints import validate_hints
@@ -100,7 +107,8 @@ def check_team(
 
     validate_hints(provider)  # as the single check: a bad hint template is provider data
     started = time.monotonic()
-    tls: ssl.SSLContext = make_context(opts.ca_file)
+    if tls is None:  # the command passes the one it built to validate --ca-file
+        tls = make_context(opts.ca_file)
     by_domain: dict[str, Account] = {}
     for m in members:
         by_domain.setdefault(m.account.domain, m.account)
