@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import errno
 import filecmp
 import hashlib
 import itertools
@@ -306,30 +305,23 @@ class BulkWriter:
         self._created = []
 
     def _move(self, tmp: str, path: str, status: str) -> None:
+        from mailsetup.output import move_into_place
+
         try:
             parent = os.path.dirname(path)
             if parent != self._dir and not os.path.isdir(parent):
                 os.mkdir(parent)
                 self._created.append(parent)
-            if status == "replaced":
-                os.replace(tmp, path)
-                return
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise OutputError(
-                    f"{str(path)!r} appeared while writing", "run again to see what changed"
-                ) from None
-            except OSError as exc:
-                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV):
-                    raise
-                os.rename(tmp, path)  # no hard links here; the name was checked just before
-            self._created.append(path)
         except OSError as exc:
-            raise OutputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
-        finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+            raise OutputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+        appeared = OutputError(
+            f"{str(path)!r} appeared while writing", "run again to see what changed"
+        )
+        move_into_place(Path(tmp), Path(path), status == "replaced", exists=appeared)
+        if status != "replaced":
+            self._created.append(path)
 
     def finish(self) -> None:
         """Commit what is staged and put index.csv in place (unchanged index: not rewritten)."""
