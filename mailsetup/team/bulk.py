@@ -185,7 +185,6 @@ class BulkWriter:
 
     def plan(self, number: int, targets: list[tuple[str, OutputFile]]) -> list[Planned]:
         """What writing these files would do; :class:`RowProblem` if the row cannot be written."""
-        planned: list[Planned] = []
         # A row owns the top-level names it writes (its file, or its folder). Different
         # addresses can still meet in one name once made safe ("a/b@x" and "a_b@x"), or
         # differ only in case (one name on macOS and Windows).
@@ -194,37 +193,38 @@ class BulkWriter:
             owner = self._names.get(name_key(top))
             if owner is not None and owner != number:
                 raise RowProblem(f"file name {top!r} is already used by row {owner}")
-        for rel, f in targets:
-            planned.append(Planned(rel, f.data, hashlib.sha256(f.data).hexdigest(), ""))
         folders = {rel.split("/", 1)[0] for rel, _ in targets if "/" in rel}
         for folder in folders:
             path = os.path.join(self._dir, folder)
             if os.path.islink(path) or (os.path.exists(path) and not os.path.isdir(path)):
                 raise RowProblem(f"{folder!r} exists and is not a folder")
-        result = [replace_status(p, self._status(p)) for p in planned]
+        result = [
+            Planned(rel, f.data, hashlib.sha256(f.data).hexdigest(), self._status(rel, f.data))
+            for rel, f in targets
+        ]
         for top in tops:
             self._names[name_key(top)] = number
         return result
 
-    def _status(self, p: Planned) -> str:
-        path = os.path.join(self._dir, p.rel)
+    def _status(self, rel: str, data: bytes) -> str:
+        path = os.path.join(self._dir, rel)
         try:
             st = os.lstat(path)
         except FileNotFoundError:
             return "would write" if self.dry_run else "written"
         except NotADirectoryError:
-            raise RowProblem(f"{p.rel!r}: a parent is not a folder") from None
+            raise RowProblem(f"{rel!r}: a parent is not a folder") from None
         if not stat.S_ISREG(st.st_mode):
-            raise RowProblem(f"{p.rel!r} exists and is not a regular file (left alone)")
-        if st.st_size == len(p.data):
+            raise RowProblem(f"{rel!r} exists and is not a regular file (left alone)")
+        if st.st_size == len(data):
             try:
-                same = _read(path) == p.data
+                same = _read(path) == data
             except OSError as exc:
-                raise RowProblem(f"cannot read {p.rel!r}: {exc.strerror}") from None
+                raise RowProblem(f"cannot read {rel!r}: {exc.strerror}") from None
             if same:
                 return "unchanged"
         if not self.force:
-            raise RowProblem(f"{p.rel!r} exists with other content (pass --force to replace it)")
+            raise RowProblem(f"{rel!r} exists with other content (pass --force to replace it)")
         return "would replace" if self.dry_run else "replaced"
 
     def add(self, number: int, email: str, files: list[Planned]) -> None:
@@ -395,10 +395,6 @@ class BulkWriter:
                 os.unlink(tmp)
 
     index_status = "not written"
-
-
-def replace_status(p: Planned, status: str) -> Planned:
-    return Planned(p.rel, p.data, p.sha256, status)
 
 
 def _formula_row(entry: tuple[str, ...]) -> tuple[str, ...]:
