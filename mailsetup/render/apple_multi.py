@@ -47,6 +47,11 @@ def check_accounts(accounts: list[Account]) -> None:
         seen.add(key)
 
 
+def dav_group(account: Account) -> str:
+    """Which CalDAV/CardDAV account a mailbox belongs to: its sync login, or itself."""
+    return f"sync:{account.sync_user}" if account.sync_user else account.identity
+
+
 def _root_identifier(owner: Account, provider: Provider, options: RenderOptions) -> str:
     uid = stable_uuid(provider.id, owner.identity, "multi").lower()
     subset = service_set(options)
@@ -76,7 +81,7 @@ def build_multi_profile(
             who = account.identity
             if kind != MAIL:
                 # One CalDAV/CardDAV account per sync login (or per mailbox without one).
-                who = f"sync:{account.sync_user}" if account.sync_user else account.identity
+                who = dav_group(account)
                 if (kind, who) in dav_groups:
                     continue
                 dav_groups.add((kind, who))
