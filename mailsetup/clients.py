@@ -129,6 +129,13 @@ SUGGESTIONS: dict[str, str] = {
 }
 
 
+def format_for(client: str, fmt: str | None) -> str | None:
+    """``--format`` as it applies to ``client``: kept for a client with formats (``dav``) or an
+    unknown one (so the error names it), dropped for the others (a CSV run mixes clients)."""
+    spec = CLIENTS.get(client)
+    return fmt if spec is None or spec.format_names else None
+
+
 def all_format_names() -> tuple[str, ...]:
     """Every ``--format`` value of every client, in registry order."""
     return tuple(n for spec in CLIENTS.values() for n in spec.format_names)

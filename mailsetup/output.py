@@ -115,8 +115,13 @@ def _stage(path: Path, data: bytes, secret: bool) -> Path:
     return tmp
 
 
-def _commit(tmp: Path, path: Path, force: bool) -> None:
-    """Move a staged file into place: replace with ``force``, else never over an existing name."""
+def move_into_place(
+    tmp: Path, path: Path, force: bool, *, exists: OutputError | None = None
+) -> None:
+    """Move a staged file into place: replace with ``force``, else never over an existing name.
+
+    ``exists`` is raised when the name is taken (default: "already exists, pass --force").
+    """
     try:
         if force:
             os.replace(tmp, path)
@@ -124,7 +129,7 @@ def _commit(tmp: Path, path: Path, force: bool) -> None:
             try:
                 os.link(tmp, path)
             except FileExistsError:
-                raise OutputError(
+                raise exists or OutputError(
                     f"{str(path)!r} already exists", "pass --force to replace it"
                 ) from None
             except OSError as exc:
@@ -171,7 +176,7 @@ class StagedWrites:
         done: list[Path] = []
         try:
             for tmp, path in self.staged:
-                _commit(tmp, path, self.force)
+                move_into_place(tmp, path, self.force)
                 done.append(path)
         except BaseException:
             if not self.force:  # these names did not exist before this batch

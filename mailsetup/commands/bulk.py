@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from mailsetup.clients import format_for
 from mailsetup.errors import BadInput, Interrupted, MailsetupError, RowsFailed
 from mailsetup.team.bulk import BulkWriter, RowProblem, Tally, row_targets
 from mailsetup.team.csvfile import count_rows, template
@@ -54,14 +55,6 @@ def write_template(
     print(f"Wrote {output}")
 
 
-def _format_for(client: str, fmt: str | None) -> str | None:
-    """``--format`` for the rows whose client has formats (``dav``), nothing for the others."""
-    from mailsetup.clients import CLIENTS
-
-    spec = CLIENTS.get(client)
-    return fmt if spec is None or spec.format_names else None
-
-
 def run_bulk(req: BulkRequest) -> Tally:
     """Do the whole command; raise :class:`RowsFailed` (exit 6) when a row failed."""
     from mailsetup.provider import load_provider
@@ -80,7 +73,7 @@ def run_bulk(req: BulkRequest) -> Tally:
         )
     if req.dry_run and req.atomic:
         raise BadInput("--dry-run and --atomic do not go together", "--dry-run writes nothing")
-    client_spec(req.client, _format_for(req.client.lower(), req.format))
+    client_spec(req.client, format_for(req.client.lower(), req.format))
     services = parse_services(req.services)
     provider = load_provider(req.provider, path=req.provider_file)
     provider.smtp_on_port(req.smtp_port)
@@ -109,7 +102,7 @@ def run_bulk(req: BulkRequest) -> Tally:
                     continue
                 email = item.account.email
                 try:
-                    fmt = _format_for(item.client, req.format)
+                    fmt = format_for(item.client, req.format)
                     _, fmt_spec = client_spec(item.client, fmt)
                     options = RenderOptions(
                         services=item.services, smtp_port=req.smtp_port, format=fmt

@@ -66,15 +66,21 @@ def parse_services(text: str) -> frozenset[str]:
     return frozenset(chosen)
 
 
+def _spec(client: str) -> ClientSpec:
+    """The registry entry of ``client``; an unknown name is a usage error with a suggestion."""
+    spec = SPECS.get(client.strip().lower())
+    if spec is None:
+        raise BadInput(f"unknown client {client!r}", unknown_client_hint(client))
+    return spec
+
+
 def client_spec(client: str, fmt: str | None = None) -> tuple[ClientSpec, FormatSpec]:
     """The registry entries for ``--client client --format fmt``; usage errors name the choices.
 
     Checked before anything is asked or written: an unknown client, a ``--format`` given to a
     client with one format, or a missing/unknown one for a client with several.
     """
-    spec = SPECS.get(client.strip().lower())
-    if spec is None:
-        raise BadInput(f"unknown client {client!r}", unknown_client_hint(client))
+    spec = _spec(client)
     chosen = spec.format(fmt)
     if chosen is None:
         if not spec.format_names:
@@ -105,10 +111,7 @@ def embed_policy(client: str) -> str:
     nobody types a password that is then thrown away; :func:`render` enforces the same rule
     for library callers.
     """
-    spec = SPECS.get(client.strip().lower())
-    if spec is None:
-        raise BadInput(f"unknown client {client!r}", unknown_client_hint(client))
-    return spec.embed
+    return _spec(client).embed
 
 
 def check_embed(client: str, wants_password: bool) -> str:

@@ -39,7 +39,7 @@ from mailsetup.render import SERVICES, Rendered, RenderOptions, stable_uuid
 _NOT_XML = re.compile("[\ufffe\uffff]")
 
 
-def _service_set(options: RenderOptions) -> tuple[str, ...]:
+def service_set(options: RenderOptions) -> tuple[str, ...]:
     """The services of this profile when they are a subset, else ``()`` (the full set)."""
     chosen = tuple(s for s in SERVICES if s in options.services)
     return () if chosen == SERVICES else chosen
@@ -48,7 +48,7 @@ def _service_set(options: RenderOptions) -> tuple[str, ...]:
 def _common(
     account: Account, provider: Provider, options: RenderOptions, payload_type: str, name: str
 ) -> dict[str, Any]:
-    uid = stable_uuid(provider.id, account.identity, *_service_set(options), payload_type)
+    uid = stable_uuid(provider.id, account.identity, *service_set(options), payload_type)
     return {
         "PayloadType": payload_type,
         "PayloadVersion": 1,
@@ -62,7 +62,7 @@ def _profile_identifier(account: Account, provider: Provider, options: RenderOpt
     # Addresses may hold characters that reverse-DNS names do not; a derived UUID keeps the
     # identifier stable and valid for any address. A subset of services gets its own suffix.
     base = f"{provider.identifier_prefix}.{stable_uuid(provider.id, account.identity).lower()}"
-    subset = _service_set(options)
+    subset = service_set(options)
     return f"{base}.{'-'.join(subset)}" if subset else base
 
 
@@ -154,7 +154,7 @@ def build_profile(account: Account, provider: Provider, options: RenderOptions) 
         "PayloadType": "Configuration",
         "PayloadVersion": 1,
         "PayloadUUID": stable_uuid(
-            provider.id, account.identity, *_service_set(options), "Configuration"
+            provider.id, account.identity, *service_set(options), "Configuration"
         ),
         "PayloadIdentifier": _profile_identifier(account, provider, options),
         "PayloadDisplayName": f"{provider.name}: {account.email_display}",
@@ -165,23 +165,31 @@ def build_profile(account: Account, provider: Provider, options: RenderOptions) 
     }
 
 
-def render(account: Account, provider: Provider, options: RenderOptions) -> Rendered:
+INSTRUCTIONS = [
+    "macOS: open the file, then System Settings → General → Device Management → Install.",
+    "iOS/iPadOS: AirDrop or mail it to the device, then Settings → Profile Downloaded → Install.",
+]
+
+
+def profile_bytes(profile: dict[str, Any]) -> bytes:
+    """The ``.mobileconfig`` bytes of ``profile``; a string XML 1.0 cannot hold is refused."""
     try:
-        data = plistlib.dumps(build_profile(account, provider, options), sort_keys=True)
+        data = plistlib.dumps(profile, sort_keys=True)
     except ValueError as exc:  # a character a plist (XML 1.0) cannot hold; the loader refuses it
         raise ProviderError(f"cannot write the profile: {exc}") from None
     if _NOT_XML.search(data.decode("utf-8")):
         # plistlib refuses C0 controls but writes U+FFFE/U+FFFF, which XML 1.0 cannot hold:
         # the profile would not parse on any device.
         raise ProviderError("cannot write the profile: a string holds U+FFFE or U+FFFF")
+    return data
+
+
+def render(account: Account, provider: Provider, options: RenderOptions) -> Rendered:
+    data = profile_bytes(build_profile(account, provider, options))
     return Rendered(
         warnings=provider.missing_sync_user(account, options.services),
         files=[
             OutputFile(f"{account.email}.mobileconfig", data, secret=options.password is not None)
         ],
-        instructions=[
-            "macOS: open the file, then System Settings → General → Device Management → Install.",
-            "iOS/iPadOS: AirDrop or mail it to the device, then Settings → Profile Downloaded"
-            " → Install.",
-        ],
+        instructions=list(INSTRUCTIONS),
     )

@@ -26,12 +26,11 @@ from __future__ import annotations
 from typing import Any
 
 from mailsetup.account import Account
-from mailsetup.errors import BadInput, ProviderError
+from mailsetup.errors import BadInput
 from mailsetup.model import OutputFile
 from mailsetup.provider import Provider
-from mailsetup.render import SERVICES, Rendered, RenderOptions, stable_uuid
-from mailsetup.render.apple import build_profile
-from mailsetup.render.apple import render as render_single
+from mailsetup.render import Rendered, RenderOptions, stable_uuid
+from mailsetup.render.apple import INSTRUCTIONS, build_profile, profile_bytes, service_set
 
 MAIL = "com.apple.mail.managed"
 
@@ -48,15 +47,14 @@ def check_accounts(accounts: list[Account]) -> None:
         seen.add(key)
 
 
-def _service_set(options: RenderOptions) -> tuple[str, ...]:
-    """The services when a subset (the single profile's rule, docs/apple.md), else ``()``."""
-    chosen = tuple(s for s in SERVICES if s in options.services)
-    return () if chosen == SERVICES else chosen
+def dav_group(account: Account) -> str:
+    """Which CalDAV/CardDAV account a mailbox belongs to: its sync login, or itself."""
+    return f"sync:{account.sync_user}" if account.sync_user else account.identity
 
 
 def _root_identifier(owner: Account, provider: Provider, options: RenderOptions) -> str:
     uid = stable_uuid(provider.id, owner.identity, "multi").lower()
-    subset = _service_set(options)
+    subset = service_set(options)
     base = f"{provider.identifier_prefix}.multi.{uid}"
     return f"{base}.{'-'.join(subset)}" if subset else base
 
@@ -73,7 +71,7 @@ def build_multi_profile(
         )
     owner = accounts[0]
     root = _root_identifier(owner, provider, options)
-    subset = _service_set(options)
+    subset = service_set(options)
     single_options = RenderOptions(services=options.services, smtp_port=options.smtp_port)
     content: list[dict[str, Any]] = []
     dav_groups: set[tuple[str, str]] = set()
@@ -83,7 +81,7 @@ def build_multi_profile(
             who = account.identity
             if kind != MAIL:
                 # One CalDAV/CardDAV account per sync login (or per mailbox without one).
-                who = f"sync:{account.sync_user}" if account.sync_user else account.identity
+                who = dav_group(account)
                 if (kind, who) in dav_groups:
                     continue
                 dav_groups.add((kind, who))
@@ -110,20 +108,12 @@ def build_multi_profile(
 
 def render_multi(accounts: list[Account], provider: Provider, options: RenderOptions) -> Rendered:
     """``<first address>+<n>.mobileconfig`` holding every mailbox."""
-    import plistlib
-
     provider.require(options.services)
-    try:
-        data = plistlib.dumps(build_multi_profile(accounts, provider, options), sort_keys=True)
-    except ValueError as exc:  # a character a plist (XML 1.0) cannot hold
-        raise ProviderError(f"cannot write the profile: {exc}") from None
-    owner = accounts[0]
-    name = f"{owner.email}+{len(accounts) - 1}.mobileconfig"
-    # The install steps are the single profile's.
-    steps = render_single(owner, provider, RenderOptions(services=options.services)).instructions
+    data = profile_bytes(build_multi_profile(accounts, provider, options))
+    name = f"{accounts[0].email}+{len(accounts) - 1}.mobileconfig"
     warnings = [w for a in accounts for w in provider.missing_sync_user(a, options.services)]
     return Rendered(
         files=[OutputFile(name, data)],
-        instructions=steps,
+        instructions=list(INSTRUCTIONS),  # the single profile's install steps
         warnings=list(dict.fromkeys(warnings)),
     )

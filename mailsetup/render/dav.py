@@ -42,8 +42,8 @@ from mailsetup.model import KEYRING_SERVICE as SERVICE
 from mailsetup.model import OutputFile, keyring_user
 from mailsetup.provider import DavService, Provider
 from mailsetup.render import Rendered, RenderOptions, client_spec
+from mailsetup.render.templating import comment_text
 from mailsetup.shellwords import password_set_command
-from mailsetup.untrusted import UNSAFE
 
 DAV_SERVICES = ("caldav", "carddav")
 SCHEMA_ID = "https://mailsetup.invalid/schemas/dav-descriptor-v1.json"
@@ -78,11 +78,6 @@ def keyring_command() -> list[str]:
     bare name only when Python cannot say where it runs from (an embedded interpreter).
     """
     return [sys.executable, "-m", "keyring"] if sys.executable else ["keyring"]
-
-
-def _comment(text: str) -> str:
-    """``text`` safe on a ``#`` comment line: no line break or control ends the comment."""
-    return UNSAFE.sub(" ", text)
 
 
 # --- json -----------------------------------------------------------------------------------
@@ -144,7 +139,7 @@ def _render_vdirsyncer(account: Account, provider: Provider, options: RenderOpti
     base = _ini_name(provider.id)
     # Values are JSON (vdirsyncer parses each with json.loads).
     j = json.dumps
-    c = _comment
+    c = comment_text  # no line break or control ends a # comment
     lines = [
         f"# vdirsyncer configuration for {c(account.email)} at {c(provider.name)}, made by"
         " mailsetup.",

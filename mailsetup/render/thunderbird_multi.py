@@ -20,7 +20,7 @@ from mailsetup.account import Account
 from mailsetup.model import OutputFile
 from mailsetup.provider import Provider
 from mailsetup.render import Rendered, RenderOptions
-from mailsetup.render.apple_multi import check_accounts
+from mailsetup.render.apple_multi import check_accounts, dav_group
 from mailsetup.render.templating import render_template
 from mailsetup.render.thunderbird import PrefValue, account_key, user_prefs
 
@@ -58,7 +58,7 @@ def multi_prefs(
     dav_keys: list[tuple[str, str]] = []
     dav = options.services & {"caldav", "carddav"}
     for account, key in zip(accounts, keys, strict=True):
-        group = f"sync:{account.sync_user}" if account.sync_user else account.identity
+        group = dav_group(account)
         services = options.services - dav
         if dav and group not in dav_seen:
             dav_seen.add(group)

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import errno
 import filecmp
 import hashlib
 import itertools
@@ -186,7 +185,6 @@ class BulkWriter:
 
     def plan(self, number: int, targets: list[tuple[str, OutputFile]]) -> list[Planned]:
         """What writing these files would do; :class:`RowProblem` if the row cannot be written."""
-        planned: list[Planned] = []
         # A row owns the top-level names it writes (its file, or its folder). Different
         # addresses can still meet in one name once made safe ("a/b@x" and "a_b@x"), or
         # differ only in case (one name on macOS and Windows).
@@ -195,37 +193,38 @@ class BulkWriter:
             owner = self._names.get(name_key(top))
             if owner is not None and owner != number:
                 raise RowProblem(f"file name {top!r} is already used by row {owner}")
-        for rel, f in targets:
-            planned.append(Planned(rel, f.data, hashlib.sha256(f.data).hexdigest(), ""))
         folders = {rel.split("/", 1)[0] for rel, _ in targets if "/" in rel}
         for folder in folders:
             path = os.path.join(self._dir, folder)
             if os.path.islink(path) or (os.path.exists(path) and not os.path.isdir(path)):
                 raise RowProblem(f"{folder!r} exists and is not a folder")
-        result = [replace_status(p, self._status(p)) for p in planned]
+        result = [
+            Planned(rel, f.data, hashlib.sha256(f.data).hexdigest(), self._status(rel, f.data))
+            for rel, f in targets
+        ]
         for top in tops:
             self._names[name_key(top)] = number
         return result
 
-    def _status(self, p: Planned) -> str:
-        path = os.path.join(self._dir, p.rel)
+    def _status(self, rel: str, data: bytes) -> str:
+        path = os.path.join(self._dir, rel)
         try:
             st = os.lstat(path)
         except FileNotFoundError:
             return "would write" if self.dry_run else "written"
         except NotADirectoryError:
-            raise RowProblem(f"{p.rel!r}: a parent is not a folder") from None
+            raise RowProblem(f"{rel!r}: a parent is not a folder") from None
         if not stat.S_ISREG(st.st_mode):
-            raise RowProblem(f"{p.rel!r} exists and is not a regular file (left alone)")
-        if st.st_size == len(p.data):
+            raise RowProblem(f"{rel!r} exists and is not a regular file (left alone)")
+        if st.st_size == len(data):
             try:
-                same = _read(path) == p.data
+                same = _read(path) == data
             except OSError as exc:
-                raise RowProblem(f"cannot read {p.rel!r}: {exc.strerror}") from None
+                raise RowProblem(f"cannot read {rel!r}: {exc.strerror}") from None
             if same:
                 return "unchanged"
         if not self.force:
-            raise RowProblem(f"{p.rel!r} exists with other content (pass --force to replace it)")
+            raise RowProblem(f"{rel!r} exists with other content (pass --force to replace it)")
         return "would replace" if self.dry_run else "replaced"
 
     def add(self, number: int, email: str, files: list[Planned]) -> None:
@@ -306,30 +305,23 @@ class BulkWriter:
         self._created = []
 
     def _move(self, tmp: str, path: str, status: str) -> None:
+        from mailsetup.output import move_into_place
+
         try:
             parent = os.path.dirname(path)
             if parent != self._dir and not os.path.isdir(parent):
                 os.mkdir(parent)
                 self._created.append(parent)
-            if status == "replaced":
-                os.replace(tmp, path)
-                return
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise OutputError(
-                    f"{str(path)!r} appeared while writing", "run again to see what changed"
-                ) from None
-            except OSError as exc:
-                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV):
-                    raise
-                os.rename(tmp, path)  # no hard links here; the name was checked just before
-            self._created.append(path)
         except OSError as exc:
-            raise OutputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
-        finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+            raise OutputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+        appeared = OutputError(
+            f"{str(path)!r} appeared while writing", "run again to see what changed"
+        )
+        move_into_place(Path(tmp), Path(path), status == "replaced", exists=appeared)
+        if status != "replaced":
+            self._created.append(path)
 
     def finish(self) -> None:
         """Commit what is staged and put index.csv in place (unchanged index: not rewritten)."""
@@ -403,10 +395,6 @@ class BulkWriter:
                 os.unlink(tmp)
 
     index_status = "not written"
-
-
-def replace_status(p: Planned, status: str) -> Planned:
-    return Planned(p.rel, p.data, p.sha256, status)
 
 
 def _formula_row(entry: tuple[str, ...]) -> tuple[str, ...]:

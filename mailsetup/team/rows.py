@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailsetup.account import Account, make_account
-from mailsetup.clients import CLIENTS
+from mailsetup.clients import format_for
 from mailsetup.errors import MailsetupError
 from mailsetup.render import client_spec, parse_services
 from mailsetup.team.csvfile import Row, read_rows
@@ -65,8 +65,7 @@ def check_row(
         raise MailsetupError("the email field is empty")
     account = make_account(row.email, row.name, row.sync_user)
     client = row.client or default_client
-    known = CLIENTS.get(client)
-    spec, _ = client_spec(client, fmt if known is None or known.format_names else None)
+    spec, _ = client_spec(client, format_for(client, fmt))
     return Member(row.number, account, spec.name, _services(row.services, default_services))
 
 
