@@ -20,7 +20,9 @@ import pytest
 
 from mailsetup.commands.bulk import BulkRequest, run_bulk
 from mailsetup.errors import OutputError
+from mailsetup.model import OutputFile
 from mailsetup.team import staging
+from mailsetup.team.bulk import BulkWriter
 from mailsetup.team.staging import Stager
 
 HAS_TMPFILE = hasattr(os, "O_TMPFILE")
@@ -176,3 +178,18 @@ def test_the_whole_run_with_named_files(monkeypatch, tmp_path):
         "info@example.ch-thunderbird",
         "jane@example.ch.mobileconfig",
     ]
+
+
+def test_a_file_that_appears_in_a_new_folder_is_not_overwritten(tmp_path):
+    """A new (empty) folder is not compared with the disk row by row; a file another program
+    puts there meanwhile still stops the run at the link, and is left as it was."""
+    out = tmp_path / "out"
+    with BulkWriter(out) as writer:
+        planned = writer.plan(2, [("a@example.ch.mobileconfig", OutputFile("a", b"ours"))])
+        assert [p.status for p in planned] == ["written"]
+        (out / "a@example.ch.mobileconfig").write_bytes(b"theirs")
+        writer.add(2, "a@example.ch", planned)
+        with pytest.raises(OutputError, match="appeared while writing"):
+            writer.finish()
+    assert (out / "a@example.ch.mobileconfig").read_bytes() == b"theirs"
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]

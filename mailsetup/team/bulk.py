@@ -137,6 +137,11 @@ class BulkWriter:
         self._index: TextIO | None = None
         self._index_writer: csv._writer | None = None  # type: ignore[name-defined]
         self.finished = False
+        # The folder was missing or empty when the run started: no row's name can be taken
+        # but by an earlier row (``_names``), so nothing is compared with the disk. Anything
+        # another program puts there meanwhile still stops the run at the link (EEXIST),
+        # never overwritten.
+        self._fresh = False
 
     # --- set-up -----------------------------------------------------------------------------
 
@@ -152,6 +157,7 @@ class BulkWriter:
         out = self.out
         if not out.is_dir() and (out.exists() or out.is_symlink()):  # a link to a folder is fine
             raise OutputError(f"{str(out)!r} is not a folder", "give a folder with -o DIR")
+        self._fresh = not out.is_dir() or _empty(self._dir)
         if not self.dry_run:
             from mailsetup.output import make_folder
 
@@ -193,15 +199,21 @@ class BulkWriter:
             owner = self._names.get(key)
             if owner is not None and owner != number:
                 raise RowProblem(f"file name {top!r} is already used by row {owner}")
-        folders = {rel.split("/", 1)[0] for rel, _ in targets if "/" in rel}
-        for folder in folders:
-            path = os.path.join(self._dir, folder)
-            if os.path.islink(path) or (os.path.exists(path) and not os.path.isdir(path)):
-                raise RowProblem(f"{folder!r} exists and is not a folder")
-        result = [
-            Planned(rel, f.data, hashlib.sha256(f.data).hexdigest(), self._status(rel, f.data))
-            for rel, f in targets
-        ]
+        if self._fresh:
+            new = "would write" if self.dry_run else "written"
+            result = [
+                Planned(rel, f.data, hashlib.sha256(f.data).hexdigest(), new) for rel, f in targets
+            ]
+        else:
+            folders = {rel.split("/", 1)[0] for rel, _ in targets if "/" in rel}
+            for folder in folders:
+                path = os.path.join(self._dir, folder)
+                if os.path.islink(path) or (os.path.exists(path) and not os.path.isdir(path)):
+                    raise RowProblem(f"{folder!r} exists and is not a folder")
+            result = [
+                Planned(rel, f.data, hashlib.sha256(f.data).hexdigest(), self._status(rel, f.data))
+                for rel, f in targets
+            ]
         for key in tops:
             self._names[key] = number
         return result
@@ -405,6 +417,15 @@ def _interrupt_deferred() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
     if caught:
         raise KeyboardInterrupt
+
+
+def _empty(folder: str) -> bool:
+    """Nothing in ``folder``; a folder that cannot be listed counts as not empty (compared)."""
+    try:
+        with os.scandir(folder) as entries:
+            return next(entries, None) is None
+    except OSError:
+        return False
 
 
 def _read(path: str) -> bytes:
