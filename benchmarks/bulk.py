@@ -7,8 +7,9 @@ folder under the system's temporary folder for every run):
 
 - **mailsetup**: :func:`mailsetup.commands.bulk.run_bulk`, the whole command minus argument
   parsing: the CSV streamed and every row validated (email-validator, names), rendered,
-  compared with the folder, staged under a temporary name, synced once per batch, moved into
-  place without overwriting, and listed in index.csv with its SHA-256.
+  checked against the folder, staged without a name (``O_TMPFILE``; a temporary name where
+  that is missing), flushed to disk once per batch (``syncfs``), named without overwriting,
+  and listed in index.csv with its SHA-256.
 - **plain**: what a person would write without mailsetup's guarantees: ``csv.DictReader`` over
   the same file, the same dictionaries (:func:`mailsetup.render.apple.build_profile` on an
   unvalidated ``Account``) written with ``plistlib.dump`` into ``open(path, "wb")``; for
@@ -31,8 +32,8 @@ rows' share.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -113,9 +114,16 @@ def make_csv(path: Path, rows: int) -> None:
             fh.write(f"user{i:05d}@example.ch;User {i} Müller;AB{i:05d}\r\n")
 
 
+_runs = itertools.count()
+
+
 def measure(kind: str, client: str, csv_path: Path, work: Path) -> dict[str, float]:
-    out = work / f"out-{kind}-{client}"
-    shutil.rmtree(out, ignore_errors=True)
+    # A fresh folder per run, and no run's files deleted before the next one: on ext4 without
+    # a journal (the machine of docs/organisations.md's numbers) the inode allocator skips each
+    # inode deleted in the last 60 s, one by one, so a run that started right after 10,000
+    # deletions paid up to a second for the previous run's clean-up, whichever kind it was.
+    # Everything goes with the temporary folder, after the last run.
+    out = work / f"out-{kind}-{client}-{next(_runs)}"
     subprocess.run(["sync"], check=False)  # start every run with a clean page cache write-back
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, kind, client, str(csv_path), str(out)],
@@ -125,7 +133,6 @@ def measure(kind: str, client: str, csv_path: Path, work: Path) -> dict[str, flo
         check=True,
     )
     result: dict[str, float] = json.loads(proc.stdout)
-    shutil.rmtree(out, ignore_errors=True)
     return result
 
 

@@ -17,8 +17,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mailsetup.errors import BadInput
+
+if TYPE_CHECKING:
+    from email_validator import ValidatedEmail
 
 # Sync usernames are short ids; allow what a DAV login name can reasonably be
 # without quoting in URLs and config files.
@@ -58,25 +62,110 @@ class Account:
         return self.email.rsplit("@", 1)[1]
 
 
-def normalize_email(raw: str) -> tuple[str, str]:
-    """Return ``(ascii_form, unicode_form)`` of ``raw`` or raise :class:`BadInput`."""
-    from email_validator import EmailNotValidError, validate_email
+# RFC 5321 §4.5.3.1.3 as email-validator applies it: every form of the address, in octets.
+_MAX_ADDRESS = 254
+# A short domain email-validator accepts, to check a local part on its own (see KnownDomains).
+_STAND_IN = "a.ch"
+# Quoting, escapes and "Name <address>": the cases where the address is not simply split at
+# its one @; left to the full check.
+_NOT_PLAIN = re.compile(r'["<>\\]')
+
+
+def _validate(text: str) -> ValidatedEmail:
+    """email-validator's verdict on ``text`` with our options (raises ``EmailNotValidError``)."""
+    from email_validator import validate_email
+
+    return validate_email(
+        text,
+        check_deliverability=False,
+        allow_smtputf8=False,
+        allow_quoted_local=False,
+        allow_domain_literal=False,
+        # strict: also the 64-octet limit of the local part (RFC 5321 §4.5.3.1.1), which
+        # email-validator checks only when asked; the 254-octet total it always checks.
+        strict=True,
+    )
+
+
+class KnownDomains:
+    """Domains already checked during one run over many addresses (``--csv``).
+
+    email-validator checks the domain of every address it is given, and for a team's CSV
+    that is the same domain row after row: more than half of the time of a row's check
+    (IDNA and Unicode rules per character). With this, the domain is checked once per run
+    (``a@domain``) and each row's local part is checked alone (``local@a.ch``); both are
+    email-validator's own public check, and the address is accepted only if both pass and
+    every form of the whole address fits in 254 octets. email-validator checks the local
+    part and the domain independently, then the lengths, so this accepts exactly what it
+    would; anything else (a failure, quoting, a display name, two @) goes to the full check,
+    which gives the reason. tests/test_account.py compares the two on random input.
+
+    Bounded (:data:`LIMIT` domains), so memory stays flat however many domains a file has.
+    One object per run: email-validator's settings cannot change under it.
+    """
+
+    LIMIT = 1024
+
+    def __init__(self) -> None:
+        self._forms: dict[str, tuple[str, str] | None] = {}
+
+    def forms(self, domain: str) -> tuple[str, str] | None:
+        """``(unicode, ascii)`` forms of ``domain`` if email-validator accepts it, else ``None``."""
+        try:
+            return self._forms[domain]
+        except KeyError:
+            pass
+        from email_validator import EmailNotValidError
+
+        try:
+            info = _validate(f"a@{domain}")
+            found: tuple[str, str] | None = (info.domain, info.ascii_domain)
+        except EmailNotValidError:
+            found = None
+        if len(self._forms) < self.LIMIT:
+            self._forms[domain] = found
+        return found
+
+    def normalize(self, text: str) -> tuple[str, str] | None:
+        """What :func:`normalize_email` returns for the stripped ``text``, when the domain is
+        known and the address valid; ``None`` when only the full check can tell."""
+        local, at, domain = text.partition("@")
+        if not at or "@" in domain or _NOT_PLAIN.search(text):
+            return None
+        forms = self.forms(domain)
+        if forms is None:
+            return None
+        from email_validator import EmailNotValidError
+
+        try:
+            info = _validate(f"{local}@{_STAND_IN}")
+        except EmailNotValidError:
+            return None
+        if info.ascii_local_part is None:
+            return None
+        unicode_domain, ascii_domain = forms
+        normalized = f"{info.local_part}@{unicode_domain}"
+        ascii_email = f"{info.ascii_local_part}@{ascii_domain.lower()}"
+        if any(len(form.encode()) > _MAX_ADDRESS for form in (text, normalized, ascii_email)):
+            return None
+        return ascii_email, normalized
+
+
+def normalize_email(raw: str, known: KnownDomains | None = None) -> tuple[str, str]:
+    """Return ``(ascii_form, unicode_form)`` of ``raw`` or raise :class:`BadInput`.
+
+    ``known``: the domains checked so far in a run over many addresses (:class:`KnownDomains`).
+    """
+    from email_validator import EmailNotValidError
 
     text = raw.strip()
+    if known is not None and (found := known.normalize(text)) is not None:
+        return found
     shown = text if len(text) <= 60 else text[:57] + "..."
     if not text:
         raise BadInput("the email address is empty", "pass --email you@example.ch")
     try:
-        info = validate_email(
-            text,
-            check_deliverability=False,
-            allow_smtputf8=False,
-            allow_quoted_local=False,
-            allow_domain_literal=False,
-            # strict: also the 64-octet limit of the local part (RFC 5321 §4.5.3.1.1), which
-            # email-validator checks only when asked; the 254-octet total it always checks.
-            strict=True,
-        )
+        info = _validate(text)
     except EmailNotValidError as exc:
         reason = str(exc).rstrip(".")
         if "SMTPUTF8" in reason or "internationalized" in reason.lower():
@@ -128,9 +217,16 @@ def normalize_sync_user(raw: str | None) -> str | None:
     return user
 
 
-def make_account(email: str, name: str | None = None, sync_user: str | None = None) -> Account:
-    """Build an :class:`Account` from user input, raising :class:`BadInput` on any problem."""
-    ascii_email, unicode_email = normalize_email(email)
+def make_account(
+    email: str,
+    name: str | None = None,
+    sync_user: str | None = None,
+    known: KnownDomains | None = None,
+) -> Account:
+    """Build an :class:`Account` from user input, raising :class:`BadInput` on any problem.
+
+    ``known``: shared by the rows of one ``--csv`` run (:class:`KnownDomains`)."""
+    ascii_email, unicode_email = normalize_email(email, known)
     given = normalize_display_name(name, fallback="")
     return Account(
         email=ascii_email,

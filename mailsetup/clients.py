@@ -15,6 +15,7 @@ docs/architecture.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 # What --embed-password means for a client: the password goes into its file ("embed"), the flag
@@ -47,7 +48,7 @@ class ClientSpec:
     embed: EmbedPolicy
     formats: tuple[FormatSpec, ...]
 
-    @property
+    @cached_property  # asked several times per row of a --csv run
     def format_names(self) -> tuple[str, ...]:
         """The ``--format`` values; empty for a client with one format."""
         return tuple(f.name for f in self.formats if f.name)

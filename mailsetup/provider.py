@@ -214,8 +214,9 @@ class Provider:
 
     def require(self, services: frozenset[str]) -> None:
         """Refuse ``services`` this provider does not offer, naming the ones it does."""
-        missing = [s for s in ("mail", "caldav", "carddav") if s in services - self.services]
-        if missing:
+        lacking = services - self.services
+        if lacking:
+            missing = [s for s in ("mail", "caldav", "carddav") if s in lacking]
             offered = ",".join(s for s in ("mail", "caldav", "carddav") if s in self.services)
             raise BadInput(
                 f"{self.name} offers no {', '.join(missing)}",

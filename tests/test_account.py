@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailsetup.account import make_account, normalize_display_name
+from mailsetup.account import KnownDomains, make_account, normalize_display_name, normalize_email
 from mailsetup.errors import BadInput, MailsetupError
 from mailsetup.provider import load_provider
 
@@ -111,14 +112,95 @@ def _domain(length: int) -> str:
     ],
     ids=["local-64", "local-65", "local-100", "total-254", "total-255"],
 )
-def test_address_length_limits(local: str, domain: str, ok: bool) -> None:
-    """The limits docs/apple.md promises: 64 octets before the @, 254 in all."""
+@pytest.mark.parametrize("known", [None, KnownDomains()], ids=["alone", "domain-known"])
+def test_address_length_limits(local: str, domain: str, ok: bool, known) -> None:
+    """The limits docs/apple.md promises: 64 octets before the @, 254 in all; also when the
+    domain was checked before (``--csv``: the local part is then checked on its own)."""
     address = f"{local}@{domain}"
+    if known is not None:
+        make_account(f"a@{domain}", known=known)
     if ok:
-        assert make_account(address).email == address
+        assert make_account(address, known=known).email == address
     else:
         with pytest.raises(BadInput, match="too long"):
-            make_account(address)
+            make_account(address, known=known)
+
+
+def test_a_known_domain_still_refuses_a_bad_local_part_and_a_bad_domain() -> None:
+    """``--csv`` checks each domain once (:class:`KnownDomains`): a row's local part is still
+    checked in full, and a bad domain stays refused every time it comes back, each with the
+    reason the single-address check gives."""
+    known = KnownDomains()
+    assert make_account("jane@Example.ch", known=known).email == "jane@example.ch"
+    assert known.forms("Example.ch") == ("example.ch", "example.ch")  # checked, remembered
+    for bad in ["jane..doe@Example.ch", ".jane@Example.ch", "jané@Example.ch", "a b@Example.ch"]:
+        with pytest.raises(BadInput) as alone:
+            make_account(bad)
+        with pytest.raises(BadInput) as with_known:
+            make_account(bad, known=known)
+        assert with_known.value.message == alone.value.message
+    for _ in range(2):
+        with pytest.raises(BadInput, match="invalid characters: '_'"):
+            make_account("jane@exa_mple.ch", known=known)
+    assert known.forms("exa_mple.ch") is None
+
+
+_TRICKY = st.sampled_from(
+    [
+        "",
+        "@",
+        "@@",
+        '"',
+        "<",
+        ">",
+        "\\",
+        " ",
+        ".",
+        "..",
+        "-",
+        "\u0338",
+        "\u0301",
+        "é",
+        "ß",
+        "xn--bcher-kva",
+        "bücher",
+        "\uff21\uff22",
+        "。",
+        "postmaster",
+        "Abuse",
+        "[1.2.3.4]",
+        "a" * 64,
+    ]
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.one_of(
+        addresses(),
+        st.text(max_size=80),
+        st.lists(st.one_of(_TRICKY, _ATOM), max_size=6).map("".join),
+        st.tuples(st.lists(st.one_of(_TRICKY, _ATOM), max_size=4).map("".join), addresses()).map(
+            lambda pair: pair[0] + pair[1]
+        ),
+    )
+)
+def test_a_known_domain_gives_the_full_checks_answer(text: str) -> None:
+    """Whatever the text, the answer with the domain already known is the full check's:
+    the same two forms, or a refusal (then with the same message, as the full check gives it)."""
+    try:
+        expected: tuple[str, str] | str = normalize_email(text)
+    except BadInput as err:
+        expected = err.message
+    known = KnownDomains()
+    domain = text.rpartition("@")[2]
+    with contextlib.suppress(BadInput):
+        normalize_email(f"a@{domain}", known)  # the domain is checked before
+    try:
+        found: tuple[str, str] | str = normalize_email(text, known)
+    except BadInput as err:
+        found = err.message
+    assert found == expected
 
 
 def test_placeholders_are_filled_in_one_pass_so_an_address_cannot_hold_one():

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailsetup.clients import format_for
+from mailsetup.clients import FormatSpec, format_for
 from mailsetup.errors import BadInput, Interrupted, MailsetupError, RowsFailed
 from mailsetup.team.bulk import BulkWriter, RowProblem, Tally, row_targets
 from mailsetup.team.csvfile import count_rows, template
@@ -89,6 +89,9 @@ def run_bulk(req: BulkRequest) -> Tally:
     total = count_rows(req.csv) if RowProgress.wanted() else None
     label = "Checking" if req.dry_run else "Writing"
     warned: dict[str, None] = {}  # each distinct renderer warning once, after the run
+    # What a row's client and services decide, worked out once per distinct pair (a team has
+    # one or a few) rather than once per row.
+    per_kind: dict[tuple[str, frozenset[str]], tuple[FormatSpec, RenderOptions]] = {}
     with (
         BulkWriter(out, force=req.force, dry_run=req.dry_run, atomic=req.atomic) as writer,
         RowProgress(total, label) as bar,
@@ -102,11 +105,15 @@ def run_bulk(req: BulkRequest) -> Tally:
                     continue
                 email = item.account.email
                 try:
-                    fmt = format_for(item.client, req.format)
-                    _, fmt_spec = client_spec(item.client, fmt)
-                    options = RenderOptions(
-                        services=item.services, smtp_port=req.smtp_port, format=fmt
-                    )
+                    kind = per_kind.get((item.client, item.services))
+                    if kind is None:
+                        fmt = format_for(item.client, req.format)
+                        _, fmt_spec = client_spec(item.client, fmt)
+                        options = RenderOptions(
+                            services=item.services, smtp_port=req.smtp_port, format=fmt
+                        )
+                        kind = per_kind[item.client, item.services] = (fmt_spec, options)
+                    fmt_spec, options = kind
                     rendered = render(item.client, item.account, provider, options)
                     warned.update(dict.fromkeys(rendered.warnings))
                     targets = row_targets(

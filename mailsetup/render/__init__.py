@@ -140,4 +140,10 @@ def render(client: str, account: Account, provider: Provider, options: RenderOpt
     check_embed(client, options.password is not None)
     provider.require(options.services)  # a mail-only or DAV-only provider file
     result = renderer(account, provider, options)
-    return replace(result, files=[replace(f, name=safe_file_name(f.name)) for f in result.files])
+    names = [safe_file_name(f.name) for f in result.files]
+    if all(name == f.name for name, f in zip(names, result.files, strict=True)):
+        return result  # the usual case; two replace() calls cost more than naming the file
+    return replace(
+        result,
+        files=[replace(f, name=name) for name, f in zip(names, result.files, strict=True)],
+    )

@@ -37,6 +37,10 @@ from mailsetup.render import SERVICES, Rendered, RenderOptions, stable_uuid
 
 # Noncharacters XML 1.0 (section 2.2) excludes and plistlib does not check for.
 _NOT_XML = re.compile("[\ufffe\uffff]")
+# The same two in a profile's UTF-8 bytes: searched without decoding (a tenth of the time of
+# decoding 4 KB and searching the text, per row of ``--csv``). 0xEF only ever starts a
+# character in UTF-8, so a match is always one of the two, never the middle of another.
+_NOT_XML_UTF8 = re.compile(b"\xef\xbf[\xbe\xbf]")
 
 
 def service_set(options: RenderOptions) -> tuple[str, ...]:
@@ -177,7 +181,7 @@ def profile_bytes(profile: dict[str, Any]) -> bytes:
         data = plistlib.dumps(profile, sort_keys=True)
     except ValueError as exc:  # a character a plist (XML 1.0) cannot hold; the loader refuses it
         raise ProviderError(f"cannot write the profile: {exc}") from None
-    if _NOT_XML.search(data.decode("utf-8")):
+    if _NOT_XML_UTF8.search(data):
         # plistlib refuses C0 controls but writes U+FFFE/U+FFFF, which XML 1.0 cannot hold:
         # the profile would not parse on any device.
         raise ProviderError("cannot write the profile: a string holds U+FFFE or U+FFFF")

@@ -11,15 +11,17 @@ The rules (docs/organisations.md), and why:
   bytes; a file whose bytes are already on disk is reported ``unchanged`` and not touched (its
   modification time stays, so a sync tool or a backup sees no change); a file whose bytes
   differ is only replaced with ``force``, otherwise that row fails and says so.
-- **Nothing half-written**: every file is written to a temporary name in the output folder and
-  moved into place (``link`` for a new name, which cannot overwrite; ``replace`` with force).
-  Calling ``fsync`` per file would cost ~0.4 ms each here, more than rendering; instead the
-  temporary files of a batch are flushed with one ``os.sync()`` before any of them is moved
-  into place, which keeps the guarantee (data on disk before the name points at it) for one
-  sync per :data:`BATCH_ROWS` rows. Ctrl-C or an error removes the temporary files; what was
-  moved into place is complete.
-- **All or nothing on request** (``atomic``): every file is staged first and moved into place
-  only if every row is good.
+- **Nothing half-written**: every file is written complete before it gets its name, unnamed
+  (Linux ``O_TMPFILE``) or under a temporary name (:mod:`mailsetup.team.staging`), and named
+  with ``link``, which cannot overwrite (``replace`` only with force). Calling ``fsync`` per
+  file would cost ~0.4 ms each here, more than rendering; instead the staged files of a batch
+  are flushed with one ``syncfs`` before any of them is named, which keeps the guarantee (data
+  on disk before the name points at it) for one flush per :data:`BATCH_ROWS` rows (fewer when
+  unnamed files would hold too many descriptors). Ctrl-C or an error drops the staged files;
+  what was named is complete.
+- **All or nothing on request** (``atomic``): every file is staged first (under temporary
+  names: a whole run's files cannot all hold a descriptor) and moved into place only if every
+  row is good.
 - **index.csv** lists, per file, the spreadsheet row, the address, the file's path relative to
   the folder, its SHA-256, what happened (``written``, ``replaced``, ``unchanged``, ``failed``)
   and the reason of a failure, so the helper can mail each person their file and check what
@@ -36,12 +38,11 @@ import contextlib
 import csv
 import filecmp
 import hashlib
-import itertools
 import os
-import re
 import signal
 import stat
 import threading
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,12 +51,11 @@ from typing import TextIO
 from mailsetup.errors import OutputError
 from mailsetup.model import OutputFile, safe_file_name
 from mailsetup.team.rows import name_key
+from mailsetup.team.staging import Staged, Stager
 
 INDEX_NAME = "index.csv"
 INDEX_HEADER = ("row", "email", "file", "sha256", "status", "reason")
 BATCH_ROWS = 500
-
-_tmp_counter = itertools.count()
 
 
 class RowProblem(Exception):
@@ -128,12 +128,20 @@ class BulkWriter:
         # Per-file paths are plain strings: pathlib interns every part it parses, a table that
         # would grow with every file name of a 10,000-row run and never shrink.
         self._dir = os.fspath(out)
-        self._pending: list[tuple[list[tuple[str, str, str]], list[tuple[str, ...]]]] = []
+        self._stager: Stager | None = None
+        # Per row: its staged files (file, path relative to the folder, status), index lines.
+        self._pending: deque[tuple[list[tuple[Staged, str, str]], list[tuple[str, ...]]]] = deque()
+        self._open_files = 0  # unnamed staged files in _pending, each holding a descriptor
         self._created: list[str] = []
         self._index_tmp: str | None = None
         self._index: TextIO | None = None
         self._index_writer: csv._writer | None = None  # type: ignore[name-defined]
         self.finished = False
+        # The folder was missing or empty when the run started: no row's name can be taken
+        # but by an earlier row (``_names``), so nothing is compared with the disk. Anything
+        # another program puts there meanwhile still stops the run at the link (EEXIST),
+        # never overwritten.
+        self._fresh = False
 
     # --- set-up -----------------------------------------------------------------------------
 
@@ -149,6 +157,7 @@ class BulkWriter:
         out = self.out
         if not out.is_dir() and (out.exists() or out.is_symlink()):  # a link to a folder is fine
             raise OutputError(f"{str(out)!r} is not a folder", "give a folder with -o DIR")
+        self._fresh = not out.is_dir() or _empty(self._dir)
         if not self.dry_run:
             from mailsetup.output import make_folder
 
@@ -168,7 +177,8 @@ class BulkWriter:
                 )
         if self.dry_run:
             return
-        self._index_tmp = self._tmp_path("index")
+        self._stager = Stager(self._dir, unnamed=False if self.atomic else None)
+        self._index_tmp = self._stager.tmp_path("index")
         try:
             fd = os.open(self._index_tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except OSError as exc:
@@ -177,10 +187,6 @@ class BulkWriter:
         self._index_writer = csv.writer(self._index, lineterminator="\r\n")
         self._index_writer.writerow(INDEX_HEADER)
 
-    def _tmp_path(self, hint: str) -> str:
-        short = hint.replace("/", "_")[:40]  # parts of a safe relative path
-        return os.path.join(self._dir, f".{short}.{os.getpid()}.{next(_tmp_counter)}.tmp")
-
     # --- rows -------------------------------------------------------------------------------
 
     def plan(self, number: int, targets: list[tuple[str, OutputFile]]) -> list[Planned]:
@@ -188,22 +194,28 @@ class BulkWriter:
         # A row owns the top-level names it writes (its file, or its folder). Different
         # addresses can still meet in one name once made safe ("a/b@x" and "a_b@x"), or
         # differ only in case (one name on macOS and Windows).
-        tops = {rel.split("/", 1)[0] for rel, _ in targets}
-        for top in tops:
-            owner = self._names.get(name_key(top))
+        tops = {name_key(top): top for top in {rel.split("/", 1)[0] for rel, _ in targets}}
+        for key, top in tops.items():
+            owner = self._names.get(key)
             if owner is not None and owner != number:
                 raise RowProblem(f"file name {top!r} is already used by row {owner}")
-        folders = {rel.split("/", 1)[0] for rel, _ in targets if "/" in rel}
-        for folder in folders:
-            path = os.path.join(self._dir, folder)
-            if os.path.islink(path) or (os.path.exists(path) and not os.path.isdir(path)):
-                raise RowProblem(f"{folder!r} exists and is not a folder")
-        result = [
-            Planned(rel, f.data, hashlib.sha256(f.data).hexdigest(), self._status(rel, f.data))
-            for rel, f in targets
-        ]
-        for top in tops:
-            self._names[name_key(top)] = number
+        if self._fresh:
+            new = "would write" if self.dry_run else "written"
+            result = [
+                Planned(rel, f.data, hashlib.sha256(f.data).hexdigest(), new) for rel, f in targets
+            ]
+        else:
+            folders = {rel.split("/", 1)[0] for rel, _ in targets if "/" in rel}
+            for folder in folders:
+                path = os.path.join(self._dir, folder)
+                if os.path.islink(path) or (os.path.exists(path) and not os.path.isdir(path)):
+                    raise RowProblem(f"{folder!r} exists and is not a folder")
+            result = [
+                Planned(rel, f.data, hashlib.sha256(f.data).hexdigest(), self._status(rel, f.data))
+                for rel, f in targets
+            ]
+        for key in tops:
+            self._names[key] = number
         return result
 
     def _status(self, rel: str, data: bytes) -> str:
@@ -234,20 +246,25 @@ class BulkWriter:
         entries: list[tuple[str, ...]] = [
             (str(number), email, p.rel, p.sha256, p.status, "") for p in files
         ]
-        staged: list[tuple[str, str, str]] = []
-        try:
-            for p in files:
-                if not (self.dry_run or p.status == "unchanged"):
-                    staged.append((self._stage(p), os.path.join(self._dir, p.rel), p.status))
-        except BaseException:
-            for tmp, _path, _status in staged:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-            raise
+        staged: list[tuple[Staged, str, str]] = []
+        stager = self._stager  # None in a dry run: nothing is staged
+        if stager is not None:
+            try:
+                for p in files:
+                    if p.status != "unchanged":
+                        staged.append((stager.write(p.rel, p.data), p.rel, p.status))
+            except BaseException:
+                for s, _rel, _status in staged:
+                    stager.drop(s)
+                raise
+            self._open_files += sum(isinstance(s, int) for s, _, _ in staged)
         for p in files:
             self.tally.count(p.status)
         self._pending.append((staged, entries))
-        if not self.atomic and len(self._pending) >= BATCH_ROWS:
+        full = len(self._pending) >= BATCH_ROWS or (
+            stager is not None and 0 < stager.max_open <= self._open_files
+        )
+        if full and not self.atomic:
             self.commit()
 
     def fail(self, number: int, email: str, reason: str) -> None:
@@ -258,26 +275,6 @@ class BulkWriter:
         entry: tuple[str, ...] = (str(number), email, "", "", "failed", reason)
         self._pending.append(([], [entry]))
 
-    def _stage(self, p: Planned) -> str:
-        tmp = self._tmp_path(p.rel.replace("/", "_"))
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except OSError as exc:
-            raise OutputError(f"cannot write in {str(self.out)!r}: {exc.strerror}") from None
-        try:
-            view = memoryview(p.data)
-            while view:
-                view = view[os.write(fd, view) :]
-        except BaseException as exc:
-            os.close(fd)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            if isinstance(exc, OSError):
-                raise OutputError(f"cannot write {p.rel!r}: {exc.strerror}") from None
-            raise
-        os.close(fd)
-        return tmp
-
     # --- commit -----------------------------------------------------------------------------
 
     def commit(self) -> None:
@@ -287,39 +284,44 @@ class BulkWriter:
         is in the index and every index line has its file.
         """
         if self.dry_run:
-            self._pending = []
+            self._pending.clear()
             return
         with _interrupt_deferred():
             self._commit_pending()
 
     def _commit_pending(self) -> None:
+        stager = self._stager
+        assert stager is not None and self._index_writer is not None
         if any(staged for staged, _ in self._pending):
-            _sync()
-        for staged, entries in self._pending:
-            for tmp, path, status in staged:
-                self._move(tmp, path, status)
-            assert self._index_writer is not None
+            stager.sync()
+        # Each staged file leaves _pending as it is named (name() consumes it, even when it
+        # fails), so that an error here leaves abort() only files that are still staged.
+        pending = self._pending
+        while pending:
+            staged, entries = pending[0]
+            while staged:
+                s, rel, status = staged.pop(0)
+                self._open_files -= isinstance(s, int)
+                self._move(stager, s, rel, status)
             self._index_writer.writerows(_formula_row(e) for e in entries)
+            pending.popleft()
             self.committed_rows += 1
-        self._pending = []
         self._created = []
 
-    def _move(self, tmp: str, path: str, status: str) -> None:
-        from mailsetup.output import move_into_place
-
+    def _move(self, stager: Stager, staged: Staged, rel: str, status: str) -> None:
+        path = os.path.join(self._dir, rel)
         try:
             parent = os.path.dirname(path)
             if parent != self._dir and not os.path.isdir(parent):
                 os.mkdir(parent)
                 self._created.append(parent)
         except OSError as exc:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+            stager.drop(staged)
             raise OutputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
         appeared = OutputError(
             f"{str(path)!r} appeared while writing", "run again to see what changed"
         )
-        move_into_place(Path(tmp), Path(path), status == "replaced", exists=appeared)
+        stager.name(staged, rel, replace=status == "replaced", exists=appeared)
         if status != "replaced":
             self._created.append(path)
 
@@ -332,7 +334,10 @@ class BulkWriter:
                 self._undo_created()
             raise
         self.finished = True
-        self._close_index(keep=True)
+        try:
+            self._close_index(keep=True)
+        finally:
+            self._close_stager()
 
     def stop(self) -> None:
         """Ctrl-C: without ``atomic``, move the rows already staged (complete files) into place
@@ -345,27 +350,23 @@ class BulkWriter:
     def abort(self) -> None:
         """Drop what is staged; without ``atomic`` keep an index of the rows already in place."""
         self.finished = True
-        for staged, _ in self._pending:
-            for tmp, _path, _status in staged:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-        self._pending = []
-        self._sweep()
-        self._close_index(keep=not self.atomic and self.committed_rows > 0)
+        stager = self._stager
+        if stager is not None:
+            for staged, _ in self._pending:
+                for s, _rel, _status in staged:
+                    stager.drop(s)
+            stager.sweep(keep=os.path.basename(self._index_tmp) if self._index_tmp else None)
+        self._pending.clear()
+        self._open_files = 0
+        try:
+            self._close_index(keep=not self.atomic and self.committed_rows > 0)
+        finally:
+            self._close_stager()
 
-    def _sweep(self) -> None:
-        """Remove any temporary file of this process left in the folder.
-
-        Ctrl-C raises between any two bytecodes, also between creating a temporary file and
-        remembering it; a sweep by this process's own name pattern catches that case.
-        """
-        mine = re.compile(rf"^\..*\.{os.getpid()}\.\d+\.tmp$")
-        keep = os.path.basename(self._index_tmp) if self._index_tmp else None
-        with contextlib.suppress(OSError), os.scandir(self._dir) as entries:
-            for entry in entries:
-                if mine.match(entry.name) and entry.name != keep:
-                    with contextlib.suppress(OSError):
-                        os.unlink(entry.path)
+    def _close_stager(self) -> None:
+        if self._stager is not None:
+            self._stager.close()
+            self._stager = None
 
     def _undo_created(self) -> None:
         for path in reversed(self._created):
@@ -418,10 +419,13 @@ def _interrupt_deferred() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
-def _sync() -> None:
-    """Flush file data to disk before names point at it (one call for a whole batch)."""
-    if hasattr(os, "sync"):
-        os.sync()
+def _empty(folder: str) -> bool:
+    """Nothing in ``folder``; a folder that cannot be listed counts as not empty (compared)."""
+    try:
+        with os.scandir(folder) as entries:
+            return next(entries, None) is None
+    except OSError:
+        return False
 
 
 def _read(path: str) -> bytes:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailsetup.account import Account, make_account
+from mailsetup.account import Account, KnownDomains, make_account
 from mailsetup.clients import format_for
 from mailsetup.errors import MailsetupError
 from mailsetup.render import client_spec, parse_services
@@ -53,17 +53,22 @@ def _services(text: str | None, default: frozenset[str]) -> frozenset[str]:
 
 
 def check_row(
-    row: Row, default_client: str, default_services: frozenset[str], fmt: str | None = None
+    row: Row,
+    default_client: str,
+    default_services: frozenset[str],
+    fmt: str | None = None,
+    known: KnownDomains | None = None,
 ) -> Member:
     """The :class:`Member` for ``row``; raises :class:`MailsetupError` naming the problem.
 
-    ``fmt`` (``--format``) applies to the rows whose client has formats (``dav``).
+    ``fmt`` (``--format``) applies to the rows whose client has formats (``dav``); ``known``
+    holds the domains already checked in this file (:class:`KnownDomains`).
     """
     if row.problem:
         raise MailsetupError(row.problem)
     if not row.email:
         raise MailsetupError("the email field is empty")
-    account = make_account(row.email, row.name, row.sync_user)
+    account = make_account(row.email, row.name, row.sync_user, known)
     client = row.client or default_client
     spec, _ = client_spec(client, format_for(client, fmt))
     return Member(row.number, account, spec.name, _services(row.services, default_services))
@@ -84,16 +89,17 @@ def members(
 ) -> Iterator[Member | RowFailure]:
     """Every row of ``path`` in order, validated; whole-file faults raise ``BadInput``."""
     seen: dict[int, int] = {}  # name_key(address) -> first row
+    known = KnownDomains()
     for row in read_rows(path):
-        shown = clean_text(row.email, 80)
         try:
-            member = check_row(row, default_client, default_services, fmt)
+            member = check_row(row, default_client, default_services, fmt, known)
         except MailsetupError as err:
-            yield RowFailure(row.number, shown, clean_text(err.message, 300))
+            yield RowFailure(row.number, clean_text(row.email, 80), clean_text(err.message, 300))
             continue
         key = name_key(member.account.identity)
         first = seen.get(key)
         if first is not None:
+            shown = clean_text(row.email, 80)
             yield RowFailure(row.number, shown, f"duplicate address: already in row {first}")
             continue
         seen[key] = row.number
