@@ -57,7 +57,7 @@ def in_process(leaf_cert: Path, leaf_key: Path, chain: Path, runs: int) -> tuple
         "import time, sys\n"
         "t = time.perf_counter()\n"
         "from mailsetup.mobileconfig.sign import SignRequest, load_signer, sign_bytes\n"
-        "from cryptography.hazmat.primitives.serialization import pkcs7\n"
+        "from cryptography.hazmat.primitives import serialization\n"
         "print(time.perf_counter() - t)\n"
     )
     imports = float(

@@ -19,8 +19,7 @@ from mailsetup.mobileconfig.read import MAX_BYTES, ReadProfile, read_profile
 from mailsetup.untrusted import clean_text
 
 if TYPE_CHECKING:
-    from cryptography.x509 import Certificate
-
+    from mailsetup.mobileconfig.certs import Cert
     from mailsetup.mobileconfig.cms import Signature
     from mailsetup.provider import Provider
 
@@ -85,7 +84,7 @@ def inspect_profiles(
     paths: list[Path], *, provider: Provider | None, ca_file: Path | None = None
 ) -> list[ProfileReport]:
     """Read, verify and lint every profile in ``paths``; rules across files come last."""
-    roots: tuple[list[Certificate], str] | None = None
+    roots: tuple[list[Cert], str] | None = None
     if ca_file is not None:
         from mailsetup.mobileconfig.trust import read_pem_certificates
 
@@ -112,7 +111,7 @@ def inspect_profiles(
 def _one(
     name: str,
     raw: bytes,
-    roots: tuple[list[Certificate], str] | None,
+    roots: tuple[list[Cert], str] | None,
     known: KnownProvider | None,
 ) -> tuple[ProfileReport, dict[str, Any] | None]:
     read: ReadProfile = read_profile(raw, name, roots=roots)

@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from mailsetup.mobileconfig.findings import Finding, Unreadable
 
 if TYPE_CHECKING:
-    from cryptography.x509 import Certificate
-
+    from mailsetup.mobileconfig.certs import Cert
     from mailsetup.mobileconfig.cms import Signature
 
 
@@ -49,7 +48,7 @@ class ReadProfile:
 
 
 def read_profile(
-    data: bytes, path: str, *, roots: tuple[list[Certificate], str] | None = None
+    data: bytes, path: str, *, roots: tuple[list[Cert], str] | None = None
 ) -> ReadProfile:
     """Read ``data`` (a whole file); ``roots``: trust anchors for the signer's chain (default:
     the system's, loaded only for a signed file)."""
