@@ -17,11 +17,15 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from mailsetup.inspect import codes
 from mailsetup.inspect.codes import Code
-from mailsetup.inspect.report import FileReport, Problems
+
+if TYPE_CHECKING:
+    # Loaded by the functions that build reports: ``inspect x.mobileconfig`` opens its files
+    # with :func:`open_regular` and never needs the calendar and contact reports.
+    from mailsetup.inspect.report import FileReport
 
 ICS_SUFFIXES = (".ics", ".ical", ".icalendar", ".ifb")
 VCF_SUFFIXES = (".vcf", ".vcard")
@@ -146,6 +150,8 @@ def kind_of(path: Path) -> str | None:
 
 
 def unreadable_report(path: Path, code: Code, message: str) -> FileReport:
+    from mailsetup.inspect.report import FileReport, Problems
+
     problems = Problems()
     problems.add(code, message)
     return FileReport(str(path), None, 0, None, {}, problems)

@@ -51,7 +51,7 @@ UNDERSTOOD_EXTENSIONS = frozenset(
         "1.3.6.1.5.5.7.1.1",  # authority information access
     }
 )
-_CURVES = {
+CURVES = {
     "1.2.840.10045.3.1.7": "SECP256R1",
     "1.3.132.0.34": "SECP384R1",
     "1.3.132.0.35": "SECP521R1",
@@ -247,9 +247,7 @@ class _Extensions:
                 self.critical_unknown.append(name)
 
 
-_PEM_BLOCK = re.compile(
-    rb"-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]*?)-----END CERTIFICATE-----"
-)
+_PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
 
 
 def pem_blocks(data: bytes) -> list[bytes]:
@@ -305,9 +303,12 @@ def _name_text(name: bytes) -> str:
 
 def _value_text(value: der.Tlv) -> str:
     codec = _STRING_CODECS.get(value.tag) if value.cls == der.UNIVERSAL else None
-    if codec is None or value.constructed:
-        return "#" + value.encoded.hex()  # RFC 4514 §2.4: other types as hex of their BER
-    text = value.body.decode(codec)
+    try:
+        if codec is None or value.constructed:
+            raise UnicodeError("not a string type read here")
+        text = value.body.decode(codec)
+    except UnicodeError:  # RFC 4514 §2.4: other types, and bytes that do not decode, as hex
+        return "#" + value.encoded.hex()
     if not text:
         return ""
     out = []
@@ -349,7 +350,7 @@ def public_key(cert: Cert) -> PublicKey:
     if kind == OID_EC:
         from cryptography.hazmat.primitives.asymmetric import ec
 
-        curve = _CURVES.get(der.oid(alg[1])) if len(alg) > 1 else None
+        curve = CURVES.get(der.oid(alg[1])) if len(alg) > 1 else None
         if curve is None:
             raise Unsupported("an elliptic curve other than P-256, P-384 and P-521")
         return ec.EllipticCurvePublicKey.from_encoded_point(getattr(ec, curve)(), key_bits)

@@ -14,7 +14,6 @@ certificate's key (RSA PKCS#1 v1.5 or PSS, ECDSA).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -172,7 +171,7 @@ def _check_signer(
             kind, values = der.sequence(attr)
             if der.oid(kind) == _OID_MESSAGE_DIGEST:
                 wanted = der.octets(der.children(values)[0])
-        if wanted != hashlib.new(digest_name.lower(), content).digest():
+        if wanted != _digest(digest_name, content):
             return signer, False, "the profile was changed after it was signed"
         # The signature covers the attributes re-encoded as a SET (tag 0x31), RFC 5652 §5.4.
         to_verify = b"\x31" + signed_attrs.header[1:] + signed_attrs.body + signed_attrs.trailer
@@ -185,3 +184,13 @@ def _check_signer(
     if not verify(public_key(signer), sig_alg, parameters, signature, to_verify):
         return signer, False, "the signature does not match the profile"
     return signer, True, f"signature valid ({digest_name})"
+
+
+def _digest(name: str, data: bytes) -> bytes:
+    """``data`` hashed with cryptography (already loaded for the signature), not hashlib, whose
+    first import loads the system's OpenSSL library: 2 ms that ``inspect`` need not spend."""
+    from cryptography.hazmat.primitives import hashes
+
+    h = hashes.Hash(getattr(hashes, name)())
+    h.update(data)
+    return h.finalize()

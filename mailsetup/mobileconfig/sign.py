@@ -32,7 +32,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol, TypeVar
+from typing import IO, TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
 from mailsetup.errors import BadInput, SecretError
 from mailsetup.mobileconfig import der, is_profile_name
@@ -51,13 +51,24 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+    class _File(Protocol):
+        """What an output file offers (``output.OutputFile``), read-only."""
+
+        @property
+        def name(self) -> str: ...
+        @property
+        def data(self) -> bytes: ...
+        @property
+        def secret(self) -> bool: ...
+
+    F = TypeVar("F", bound=_File)
+
 ENV_PASSPHRASE = "MAILSETUP_SIGN_PASSPHRASE"  # noqa: S105 (a variable's name, not a secret)
 EXPIRY_WARNING_DAYS = 30
 MAX_KEY_BYTES = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class SignRequest:
+class SignRequest(NamedTuple):
     """The three ``profile`` options: the signer certificate (may hold the chain after it),
     its private key, and optionally more intermediates."""
 
@@ -126,9 +137,7 @@ def keyring_user(key_path: Path) -> str:
 
 
 def _load_key(path: Path) -> RSAPrivateKey | EllipticCurvePrivateKey:
-    from cryptography.exceptions import UnsupportedAlgorithm
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    from mailsetup.mobileconfig.keys import read_plain_key
 
     data = read_small_file(path, "--sign-key", MAX_KEY_BYTES)
     if b"-----BEGIN" not in data or b"PRIVATE KEY-----" not in data:
@@ -136,6 +145,13 @@ def _load_key(path: Path) -> RSAPrivateKey | EllipticCurvePrivateKey:
             f"--sign-key {str(path)!r} holds no PEM private key",
             "give the key file (-----BEGIN PRIVATE KEY-----), not the certificate",
         )
+    plain = read_plain_key(data)
+    if plain is not None:
+        return plain
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
     # RSA key validation (primality tests on p and q) costs ~30 ms, more than the rest of the
     # signing: it is skipped, and :func:`sign_bytes` instead verifies every signature with the
     # certificate's public key before it is used (a key with broken CRT values fails there, so
@@ -331,20 +347,6 @@ def _nothing_to_sign() -> BadInput:
         "--sign-cert signs Apple profiles (.mobileconfig) and this client writes none",
         "use --client apple, or --client dav --format mobileconfig",
     )
-
-
-class _File(Protocol):
-    """What an output file offers (``output.OutputFile``), read-only."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def data(self) -> bytes: ...
-    @property
-    def secret(self) -> bool: ...
-
-
-F = TypeVar("F", bound=_File)
 
 
 def sign_outputs(files: list[F], req: SignRequest, info: IO[str]) -> list[F]:

@@ -28,8 +28,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from mailsetup.errors import BadInput
 from mailsetup.mobileconfig.certs import (
@@ -55,8 +55,7 @@ BUNDLES = (
 )
 
 
-@dataclass(frozen=True)
-class TrustVerdict:
+class TrustVerdict(NamedTuple):
     """``verified``: the chain reaches one of the roots; ``detail``: why, in one line."""
 
     verified: bool
