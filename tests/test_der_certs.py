@@ -8,6 +8,7 @@ input: asn1crypto's TLV parser, cryptography's certificate and key loaders.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pytest
@@ -241,10 +242,8 @@ def test_corrupted_certificates_raise_value_error_only(draw: st.DataObject) -> N
     for _ in range(draw.draw(st.integers(1, 4))):
         data[draw.draw(st.integers(0, len(data) - 1))] = draw.draw(st.integers(0, 255))
     cut = draw.draw(st.integers(0, len(data)))
-    try:
+    with contextlib.suppress(ValueError):
         parse_cert(bytes(data[:cut]))
-    except ValueError:
-        pass
 
 
 def test_a_name_that_does_not_decode_prints_as_hex_and_the_certificate_still_reads() -> None:
