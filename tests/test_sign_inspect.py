@@ -88,7 +88,8 @@ def _modules_after(args: list[str], cwd: Path) -> list[str]:
         f"sys.argv = ['mailsetup', *{args!r}]\n"
         "try:\n    runpy.run_module('mailsetup', run_name='__main__')\n"
         "except SystemExit:\n    pass\n"
-        "heavy = ('cryptography', 'asn1crypto', 'yaml', 'vobject', 'jinja2')\n"
+        "heavy = ('cryptography', 'asn1crypto', 'yaml', 'vobject', 'jinja2', 'cryptography.x509',"
+        " 'cryptography.hazmat.primitives.serialization', 'hashlib', 'mailsetup.inspect.report')\n"
         "print('LOADED:' + ','.join(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")}
@@ -105,7 +106,22 @@ def test_inspecting_an_unsigned_profile_loads_no_crypto(
 ) -> None:
     plain, signed = pair
     assert _modules_after(["inspect", str(plain)], tmp_path) == []
-    assert "cryptography" in _modules_after(["inspect", str(signed)], tmp_path)
+    assert _modules_after(["inspect", str(signed)], tmp_path) == ["cryptography"]
+
+
+def test_signing_loads_cryptography_primitives_only(leaf: Leaf, tmp_path: Path) -> None:
+    """The speed design of docs/signing.md: no x509, pkcs7 or serialization package (their
+    imports cost more than the signature), and no asn1crypto, on the signing path."""
+    args = ["profile", "-e", "a@example.ch", "--sign-cert", str(leaf.cert)]
+    out = str(tmp_path / "p.mobileconfig")
+    loaded = _modules_after([*args, "--sign-key", str(leaf.key), "-o", out], tmp_path)
+    assert Path(out).read_bytes()[:1] == b"\x30"
+    assert "cryptography" in loaded
+    assert not {
+        "asn1crypto",
+        "cryptography.x509",
+        "cryptography.hazmat.primitives.serialization",
+    } & set(loaded)
 
 
 @pytest.mark.parametrize(

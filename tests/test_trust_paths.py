@@ -1,0 +1,261 @@
+"""Would a device show the signer as Verified: mailsetup's path check (mobileconfig/trust.py).
+
+Each case builds a real chain with cryptography and asks both mailsetup and cryptography's own
+RFC 5280 verifier (with the CA rules of the Web PKI and no rule on the signer certificate,
+which is the closest configuration it offers). Where the two are meant to agree they must;
+the cases where they differ on purpose are tested apart, with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.x509 import verification as v
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from mailsetup.mobileconfig.certs import Cert, parse_cert
+from mailsetup.mobileconfig.trust import check_chain
+
+NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+DAY = dt.timedelta(days=1)
+
+
+@dataclass
+class Spec:
+    """One certificate of a chain: what to vary from a well-formed CA or leaf."""
+
+    name: str
+    ca: bool = True
+    key_type: str = "ec"
+    valid_from: dt.datetime = NOW - 30 * DAY
+    valid_to: dt.datetime = NOW + 300 * DAY
+    path_length: int | None = None
+    cert_sign: bool = True
+    basic_constraints: bool = True
+    eku: list[x509.ObjectIdentifier] | None = None
+    extra: list[tuple[x509.ExtensionType, bool]] = field(default_factory=list)
+    pss: bool = False
+
+
+def _key(kind: str) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey:
+    if kind == "rsa":
+        return rsa.generate_private_key(65537, 2048)
+    if kind == "ed25519":
+        return ed25519.Ed25519PrivateKey.generate()
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _issue(spec: Spec, key, issuer_name: x509.Name, issuer_key) -> x509.Certificate:  # type: ignore[no-untyped-def]
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, spec.name)])
+    b = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(spec.valid_from)
+        .not_valid_after(spec.valid_to)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
+            critical=False,
+        )
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=spec.ca and spec.cert_sign,
+                crl_sign=spec.ca,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+    )
+    if spec.basic_constraints:
+        b = b.add_extension(
+            x509.BasicConstraints(ca=spec.ca, path_length=spec.path_length if spec.ca else None),
+            critical=True,
+        )
+    if not spec.ca:
+        b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName("mail.example.ch")]), False)
+    if spec.eku is not None:
+        b = b.add_extension(x509.ExtendedKeyUsage(spec.eku), critical=False)
+    for ext, critical in spec.extra:
+        b = b.add_extension(ext, critical=critical)
+    if isinstance(issuer_key, ed25519.Ed25519PrivateKey):
+        return b.sign(issuer_key, None)
+    if spec.pss:
+        pss = padding.PSS(padding.MGF1(hashes.SHA256()), padding.PSS.DIGEST_LENGTH)
+        return b.sign(issuer_key, hashes.SHA256(), rsa_padding=pss)
+    return b.sign(issuer_key, hashes.SHA256())
+
+
+def chain(*specs: Spec) -> list[x509.Certificate]:
+    """Root first, then each spec issued by the previous one; the last is the leaf."""
+    certs, keys = [], []
+    for i, spec in enumerate(specs):
+        key = _key(spec.key_type)
+        if i == 0:
+            name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, spec.name)])
+            cert = _issue(spec, key, name, key)
+        else:
+            cert = _issue(spec, key, certs[-1].subject, keys[-1])
+        certs.append(cert)
+        keys.append(key)
+    return certs
+
+
+def _ours(certs: list[x509.Certificate], roots: list[x509.Certificate] | None = None) -> bool:
+    mine = [_mine(c) for c in certs]
+    anchors = [_mine(c) for c in roots] if roots is not None else mine[:1]
+    return check_chain(mine[-1], mine[1:-1], anchors, "test", NOW).verified
+
+
+def _theirs(certs: list[x509.Certificate]) -> bool:
+    verifier = (
+        v.PolicyBuilder()
+        .store(v.Store(certs[:1]))
+        .time(NOW)
+        .extension_policies(
+            ca_policy=v.ExtensionPolicy.webpki_defaults_ca(),
+            ee_policy=v.ExtensionPolicy.permit_all(),
+        )
+        .build_client_verifier()
+    )
+    try:
+        verifier.verify(certs[-1], certs[1:-1])
+    except v.VerificationError:
+        return False
+    return True
+
+
+def _mine(cert: x509.Certificate) -> Cert:
+    return parse_cert(cert.public_bytes(serialization.Encoding.DER))
+
+
+def leaf(**kw: object) -> Spec:
+    kw.setdefault("eku", [ExtendedKeyUsageOID.CLIENT_AUTH])  # what the client verifier wants
+    return Spec("mail.example.ch", ca=False, **kw)  # type: ignore[arg-type]
+
+
+CASES = {
+    "root, intermediate, leaf": ([Spec("Root"), Spec("Intermediate"), leaf()], True),
+    "two intermediates": ([Spec("Root"), Spec("A"), Spec("B"), leaf()], True),
+    "RSA all the way": (
+        [Spec("Root", key_type="rsa"), Spec("Int", key_type="rsa"), leaf(key_type="rsa")],
+        True,
+    ),
+    "RSA-PSS signatures": (
+        [Spec("Root", key_type="rsa"), Spec("Int", key_type="rsa", pss=True), leaf(pss=True)],
+        True,
+    ),
+    "leaf straight from the root": ([Spec("Root"), leaf()], True),
+    "expired intermediate": ([Spec("Root"), Spec("Int", valid_to=NOW - DAY), leaf()], False),
+    "intermediate not yet valid": (
+        [Spec("Root"), Spec("Int", valid_from=NOW + DAY), leaf()],
+        False,
+    ),
+    "expired leaf": ([Spec("Root"), Spec("Int"), leaf(valid_to=NOW - DAY)], False),
+    "expired root": ([Spec("Root", valid_to=NOW - DAY), Spec("Int"), leaf()], False),
+    "intermediate is no CA": ([Spec("Root"), Spec("Int", ca=False), leaf()], False),
+    "intermediate may not sign certificates": (
+        [Spec("Root"), Spec("Int", cert_sign=False), leaf()],
+        False,
+    ),
+    "path length 0 with a CA below": (
+        [Spec("Root"), Spec("A", path_length=0), Spec("B"), leaf()],
+        False,
+    ),
+    "path length 1 with a CA below": (
+        [Spec("Root"), Spec("A", path_length=1), Spec("B"), leaf()],
+        True,
+    ),
+    "unknown critical extension on the intermediate": (
+        [
+            Spec(
+                "Root",
+            ),
+            Spec(
+                "Int",
+                extra=[
+                    (
+                        x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.4"), b"\x05\x00"),
+                        True,
+                    )
+                ],
+            ),
+            leaf(),
+        ],
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_verdict_agrees_with_cryptography(name: str) -> None:
+    specs, expected = CASES[name]
+    certs = chain(*specs)
+    assert _theirs(certs) is expected, "the case no longer means what its name says"
+    assert _ours(certs) is expected
+
+
+def test_a_same_named_issuer_with_another_key_does_not_verify() -> None:
+    certs = chain(Spec("Root"), Spec("Int"), leaf())
+    impostor = chain(Spec("Root"), Spec("Int"))[1]  # same names, other keys
+    mine = [_mine(c) for c in certs]
+    verdict = check_chain(mine[2], [_mine(impostor)], [mine[0]], "test", NOW)
+    assert not verdict.verified
+    assert check_chain(mine[2], [_mine(impostor), mine[1]], [mine[0]], "test", NOW).verified
+
+
+def test_a_missing_intermediate_or_foreign_root_does_not_verify() -> None:
+    certs = chain(Spec("Root"), Spec("Int"), leaf())
+    other_root = chain(Spec("Root"))[0]
+    mine = [_mine(c) for c in certs]
+    assert not check_chain(mine[2], [], [mine[0]], "test", NOW).verified
+    assert not check_chain(mine[2], [mine[1]], [_mine(other_root)], "test", NOW).verified
+    assert check_chain(mine[2], [mine[1]], [_mine(other_root), mine[0]], "test", NOW).verified
+
+
+def test_a_ca_limited_to_tls_servers_may_still_sign_a_profile() -> None:
+    """The reason mailsetup checks paths itself: cryptography's verifiers apply the TLS rules,
+    and its client verifier refuses a chain whose intermediate limits certificates to TLS
+    servers. A profile signature has no such rule (RFC 5280 basic path validation)."""
+    certs = chain(
+        Spec("Root"),
+        Spec("Int", eku=[ExtendedKeyUsageOID.SERVER_AUTH]),
+        leaf(eku=[ExtendedKeyUsageOID.SERVER_AUTH]),
+    )
+    assert _theirs(certs) is False
+    assert _ours(certs) is True
+
+
+def test_an_algorithm_not_checked_here_is_named_not_guessed() -> None:
+    certs = chain(Spec("Root", key_type="ed25519"), leaf())
+    mine = [_mine(c) for c in certs]
+    verdict = check_chain(mine[1], [], [mine[0]], "test", NOW)
+    assert not verdict.verified
+    assert "1.3.101.112" in verdict.detail and "does not check" in verdict.detail
+
+
+def test_a_version_1_style_root_without_basic_constraints_is_a_root() -> None:
+    certs = chain(Spec("Root", basic_constraints=False), Spec("Int"), leaf())
+    assert _ours(certs) is True
+    no_ca = chain(Spec("Root"), Spec("Int", basic_constraints=False), leaf())
+    assert _ours(no_ca) is False  # an intermediate must say it is a CA
+
+
+def test_loops_and_long_chains_end() -> None:
+    specs = [Spec("Root")] + [Spec(f"CA{i}") for i in range(12)] + [leaf()]
+    certs = chain(*specs)
+    assert _ours(certs) is False  # longer than MAX_PATH: not followed for ever
+    assert _ours(certs[:5] + certs[-1:]) is False  # a gap
