@@ -14,8 +14,7 @@ certificate's key (RSA PKCS#1 v1.5 or PSS, ECDSA).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mailsetup.mobileconfig import der
 from mailsetup.mobileconfig.certs import HASHES, OID_EC, OID_RSA, Cert, Unsupported, parse_cert
@@ -46,8 +45,7 @@ _EC_WITH = {
 }
 
 
-@dataclass
-class Signature:
+class Signature(NamedTuple):
     """What the CMS wrapper says about who signed, and whether it holds up."""
 
     signer: Cert | None
@@ -126,14 +124,14 @@ def _signature(
         return Signature(None, certs, None, f"{exc}: signature not checked")
     except (ValueError, TypeError, IndexError, OverflowError, RecursionError):
         return Signature(None, certs, False, "the signer information is broken")
-    sig = Signature(signer, certs, valid, detail)
-    if signer is not None:
-        from mailsetup.mobileconfig.trust import check_chain, system_roots
+    if signer is None:
+        return Signature(signer, certs, valid, detail)
+    from mailsetup.mobileconfig.trust import check_chain, system_roots
 
-        others = [c for c in certs if c != signer]
-        anchors, label = roots if roots is not None else system_roots([signer, *others])
-        sig.trust = check_chain(signer, others, anchors, label, dt.datetime.now(dt.UTC))
-    return sig
+    others = [c for c in certs if c != signer]
+    anchors, label = roots if roots is not None else system_roots([signer, *others])
+    trust = check_chain(signer, others, anchors, label, dt.datetime.now(dt.UTC))
+    return Signature(signer, certs, valid, detail, trust)
 
 
 def _check_signer(
