@@ -132,6 +132,15 @@ def test_object_identifiers_round_trip(rest: list[int], first: int, second: int)
     assert der.oid(der.parse(der.oid_der(dotted))) == dotted
 
 
+def test_an_overlong_object_identifier_is_refused_before_its_arcs_are_built() -> None:
+    """Arcs are base-128 numbers of any size: a megabyte of continuation bytes in a hostile
+    profile would make one arc of seven million bits, built in quadratic time."""
+    longest_real = "2.25." + str(2**128 - 1)  # a UUID OID
+    assert der.oid(der.parse(der.oid_der(longest_real))) == longest_real
+    with pytest.raises(ValueError, match="too long"):
+        der.oid(der.parse(der.encode(0x06, b"\x2a" + b"\x81" * 1000 + b"\x01")))
+
+
 @given(st.integers(-(2**200), 2**200))
 def test_integers_round_trip_in_minimal_form(n: int) -> None:
     encoded = der.integer_der(n)

@@ -26,6 +26,9 @@ MAX_CHILDREN = 10_000
 MAX_CHUNK_DEPTH = 8
 MAX_DEPTH = 16  # nested indefinite lengths; a signed profile has five
 MAX_LENGTH_OCTETS = 8
+# An OBJECT IDENTIFIER's arcs are base-128 numbers of any size, and building one arc of n bytes
+# costs n squared; the longest OIDs in use (2.25.<UUID>, vendor arcs) take under 40 bytes.
+MAX_OID_BYTES = 128
 
 # Universal tags used here (X.680 §8.4).
 BOOLEAN, INTEGER, BIT_STRING, OCTET_STRING, NULL, OID = 1, 2, 3, 4, 5, 6
@@ -140,6 +143,8 @@ def oid(item: Tlv) -> str:
     """An OBJECT IDENTIFIER in dotted form."""
     if not item.is_(UNIVERSAL, OID) or item.constructed or not item.body:
         raise ValueError("expected an OBJECT IDENTIFIER")
+    if len(item.body) > MAX_OID_BYTES:
+        raise ValueError("OBJECT IDENTIFIER too long")
     if item.body[-1] & 0x80:
         raise ValueError("truncated OBJECT IDENTIFIER")
     parts: list[int] = []
