@@ -259,3 +259,22 @@ def test_loops_and_long_chains_end() -> None:
     certs = chain(*specs)
     assert _ours(certs) is False  # longer than MAX_PATH: not followed for ever
     assert _ours(certs[:5] + certs[-1:]) is False  # a gap
+
+
+def test_same_named_cas_that_issue_each_other_end_the_search() -> None:
+    """Anyone can make CA certificates that share a name and a key, so each issues all the
+    others: n of them offer n!/(n-8)! paths (19 in a hostile profile: billions). The search
+    stops at a budget and says why, and a chain among such decoys still verifies."""
+    key = _key("ec")
+    loop = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Loop CA")])
+    cas = [_mine(_issue(Spec("Loop CA"), key, loop, key)) for _ in range(7)]
+    signer = _mine(_issue(leaf(), _key("ec"), loop, key))
+    root = _mine(chain(Spec("Unrelated root"))[0])
+    verdict = check_chain(signer, cas, [root], "test", NOW)
+    assert not verdict.verified
+    assert "ways to build the chain" in verdict.detail
+
+    certs = chain(Spec("Root"), Spec("Int"), leaf())
+    decoys = [_mine(c) for c in (chain(Spec("Root"), Spec("Int"))[1] for _ in range(20))]
+    mine = [_mine(c) for c in certs]
+    assert check_chain(mine[2], [*decoys, mine[1]], [mine[0]], "test", NOW).verified

@@ -43,6 +43,7 @@ from mailsetup.mobileconfig.certs import (
 
 MAX_PEM_BYTES = 4 * 1024 * 1024
 MAX_PATH = 8  # CA certificates between a leaf and its root; public chains have one or two
+MAX_TRIES = 100  # signatures checked while building one chain; a public one needs two or three
 # Where operating systems keep the CA bundle (the list Go's crypto/x509 also searches), so that
 # the ``ssl`` module, whose import costs more than the rest of the trust check, is not needed.
 # ``SSL_CERT_FILE`` (OpenSSL's variable) comes first.
@@ -168,7 +169,8 @@ def check_chain(
     if leaf in anchors:
         return TrustVerdict(True, "the certificate is itself a trusted root", roots_label)
     try:
-        root = _path(leaf, [c for c in intermediates if c not in anchors], anchors, when, [])
+        search = _Search([c for c in intermediates if c not in anchors], anchors, when)
+        root = search.path(leaf, [])
     except _NotChecked as exc:
         return TrustVerdict(False, f"not verified: {exc}", roots_label)
     if root is None:
@@ -176,35 +178,51 @@ def check_chain(
     return TrustVerdict(True, f"chain reaches {name_of(root)}", roots_label)
 
 
-def _path(
-    cert: Cert, intermediates: list[Cert], anchors: set[Cert], when: dt.datetime, below: list[Cert]
-) -> Cert | None:
-    """The root reached from ``cert`` (``below``: the CA certificates already on the path,
-    nearest to the leaf first), or ``None``. Depth-first over every candidate issuer, as
-    cross-signed CAs can offer two."""
-    if len(below) >= MAX_PATH:
-        return None
-    candidates = [c for c in intermediates if c not in below] + list(anchors)
-    for issuer in candidates:
-        anchor = issuer in anchors
-        if issuer.subject != cert.issuer or not _may_issue(issuer, len(below), when, anchor):
-            continue
-        try:
-            if not issued_by_checked(cert, issuer):
+class _Search:
+    """Depth-first path building over every candidate issuer, as cross-signed CAs can offer
+    two, within :data:`MAX_TRIES` signature checks. The budget is what keeps a hostile profile
+    from hanging ``inspect``: CA certificates that share one name and one key (anyone can make
+    them) each issue all the others, and n of them offer n!/(n-8)! paths of up to eight."""
+
+    def __init__(self, intermediates: list[Cert], anchors: set[Cert], when: dt.datetime) -> None:
+        self.intermediates = intermediates
+        self.anchors = anchors
+        self.when = when
+        self.tries = 0
+
+    def path(self, cert: Cert, below: list[Cert]) -> Cert | None:
+        """The root reached from ``cert`` (``below``: the CA certificates already on the
+        path, nearest to the leaf first), or ``None``."""
+        if len(below) >= MAX_PATH:
+            return None
+        candidates = [c for c in self.intermediates if c not in below] + list(self.anchors)
+        for issuer in candidates:
+            anchor = issuer in self.anchors
+            if issuer.subject != cert.issuer or not _may_issue(
+                issuer, len(below), self.when, anchor
+            ):
                 continue
-        except Unsupported as exc:
-            raise _NotChecked(f"the chain uses {exc}, which mailsetup does not check") from None
-        if anchor:
-            return issuer
-        if issuer.critical_unknown:
-            raise _NotChecked(
-                f"{name_of(issuer)} has a critical extension mailsetup does not apply"
-                f" ({', '.join(issuer.critical_unknown)})"
-            )
-        found = _path(issuer, intermediates, anchors, when, [*below, issuer])
-        if found is not None:
-            return found
-    return None
+            self.tries += 1
+            if self.tries > MAX_TRIES:
+                raise _NotChecked(
+                    f"the certificates offer more than {MAX_TRIES} ways to build the chain"
+                )
+            try:
+                if not issued_by_checked(cert, issuer):
+                    continue
+            except Unsupported as exc:
+                raise _NotChecked(f"the chain uses {exc}, which mailsetup does not check") from None
+            if anchor:
+                return issuer
+            if issuer.critical_unknown:
+                raise _NotChecked(
+                    f"{name_of(issuer)} has a critical extension mailsetup does not apply"
+                    f" ({', '.join(issuer.critical_unknown)})"
+                )
+            found = self.path(issuer, [*below, issuer])
+            if found is not None:
+                return found
+        return None
 
 
 def _may_issue(issuer: Cert, cas_below: int, when: dt.datetime, anchor: bool) -> bool:
