@@ -8,6 +8,7 @@ input: asn1crypto's TLV parser, cryptography's certificate and key loaders.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 
@@ -271,6 +272,18 @@ def test_a_name_that_does_not_decode_prints_as_hex_and_the_certificate_still_rea
 def test_pem_blocks_with_broken_base64_are_refused() -> None:
     with pytest.raises(ValueError, match="base64"):
         pem_blocks(b"-----BEGIN CERTIFICATE-----\nMIIB*x==\n-----END CERTIFICATE-----\n")
+
+
+def test_pem_blocks_without_their_end_line_are_refused() -> None:
+    """A truncated chain file would otherwise lose its last certificate without a word (and
+    the device could not build the chain); a file of BEGIN lines alone is refused at once."""
+    good = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(_GOOD_DER)
+    good += b"-----END CERTIFICATE-----\n"
+    crlf = good.replace(b"\n", b"\r\n")
+    assert pem_blocks(b"Subject: x\n" + good + b"between\n" + crlf) == [_GOOD_DER, _GOOD_DER]
+    for bad in (good + good[:80], good[:-30] + good, b"-----BEGIN CERTIFICATE-----\n" * 3000):
+        with pytest.raises(ValueError, match="no END CERTIFICATE line"):
+            pem_blocks(bad)
 
 
 # --- private keys against cryptography's loader -----------------------------------------------

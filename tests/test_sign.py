@@ -216,7 +216,10 @@ def test_bad_signing_material(tmp_path: Path, ca: SigningCA, leaf: Leaf) -> None
     garbage = tmp_path / "garbage.pem"
     garbage.write_text("hello\n")
     unrelated = SigningCA(tmp_path).leaf()
+    truncated = tmp_path / "truncated-fullchain.pem"
+    truncated.write_bytes(leaf.fullchain.read_bytes()[:-60])
     cases = [
+        (["--sign-cert", str(truncated), "--sign-key", str(leaf.key)], 2, "no END CERTIFICATE"),
         (
             ["--sign-cert", str(tmp_path / "missing.pem"), "--sign-key", str(leaf.key)],
             2,

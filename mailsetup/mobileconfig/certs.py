@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import binascii
 import datetime as dt
-import re
 from typing import TYPE_CHECKING, NamedTuple
 
 from mailsetup.mobileconfig import der
@@ -247,19 +246,33 @@ class _Extensions:
                 self.critical_unknown.append(name)
 
 
-_PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
+_BEGIN = b"-----BEGIN CERTIFICATE-----"
+_END = b"-----END CERTIFICATE-----"
 
 
 def pem_blocks(data: bytes) -> list[bytes]:
-    """The DER of every CERTIFICATE block, in order; a block that is not base64 is an error."""
+    """The DER of every CERTIFICATE block, in order. A block that is not base64, or a BEGIN
+    line without its END line (a truncated file, which would silently lose the certificates
+    that follow), is an error.
+
+    Found with ``bytes.find`` rather than a pattern: a lazy match from each BEGIN line to the
+    next END line scans the rest of the file for every BEGIN line, which in a 4 MB file of
+    BEGIN lines takes hours.
+    """
     out = []
-    for match in _PEM_BLOCK.finditer(data):
+    pos = 0
+    while (start := data.find(_BEGIN, pos)) >= 0:
+        start += len(_BEGIN)
+        end = data.find(_END, start)
+        if end < 0 or data.find(_BEGIN, start, end) >= 0:
+            raise ValueError("a certificate block has no END CERTIFICATE line")
         try:
-            out.append(binascii.a2b_base64(b"".join(match.group(1).split()), strict_mode=True))
+            out.append(binascii.a2b_base64(b"".join(data[start:end].split()), strict_mode=True))
         except (binascii.Error, ValueError):
             raise ValueError("a certificate block is not valid base64") from None
         if len(out) > MAX_PEM_CERTS:
             raise ValueError(f"more than {MAX_PEM_CERTS} certificates")
+        pos = end + len(_END)
     return out
 
 

@@ -69,7 +69,14 @@ def read_pem_certificates(path: Path, option: str) -> list[Cert]:
     block that is not a certificate, is exit 2."""
     data = read_small_file(path, option, MAX_PEM_BYTES)
     try:
-        certs = [parse_cert(block) for block in pem_blocks(data)]
+        blocks = pem_blocks(data)
+    except ValueError as exc:
+        raise BadInput(
+            f"{option} {str(path)!r}: {exc}",
+            "give the PEM file as your certificate authority issued it",
+        ) from None
+    try:
+        certs = [parse_cert(block) for block in blocks]
     except ValueError:
         raise BadInput(
             f"{option} {str(path)!r} holds a certificate block that does not parse",
