@@ -197,6 +197,21 @@ CASES = {
         ],
         False,
     ),
+    "unknown critical extension on the signer": (
+        [
+            Spec("Root"),
+            Spec("Int"),
+            leaf(
+                extra=[
+                    (
+                        x509.UnrecognizedExtension(x509.ObjectIdentifier("1.2.3.4"), b"\x05\x00"),
+                        True,
+                    )
+                ]
+            ),
+        ],
+        False,
+    ),
 }
 
 

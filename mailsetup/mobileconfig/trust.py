@@ -16,11 +16,11 @@ arithmetic), every issuer a CA (basic constraints) allowed to sign certificates 
 within its path length, ending at one of the roots. Extended key usage is not applied: a TLS,
 S/MIME or code-signing certificate may sign a profile, and so may a CA that restricts its
 certificates to TLS (Let's Encrypt's). What this does not apply (name or policy constraints,
-any other critical extension on a CA, algorithms other than RSA and ECDSA) gives "not
-verified" with the reason, never a guess. It is hand-written rather than cryptography's
-``x509.verification`` because that verifier only knows the TLS server and client profiles (it
-requires the client-auth usage all the way up) and its import costs more than the whole
-signature (docs/signing.md, "Speed").
+any other critical extension on a CA or on the signer, algorithms other than RSA and ECDSA)
+gives "not verified" with the reason, never a guess. It is hand-written rather than
+cryptography's ``x509.verification`` because that verifier only knows the TLS server and
+client profiles (it requires the client-auth usage all the way up) and its import costs more
+than the whole signature (docs/signing.md, "Speed").
 """
 
 from __future__ import annotations
@@ -175,6 +175,13 @@ def check_chain(
     anchors = set(roots)
     if leaf in anchors:
         return TrustVerdict(True, "the certificate is itself a trusted root", roots_label)
+    if leaf.critical_unknown:  # RFC 5280 §6.1.5 (f): on the signer as on every CA above it
+        return TrustVerdict(
+            False,
+            "not verified: the signing certificate has a critical extension mailsetup does not"
+            f" apply ({', '.join(leaf.critical_unknown)})",
+            roots_label,
+        )
     try:
         search = _Search([c for c in intermediates if c not in anchors], anchors, when)
         root = search.path(leaf, [])
