@@ -147,6 +147,7 @@ def leaf(**kw: object) -> Spec:
     return Spec("mail.example.ch", ca=False, **kw)  # type: ignore[arg-type]
 
 
+_ONLY_OTHER_EXAMPLE = x509.NameConstraints([x509.DNSName("other.example")], None)
 CASES = {
     "root, intermediate, leaf": ([Spec("Root"), Spec("Intermediate"), leaf()], True),
     "two intermediates": ([Spec("Root"), Spec("A"), Spec("B"), leaf()], True),
@@ -195,6 +196,10 @@ CASES = {
             ),
             leaf(),
         ],
+        False,
+    ),
+    "name constraints the signer breaks, marked non-critical": (
+        [Spec("Root"), Spec("Int", extra=[(_ONLY_OTHER_EXAMPLE, False)]), leaf()],
         False,
     ),
     "unknown critical extension on the signer": (
@@ -293,3 +298,25 @@ def test_same_named_cas_that_issue_each_other_end_the_search() -> None:
     decoys = [_mine(c) for c in (chain(Spec("Root"), Spec("Int"))[1] for _ in range(20))]
     mine = [_mine(c) for c in certs]
     assert check_chain(mine[2], [*decoys, mine[1]], [mine[0]], "test", NOW).verified
+
+
+@pytest.mark.parametrize("critical", [True, False])
+@pytest.mark.parametrize(
+    "constraint",
+    [
+        x509.NameConstraints([x509.DNSName("example.ch")], None),
+        x509.PolicyConstraints(require_explicit_policy=0, inhibit_policy_mapping=None),
+    ],
+    ids=["name", "policy"],
+)
+def test_constraints_on_a_ca_are_named_not_guessed(
+    constraint: x509.ExtensionType, critical: bool
+) -> None:
+    """Name and policy constraints are not applied here, so a chain with one is not called
+    Verified, whether the CA marked it critical (as RFC 5280 asks) or not (which CAs do, and
+    which OpenSSL, cryptography and Apple apply anyway), even where the signer meets it."""
+    certs = chain(Spec("Root"), Spec("Int", extra=[(constraint, critical)]), leaf())
+    mine = [_mine(c) for c in certs]
+    verdict = check_chain(mine[2], [mine[1]], [mine[0]], "test", NOW)
+    assert not verdict.verified
+    assert type(constraint).__name__.removesuffix("Constraints").lower() in verdict.detail

@@ -35,8 +35,8 @@ _EXT_BASIC_CONSTRAINTS = "2.5.29.19"
 _EXT_KEY_USAGE = "2.5.29.15"
 _EXT_SKI = "2.5.29.14"
 # Extensions whose meaning for a chain is fully applied by :mod:`trust`, or that do not restrict
-# it. A critical extension outside this set (name constraints, policy constraints, anything
-# unknown) makes the fast check hand the chain to cryptography's full verifier.
+# it. A critical extension outside this set is recorded in :attr:`Cert.not_applied`, and
+# :mod:`trust` then says "not verified" with its name rather than guess.
 UNDERSTOOD_EXTENSIONS = frozenset(
     {
         _EXT_BASIC_CONSTRAINTS,
@@ -50,6 +50,15 @@ UNDERSTOOD_EXTENSIONS = frozenset(
         "1.3.6.1.5.5.7.1.1",  # authority information access
     }
 )
+# Constraints on the certificates below a CA, which :mod:`trust` does not apply: recorded
+# whether critical or not. RFC 5280 asks for them to be critical, but CAs may mark name
+# constraints non-critical so that old software accepts the certificate, and OpenSSL,
+# cryptography and Apple apply them all the same.
+CONSTRAINTS = {
+    "2.5.29.30": "name constraints",
+    "2.5.29.36": "policy constraints",
+    "2.5.29.54": "inhibit anyPolicy",
+}
 CURVES = {
     "1.2.840.10045.3.1.7": "SECP256R1",
     "1.3.132.0.34": "SECP384R1",
@@ -125,7 +134,9 @@ class Cert(NamedTuple):
     path_length: int | None
     key_usage: frozenset[str] | None  # None: no key usage extension
     key_identifier: bytes | None
-    critical_unknown: tuple[str, ...]  # critical extensions outside UNDERSTOOD_EXTENSIONS
+    # What restricts a chain and is not applied here: CONSTRAINTS (by name) and critical
+    # extensions outside UNDERSTOOD_EXTENSIONS (by OID).
+    not_applied: tuple[str, ...]
 
     @property
     def self_issued(self) -> bool:
@@ -200,7 +211,7 @@ def _parse(data: bytes) -> Cert:
         path_length=ext.path_length,
         key_usage=ext.key_usage,
         key_identifier=ext.key_identifier,
-        critical_unknown=tuple(ext.critical_unknown),
+        not_applied=tuple(ext.not_applied),
     )
 
 
@@ -212,7 +223,7 @@ class _Extensions:
         self.path_length: int | None = None
         self.key_usage: frozenset[str] | None = None
         self.key_identifier: bytes | None = None
-        self.critical_unknown: list[str] = []
+        self.not_applied: list[str] = []
 
     def read(self, extensions: der.Tlv) -> None:
         seen = set()
@@ -242,8 +253,10 @@ class _Extensions:
                 )
             elif name == _EXT_SKI:
                 self.key_identifier = der.octets(der.parse(value))
+            elif name in CONSTRAINTS:
+                self.not_applied.append(CONSTRAINTS[name])
             elif critical and name not in UNDERSTOOD_EXTENSIONS:
-                self.critical_unknown.append(name)
+                self.not_applied.append(name)
 
 
 _BEGIN = b"-----BEGIN CERTIFICATE-----"

@@ -175,11 +175,11 @@ def check_chain(
     anchors = set(roots)
     if leaf in anchors:
         return TrustVerdict(True, "the certificate is itself a trusted root", roots_label)
-    if leaf.critical_unknown:  # RFC 5280 §6.1.5 (f): on the signer as on every CA above it
+    if leaf.not_applied:  # RFC 5280 §6.1.5 (f): on the signer as on every CA above it
         return TrustVerdict(
             False,
-            "not verified: the signing certificate has a critical extension mailsetup does not"
-            f" apply ({', '.join(leaf.critical_unknown)})",
+            "not verified: the signing certificate has an extension mailsetup does not apply"
+            f" ({', '.join(leaf.not_applied)})",
             roots_label,
         )
     try:
@@ -228,10 +228,10 @@ class _Search:
                 raise _NotChecked(f"the chain uses {exc}, which mailsetup does not check") from None
             if anchor:
                 return issuer
-            if issuer.critical_unknown:
+            if issuer.not_applied:
                 raise _NotChecked(
-                    f"{name_of(issuer)} has a critical extension mailsetup does not apply"
-                    f" ({', '.join(issuer.critical_unknown)})"
+                    f"{name_of(issuer)} has an extension mailsetup does not apply"
+                    f" ({', '.join(issuer.not_applied)})"
                 )
             found = self.path(issuer, [*below, issuer])
             if found is not None:
