@@ -60,7 +60,9 @@ def test_text_report_names_signer_and_device_verdict(pair: tuple[Path, Path], le
     assert "warning [signer-not-trusted]" in system.stdout
 
 
-def test_tampered_signed_profile_is_an_error(pair: tuple[Path, Path], tmp_path: Path) -> None:
+def test_tampered_signed_profile_is_an_error(
+    pair: tuple[Path, Path], tmp_path: Path, leaf: Leaf
+) -> None:
     _, signed = pair
     data = bytearray(signed.read_bytes())
     data[data.index(b"mail.infomaniak.com")] ^= 0x20
@@ -70,6 +72,12 @@ def test_tampered_signed_profile_is_an_error(pair: tuple[Path, Path], tmp_path: 
     assert proc.returncode == 1
     assert "error [signature-invalid]" in proc.stdout
     assert "changed after it was signed" in proc.stdout
+    # The signer's chain still reaches the root, but the device refuses the file: a chain
+    # that verifies must not make the report say Verified.
+    trusted = run("inspect", "--ca-file", str(leaf.root), str(bad))
+    assert "chain reaches" in trusted.stdout
+    assert "Verified" not in trusted.stdout.replace("Unverified", "")
+    assert "device refuses the profile" in trusted.stdout
 
 
 def test_ca_file_errors(pair: tuple[Path, Path], tmp_path: Path) -> None:

@@ -243,6 +243,16 @@ def _clean_finding(f: Finding) -> Finding:
     )
 
 
+def _device_verdict(sig: Signature) -> str:
+    """What the device does with a signed profile: Verified needs both a signature that
+    matches and a chain to a trusted root; a chain alone says nothing about this file."""
+    if sig.valid is False:
+        return "the device refuses the profile (its signature does not verify)"
+    if sig.valid is None:
+        return "the device's verdict is unknown (the signature was not checked)"
+    return "device shows " + ("Verified" if sig.trust and sig.trust.verified else "Unverified")
+
+
 def format_reports(reports: list[ProfileReport]) -> str:
     """Plain text: per file the verdict, the signer, the payload table, then the findings."""
     out: list[str] = []
@@ -261,8 +271,7 @@ def format_reports(reports: list[ProfileReport]) -> str:
                     out.append(f"    valid {d['not_before'][:10]} to {d['not_after'][:10]}")
             out.append(f"    {d['signature_detail']}")
             if sig.trust is not None:
-                shows = "Verified" if sig.trust.verified else "Unverified"
-                out.append(f"    {sig.trust.detail} ({sig.trust.roots}): device shows {shows}")
+                out.append(f"    {sig.trust.detail} ({sig.trust.roots}): {_device_verdict(sig)}")
         for row in r.payloads:
             name = row["display_name"] or ""
             out.append(f"  {row['type']}  {name!s}  [{row['identifier']}]")
