@@ -134,13 +134,14 @@ def test_signing_loads_cryptography_primitives_only(leaf: Leaf, tmp_path: Path) 
 
 @pytest.mark.parametrize(
     "extra",
-    [["-stream"], ["-md", "sha512"], ["-noattr"]],
-    ids=["ber-indefinite-length", "sha512", "no-signed-attributes"],
+    [["-stream"], ["-md", "sha512"], ["-noattr"], ["-keyopt", "rsa_padding_mode:pss"]],
+    ids=["ber-indefinite-length", "sha512", "no-signed-attributes", "rsa-pss"],
 )
 def test_profiles_signed_by_openssl_read_back(
     pair: tuple[Path, Path], leaf: Leaf, tmp_path: Path, extra: list[str]
 ) -> None:
-    """Another producer: OpenSSL's CMS signer, streaming BER, another digest, no attributes."""
+    """Another producer: OpenSSL's CMS signer, streaming BER, another digest, no attributes,
+    RSA-PSS."""
     from tests.conftest import require_binary
 
     plain, _ = pair
