@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from mailsetup.mobileconfig.certs import pem_blocks
 from tests.cli import assert_one_line_error, run
 from tests.conftest import require_binary
 from tests.support.signing import Leaf, SigningCA
@@ -110,11 +111,15 @@ def test_fullchain_file_and_ec_key_sign_too(tmp_path: Path, ca: SigningCA) -> No
         str(ec_leaf.fullchain),
         "--sign-key",
         str(ec_leaf.key),
+        "--sign-chain",  # certbot's chain.pem as well: the intermediate twice is no error
+        str(ec_leaf.chain),
         "-o",
         str(out),
     )
     assert proc.returncode == 0, proc.stderr
     assert openssl_verify(out, ec_leaf.root, tmp_path / "c").returncode == 0
+    (intermediate,) = pem_blocks(ec_leaf.chain.read_bytes())
+    assert out.read_bytes().count(intermediate) == 1
 
 
 def test_device_verdict_follows_the_trust_store(tmp_path: Path, leaf: Leaf) -> None:

@@ -194,8 +194,10 @@ def _belongs(key: RSAPrivateKey | EllipticCurvePrivateKey, cert: Cert) -> bool:
 
 def _order_chain(leaf: Cert, extra: list[Cert]) -> list[Cert]:
     """``extra`` in issuing order from ``leaf``; a certificate that is not on the path is an
-    error (a chain file for another certificate would make the device fail to build it)."""
-    remaining = [c for c in extra if c != leaf]
+    error (a chain file for another certificate would make the device fail to build it). One
+    given twice counts once: certbot's fullchain.pem and chain.pem together hold the
+    intermediate twice."""
+    remaining = list(dict.fromkeys(c for c in extra if c != leaf))
     ordered: list[Cert] = []
     current = leaf
     while remaining:
