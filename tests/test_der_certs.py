@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 from asn1crypto import parser as asn1parser
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -254,6 +255,42 @@ def test_corrupted_certificates_raise_value_error_only(draw: st.DataObject) -> N
     cut = draw.draw(st.integers(0, len(data)))
     with contextlib.suppress(ValueError):
         parse_cert(bytes(data[:cut]))
+
+
+def _resigned(edit: Callable[[list[bytes]], list[bytes]]) -> bytes:
+    """_GOOD_DER with its signed part's fields edited, signed again by the same key."""
+    top = der.sequence(der.parse(_GOOD_DER))
+    tbs = der.seq(*edit([f.encoded for f in der.sequence(top[0])]))
+    key = _KEYS["rsa"]
+    assert isinstance(key, rsa.RSAPrivateKey)
+    signature = key.sign(tbs, padding.PKCS1v15(), hashes.SHA256())
+    return der.seq(tbs, top[1].encoded, der.encode(0x03, b"\x00" + signature))
+
+
+_NOT_A_CA = der.seq(der.seq(der.oid_der("2.5.29.19"), b"\x01\x01\xff", der.octets_der(der.seq())))
+_MALFORMED_TBS = {
+    # A second extensions block that says "not a CA": read loosely, it overrode the first.
+    "extensions twice": lambda f: [*f, der.context(3, _NOT_A_CA)],
+    "an unknown field after the key": lambda f: [*f, der.context(5, der.null_der())],
+    "extensions in a version 1 certificate": lambda f: f[1:],
+    "signed algorithm not the outer one": lambda f: [
+        *f[:2],
+        der.seq(der.oid_der("1.2.840.113549.1.1.12"), der.null_der()),
+        *f[3:],
+    ],
+}
+
+
+@pytest.mark.parametrize("edit", list(_MALFORMED_TBS.values()), ids=list(_MALFORMED_TBS))
+def test_certificates_cryptography_refuses_are_refused(
+    edit: Callable[[list[bytes]], list[bytes]],
+) -> None:
+    """Fields in the wrong place or twice, extensions in a version 1 certificate, a signed
+    algorithm that is not the outer one (RFC 5280 §4.1.1.2): cryptography refuses to load
+    the first two and its verifier the others, and OpenSSL all four."""
+    assert parse_cert(_resigned(lambda f: f)) == parse_cert(_GOOD_DER)  # unedited: the same
+    with pytest.raises(ValueError):
+        parse_cert(_resigned(edit))
 
 
 def test_a_name_that_does_not_decode_prints_as_hex_and_the_certificate_still_reads() -> None:

@@ -170,12 +170,14 @@ def _parse(data: bytes) -> Cert:
         raise ValueError("a certificate has three parts")
     tbs_item, alg_item, sig_item = top
     fields = der.sequence(tbs_item)
-    pos = 0
+    pos, version = 0, 0
     if fields[0].is_(der.CONTEXT, 0):
         version = der.integer(der.explicit(fields[0], 0))
         if version not in (0, 1, 2):
             raise ValueError("unknown certificate version")
         pos = 1
+    if fields[pos + 1].encoded != alg_item.encoded:  # RFC 5280 §4.1.1.2
+        raise ValueError("the signed and the outer signature algorithms differ")
     serial_item = fields[pos]
     serial = der.integer(serial_item)
     issuer = der.expect(fields[pos + 2], der.SEQUENCE)
@@ -188,10 +190,18 @@ def _parse(data: bytes) -> Cert:
     signature, unused = der.bits(sig_item)
     if unused:
         raise ValueError("signature is not a whole number of bytes")
+    # After the key: the unique identifiers [1] and [2] (version 2 or 3) and the extensions
+    # [3] (version 3), each at most once and in order, as cryptography and OpenSSL require.
+    # Read loosely, a second [3] would override the first's basic constraints.
+    optional = [item.tag if item.cls == der.CONTEXT else 0 for item in fields[pos + 6 :]]
+    allowed = {1: (1, 2), 2: (1, 2), 3: (2,)}
+    if optional != sorted(set(optional)) or any(
+        version not in allowed.get(tag, ()) for tag in optional
+    ):
+        raise ValueError("unexpected fields after the public key")
     ext = _Extensions()
-    for item in fields[pos + 6 :]:
-        if item.is_(der.CONTEXT, 3):
-            ext.read(der.explicit(item, 3))
+    if optional[-1:] == [3]:
+        ext.read(der.explicit(fields[-1], 3))
     _name_text(issuer.encoded)  # names must at least parse
     _name_text(subject.encoded)
     return Cert(
