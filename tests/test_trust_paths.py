@@ -9,6 +9,7 @@ the cases where they differ on purpose are tested apart, with the reason.
 from __future__ import annotations
 
 import datetime as dt
+import random
 from dataclasses import dataclass, field
 
 import pytest
@@ -17,6 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.x509 import verification as v
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailsetup.mobileconfig.certs import Cert, parse_cert
 from mailsetup.mobileconfig.trust import check_chain
@@ -320,3 +323,73 @@ def test_constraints_on_a_ca_are_named_not_guessed(
     verdict = check_chain(mine[2], [mine[1]], [mine[0]], "test", NOW)
     assert not verdict.verified
     assert type(constraint).__name__.removesuffix("Constraints").lower() in verdict.detail
+
+
+_POOL = {
+    "ec": [ec.generate_private_key(ec.SECP256R1()) for _ in range(5)],
+    "rsa": [rsa.generate_private_key(65537, 2048) for _ in range(5)],
+}
+_WINDOWS = {
+    "valid": (NOW - 30 * DAY, NOW + 300 * DAY),
+    "expired": (NOW - 300 * DAY, NOW - DAY),
+    "not yet": (NOW + DAY, NOW + 300 * DAY),
+}
+# Mostly well-formed, so that the one defect a chain has decides the verdict.
+_MOSTLY = st.sampled_from([True, True, True, False])
+_WINDOW = st.sampled_from(["valid", "valid", "valid", "valid", "expired", "not yet"])
+_CA = st.tuples(
+    _MOSTLY,  # a CA
+    _MOSTLY,  # may sign certificates
+    st.sampled_from([None, 0, 1, 2]),  # path length
+    _WINDOW,
+    st.sampled_from(["ec", "rsa", "rsa-pss"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(_CA, min_size=1, max_size=4),
+    _WINDOW,
+    st.sampled_from(["ec", "rsa"]),
+    st.randoms(use_true_random=False),
+)
+def test_generated_chains_get_cryptographys_verdict(
+    cas: list[tuple[bool, bool, int | None, str, str]],
+    leaf_window: str,
+    leaf_key: str,
+    rnd: random.Random,
+) -> None:
+    """Chains of up to four CAs, each a CA or not, allowed to sign certificates or not, with
+    a path length, valid, expired or not yet valid, RSA (PKCS#1 v1.5 or PSS) or EC; the
+    intermediates given in any order. Within the rules both apply, the verdicts agree."""
+    slots = rnd.sample(range(5), len(cas) + 1)
+    specs, keys = [], []
+    for i, (ca, cert_sign, path_length, window, kind) in enumerate(cas):
+        specs.append(
+            Spec(
+                f"CA{i}",
+                ca=ca or i == 0,
+                cert_sign=cert_sign,
+                path_length=path_length,
+                valid_from=_WINDOWS[window][0],
+                valid_to=_WINDOWS[window][1],
+                key_type=kind.removesuffix("-pss"),
+            )
+        )
+        keys.append(_POOL[kind.removesuffix("-pss")][slots[i]])
+    specs.append(leaf(valid_from=_WINDOWS[leaf_window][0], valid_to=_WINDOWS[leaf_window][1]))
+    keys.append(_POOL[leaf_key][slots[-1]])
+    certs: list[x509.Certificate] = []
+    for i, (spec, key) in enumerate(zip(specs, keys, strict=True)):
+        issuer_key = keys[i - 1] if i else key
+        spec.pss = isinstance(issuer_key, rsa.RSAPrivateKey) and cas[max(i - 1, 0)][4] == "rsa-pss"
+        issuer_name = (
+            certs[-1].subject
+            if i
+            else x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, spec.name)])
+        )
+        certs.append(_issue(spec, key, issuer_name, issuer_key))
+    middle = certs[1:-1]
+    rnd.shuffle(middle)
+    ordered = [certs[0], *middle, certs[-1]]
+    assert _ours(ordered) is _theirs(ordered)
