@@ -216,6 +216,41 @@ def test_embedded_password_is_said_to_stay_readable(tmp_path: Path, leaf: Leaf) 
     assert "s3cret-Pw" not in proc.stdout + proc.stderr
 
 
+def _self_signed_on_secp256k1(folder: Path) -> tuple[Path, Path]:
+    """A certificate and its key on a curve devices do not check (the key is cryptography's
+    to load, the certificate mailsetup's to refuse by name)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256K1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "k1.example.ch")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=90))
+        .sign(key, hashes.SHA256())
+    )
+    paths = folder / "k1.crt", folder / "k1.key"
+    paths[0].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
 def test_bad_signing_material(tmp_path: Path, ca: SigningCA, leaf: Leaf) -> None:
     other = ca.leaf()
     garbage = tmp_path / "garbage.pem"
@@ -223,7 +258,9 @@ def test_bad_signing_material(tmp_path: Path, ca: SigningCA, leaf: Leaf) -> None
     unrelated = SigningCA(tmp_path).leaf()
     truncated = tmp_path / "truncated-fullchain.pem"
     truncated.write_bytes(leaf.fullchain.read_bytes()[:-60])
+    k1_cert, k1_key = _self_signed_on_secp256k1(tmp_path)
     cases = [
+        (["--sign-cert", str(k1_cert), "--sign-key", str(k1_key)], 2, "P-256"),
         (["--sign-cert", str(truncated), "--sign-key", str(leaf.key)], 2, "no END CERTIFICATE"),
         (
             ["--sign-cert", str(tmp_path / "missing.pem"), "--sign-key", str(leaf.key)],

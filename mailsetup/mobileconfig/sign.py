@@ -184,10 +184,16 @@ def _load_key(path: Path) -> RSAPrivateKey | EllipticCurvePrivateKey:
 
 
 def _belongs(key: RSAPrivateKey | EllipticCurvePrivateKey, cert: Cert) -> bool:
-    """Whether ``key`` is the private half of the certificate's public key."""
+    """Whether ``key`` is the private half of the certificate's public key. A certificate
+    key that cannot be used here is exit 2 with its own reason, not "does not belong"."""
     try:
         public = public_key(cert)
-    except ValueError:  # a key type mailsetup cannot sign with, or a malformed one
+    except Unsupported as exc:
+        raise BadInput(
+            f"the certificate {name_of(cert)} uses {exc}, which mailsetup does not sign with",
+            "use an RSA key or an EC key on P-256, P-384 or P-521, the ones devices check",
+        ) from None
+    except ValueError:  # a malformed key
         return False
     return bool(public.public_numbers() == key.public_key().public_numbers())
 
