@@ -241,6 +241,26 @@ def test_certificates_read_as_cryptography_reads_them(
     assert public_key(ours).public_numbers() == theirs.public_key().public_numbers()
 
 
+@pytest.mark.parametrize("bits", [4096, 8192, 16384])
+def test_large_rsa_keys_read_as_cryptography_reads_them(bits: int) -> None:
+    """An 8192-bit modulus takes 1025 bytes as an INTEGER: a bound of 1024 refused the key,
+    so signing said the key "does not belong" and inspect called the signature broken."""
+    numbers = rsa.RSAPublicNumbers(65537, (1 << (bits - 1)) | 0xF1)  # odd, ``bits`` long
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "big")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(numbers.public_key())
+        .serial_number(1)
+        .not_valid_before(NOW)
+        .not_valid_after(NOW + dt.timedelta(days=1))
+        .sign(_KEYS["ec"], hashes.SHA256())  # type: ignore[arg-type]
+    )
+    ours = public_key(parse_cert(cert.public_bytes(serialization.Encoding.DER)))
+    assert ours.public_numbers() == numbers
+
+
 _GOOD_DER = _cert(
     x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "x")]), "rsa", 7, True, True
 ).public_bytes(serialization.Encoding.DER)

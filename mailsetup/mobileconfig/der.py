@@ -29,6 +29,9 @@ MAX_LENGTH_OCTETS = 8
 # An OBJECT IDENTIFIER's arcs are base-128 numbers of any size, and building one arc of n bytes
 # costs n squared; the longest OIDs in use (2.25.<UUID>, vendor arcs) take under 40 bytes.
 MAX_OID_BYTES = 128
+# The largest INTEGER in a certificate or key: a 16384-bit RSA modulus (OpenSSL's limit) and
+# its sign byte. 8192-bit keys, which some private CAs and S/MIME users have, need 1025.
+MAX_INTEGER_BYTES = 2049
 
 # Universal tags used here (X.680 §8.4).
 BOOLEAN, INTEGER, BIT_STRING, OCTET_STRING, NULL, OID = 1, 2, 3, 4, 5, 6
@@ -161,7 +164,7 @@ def oid(item: Tlv) -> str:
 def integer(item: Tlv) -> int:
     if not item.is_(UNIVERSAL, INTEGER) or item.constructed or not item.body:
         raise ValueError("expected an INTEGER")
-    if len(item.body) > 1024:
+    if len(item.body) > MAX_INTEGER_BYTES:
         raise ValueError("INTEGER too long")
     return int.from_bytes(item.body, "big", signed=True)
 
