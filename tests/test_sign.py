@@ -181,6 +181,34 @@ def test_encrypted_key_passphrase_from_environment(tmp_path: Path, ca: SigningCA
     assert not (tmp_path / "n.mobileconfig").exists()
 
 
+def test_legacy_encrypted_key_and_a_broken_dek_info_header(tmp_path: Path, leaf: Leaf) -> None:
+    """The old OpenSSL form (Proc-Type: 4,ENCRYPTED; DEK-Info: cipher,IV) signs; an IV shorter
+    than the cipher's block made cryptography's Rust code panic, a traceback."""
+    import re
+
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(leaf.key.read_bytes(), password=None)
+    legacy = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.BestAvailableEncryption(b"pw"),
+    )
+    assert b"Proc-Type: 4,ENCRYPTED" in legacy
+    good, broken = tmp_path / "legacy.pem", tmp_path / "short-iv.pem"
+    good.write_bytes(legacy)
+    broken.write_bytes(re.sub(rb"(DEK-Info: [A-Z0-9-]+,[0-9A-F]{16})[0-9A-F]+", rb"\1", legacy))
+    env = {"MAILSETUP_SIGN_PASSPHRASE": "pw"}
+    for path, code in ((good, 0), (broken, 2)):
+        out = tmp_path / f"{path.stem}.mobileconfig"
+        args = ["--sign-cert", str(leaf.fullchain), "--sign-key", str(path), "-o", str(out)]
+        proc = run("profile", "-e", EMAIL, *args, env=env)
+        if code:
+            assert_one_line_error(proc, 2, "not a readable private key")
+        assert proc.returncode == code, proc.stderr
+        assert out.exists() is (code == 0)
+
+
 def test_expired_certificate_is_refused(tmp_path: Path, ca: SigningCA) -> None:
     old = ca.leaf(days_left=-1)
     proc = run("profile", "-e", EMAIL, *sign_args(old), "-o", str(tmp_path / "x.mobileconfig"))

@@ -29,6 +29,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,7 @@ from mailsetup.mobileconfig.trust import (
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
     class _File(Protocol):
         """What an output file offers (``output.OutputFile``), read-only."""
@@ -150,19 +152,12 @@ def _load_key(path: Path) -> RSAPrivateKey | EllipticCurvePrivateKey:
         return plain
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-    # RSA key validation (primality tests on p and q) costs ~30 ms, more than the rest of the
-    # signing: it is skipped, and :func:`sign_bytes` instead verifies every signature with the
-    # certificate's public key before it is used (a key with broken CRT values fails there, so
-    # no faulty signature, which could leak the key, ever leaves).
     try:
         try:
-            key = load_pem_private_key(data, password=None, unsafe_skip_rsa_key_validation=True)
+            key = _cryptography_load(data, None)
         except TypeError:  # encrypted: only now is a passphrase asked for
-            key = load_pem_private_key(
-                data, password=_passphrase(path), unsafe_skip_rsa_key_validation=True
-            )
+            key = _cryptography_load(data, _passphrase(path))
     except TypeError:
         raise BadInput(f"--sign-key {str(path)!r} could not be decrypted") from None
     except ValueError as exc:
@@ -181,6 +176,37 @@ def _load_key(path: Path) -> RSAPrivateKey | EllipticCurvePrivateKey:
             "profiles are signed with an RSA or EC key",
         )
     return key
+
+
+# Legacy PEM encryption (RFC 1421 headers, as OpenSSL writes them): the ciphers cryptography
+# reads and the bytes of IV each needs.
+_DEK_INFO = re.compile(rb"^DEK-Info:[ \t]*([A-Za-z0-9-]+)[ \t]*,[ \t]*([0-9A-Fa-f]*)", re.M)
+_IV_BYTES = {b"AES-128-CBC": 16, b"AES-192-CBC": 16, b"AES-256-CBC": 16, b"DES-EDE3-CBC": 8}
+
+
+def _cryptography_load(data: bytes, password: bytes | None) -> PrivateKeyTypes:
+    """cryptography's PEM key loader, with what makes its Rust code panic turned into the
+    ValueError any other malformed key gives. cryptography 50 panics (an exception outside
+    ``Exception``: a traceback, after Rust's own message on stderr) on a legacy encrypted key
+    whose DEK-Info IV is shorter than the cipher's block, so that header is checked first;
+    any other panic is caught as a last resort.
+
+    RSA key validation (primality tests on p and q) costs ~30 ms, more than the rest of the
+    signing: it is skipped, and :func:`sign_bytes` instead verifies every signature with the
+    certificate's public key before it is used (a key with broken CRT values fails there, so
+    no faulty signature, which could leak the key, ever leaves).
+    """
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    for cipher, iv in _DEK_INFO.findall(data):
+        if len(iv) // 2 < _IV_BYTES.get(cipher.upper(), 0):
+            raise ValueError("the DEK-Info IV is shorter than the cipher's block")
+    try:
+        return load_pem_private_key(data, password=password, unsafe_skip_rsa_key_validation=True)
+    except BaseException as exc:  # only pyo3's PanicException is caught
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise ValueError("malformed key") from None
 
 
 def _belongs(key: RSAPrivateKey | EllipticCurvePrivateKey, cert: Cert) -> bool:
