@@ -162,6 +162,41 @@ def test_profiles_signed_by_openssl_read_back(
     assert entry["signature"]["chain_verified"] is True
 
 
+def test_a_key_mailsetup_cannot_check_is_named_not_called_broken(
+    pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """An EC key given by its curve's parameters instead of the curve's name (RFC 5480 allows
+    it, OpenSSL writes it on request): inspect shows the signer and says the signature was not
+    checked, rather than "the signer information is broken" (an error: will not install); and
+    signing names the reason rather than saying the key does not belong to the certificate."""
+    from tests.conftest import require_binary
+
+    openssl = require_binary("openssl")
+    plain, _ = pair
+    key, cert, out = tmp_path / "k.pem", tmp_path / "c.pem", tmp_path / "x.mobileconfig"
+    for args in (
+        ["ecparam", "-name", "prime256v1", "-param_enc", "explicit", "-genkey", "-noout",
+         "-out", str(key)],
+        ["req", "-x509", "-key", str(key), "-out", str(cert), "-days", "30",
+         "-subj", "/CN=explicit.example.ch"],
+        ["cms", "-sign", "-binary", "-nodetach", "-outform", "DER", "-in", str(plain),
+         "-signer", str(cert), "-inkey", str(key), "-out", str(out)],
+    ):  # fmt: skip
+        subprocess.run([openssl, *args], check=True, capture_output=True, timeout=30)
+    proc = run("inspect", "--json", "--ca-file", str(cert), str(out))
+    assert proc.returncode == 0, proc.stdout
+    (entry,) = json.loads(proc.stdout)["files"]
+    assert entry["signature"]["subject"] == "CN=explicit.example.ch"
+    assert entry["signature"]["signature_valid"] is None
+    assert [f["code"] for f in entry["findings"]] == ["signature-unchecked"]
+    target = tmp_path / "signed.mobileconfig"
+    signing = run(
+        "profile", "-e", EMAIL, "--sign-cert", str(cert), "--sign-key", str(key), "-o", str(target)
+    )
+    assert_one_line_error(signing, 2, "given by its parameters")
+    assert not target.exists()
+
+
 def test_altered_signature_bytes_are_an_error(pair: tuple[Path, Path], leaf: Leaf) -> None:
     from mailsetup.mobileconfig.read import read_profile
     from tests.support.signing import load_root

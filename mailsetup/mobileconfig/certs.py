@@ -386,7 +386,10 @@ def public_key(cert: Cert) -> PublicKey:
     if kind == OID_EC:
         from cryptography.hazmat.primitives.asymmetric import ec
 
-        curve = CURVES.get(der.oid(alg[1])) if len(alg) > 1 else None
+        named = alg[1] if len(alg) > 1 else None
+        if named is None or not named.is_(der.UNIVERSAL, der.OID):  # RFC 5480 §2.1.1
+            raise Unsupported("an elliptic curve given by its parameters rather than its name")
+        curve = CURVES.get(der.oid(named))
         if curve is None:
             raise Unsupported("an elliptic curve other than P-256, P-384 and P-521")
         return ec.EllipticCurvePublicKey.from_encoded_point(getattr(ec, curve)(), key_bits)

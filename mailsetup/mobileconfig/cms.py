@@ -179,7 +179,11 @@ def _check_signer(
         sig_alg = _RSA_WITH[digest_name]
     elif sig_alg == OID_EC:  # the key type only, as some tools write it: ECDSA with the digest
         sig_alg = _EC_WITH[digest_name]
-    if not verify(public_key(signer), sig_alg, parameters, signature, to_verify):
+    try:
+        matches = verify(public_key(signer), sig_alg, parameters, signature, to_verify)
+    except Unsupported as exc:  # the signer is known: shown, with what was not checked
+        return signer, None, f"{exc}: signature not checked"
+    if not matches:
         return signer, False, "the signature does not match the profile"
     return signer, True, f"signature valid ({digest_name})"
 
