@@ -103,6 +103,19 @@ def test_children_walk_nested_indefinite_lengths_with_a_depth_limit() -> None:
         der.parse(_tlv(0x30, nested, indefinite=True))
 
 
+def test_values_inside_indefinite_lengths_are_bounded_per_read() -> None:
+    """Finding where an indefinite length ends means reading all that is inside, again at
+    each level a reader walks down: a megabyte of empty values inside one took seconds."""
+    limit = der.MAX_INDEFINITE_ITEMS
+    assert der.parse(_tlv(0x31, der.null_der() * limit, indefinite=True))
+    flat = _tlv(0x31, der.null_der() * (limit + 1), indefinite=True)
+    half = _tlv(0x30, der.null_der() * (limit // 2), indefinite=True)
+    nested = _tlv(0x30, half * 2, indefinite=True)  # the halves and the two around them
+    for data in (flat, nested):
+        with pytest.raises(ValueError, match="too many values"):
+            der.parse(data)
+
+
 @pytest.mark.parametrize(
     "when",
     [

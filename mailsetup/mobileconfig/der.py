@@ -25,6 +25,11 @@ from typing import NamedTuple
 MAX_CHILDREN = 10_000
 MAX_CHUNK_DEPTH = 8
 MAX_DEPTH = 16  # nested indefinite lengths; a signed profile has five
+# Values inside indefinite lengths that one call of :func:`parse` or :func:`children` reads.
+# An indefinite length is only found by reading everything inside it, and walking down a
+# structure reads it again at each level: a megabyte of empty values took seconds. OpenSSL
+# streams a profile in chunks of about a kilobyte, so a real one has a few hundred.
+MAX_INDEFINITE_ITEMS = 20_000
 MAX_LENGTH_OCTETS = 8
 # An OBJECT IDENTIFIER's arcs are base-128 numbers of any size, and building one arc of n bytes
 # costs n squared; the longest OIDs in use (2.25.<UUID>, vendor arcs) take under 40 bytes.
@@ -60,7 +65,7 @@ class Tlv(NamedTuple):
 
 def parse(data: bytes) -> Tlv:
     """``data`` as exactly one value (trailing bytes are an error)."""
-    item, end = _read(data, 0, 0)
+    item, end = _read(data, 0, 0, [MAX_INDEFINITE_ITEMS])
     if end != len(data):
         raise ValueError("trailing bytes after the value")
     return item
@@ -72,16 +77,18 @@ def children(item: Tlv) -> list[Tlv]:
         raise ValueError("expected a constructed value")
     out = []
     body, pos = item.body, 0
+    budget = [MAX_INDEFINITE_ITEMS]
     while pos < len(body):
-        child, pos = _read(body, pos, 0)
+        child, pos = _read(body, pos, 0, budget)
         out.append(child)
         if len(out) > MAX_CHILDREN:
             raise ValueError("too many elements")
     return out
 
 
-def _read(data: bytes, start: int, depth: int) -> tuple[Tlv, int]:
-    """The value starting at ``start`` and the position after it."""
+def _read(data: bytes, start: int, depth: int, budget: list[int]) -> tuple[Tlv, int]:
+    """The value starting at ``start`` and the position after it; ``budget``: how many more
+    values inside indefinite lengths this call may read (shared by the nested calls)."""
     end = len(data)
     pos = start + 1
     if pos > end:
@@ -113,7 +120,10 @@ def _read(data: bytes, start: int, depth: int) -> tuple[Tlv, int]:
         while data[inner : inner + 2] != b"\x00\x00":
             if inner >= end:
                 raise ValueError("truncated: no end-of-contents")
-            _, inner = _read(data, inner, depth + 1)
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise ValueError("too many values inside indefinite lengths")
+            _, inner = _read(data, inner, depth + 1, budget)
         return Tlv(cls, constructed, tag, data[start:pos], data[pos:inner], b"\x00\x00"), inner + 2
     if size & 0x80:
         count = size & 0x7F
