@@ -23,7 +23,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailsetup.mobileconfig import der
-from mailsetup.mobileconfig.certs import name_text, parse_cert, pem_blocks, public_key
+from mailsetup.mobileconfig.certs import (
+    MAX_NAME_PARTS,
+    name_text,
+    parse_cert,
+    pem_blocks,
+    public_key,
+)
 from mailsetup.mobileconfig.keys import read_plain_key
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
@@ -337,6 +343,17 @@ def test_a_name_that_does_not_decode_prints_as_hex_and_the_certificate_still_rea
     )
     cert = parse_cert(_cert(name, "ec", 5, None, False).public_bytes(serialization.Encoding.DER))
     assert name_text(cert.subject) == "CN=ok,DC=#1602c3a9"
+
+
+def test_names_with_more_attributes_than_any_real_one_are_refused() -> None:
+    def named(parts: int) -> bytes:
+        attrs = [x509.NameAttribute(NameOID.COMMON_NAME, f"n{i}") for i in range(parts)]
+        name = x509.Name([x509.RelativeDistinguishedName([a]) for a in attrs])
+        return _cert(name, "ec", 9, None, False).public_bytes(serialization.Encoding.DER)
+
+    assert name_text(parse_cert(named(MAX_NAME_PARTS)).subject).startswith("CN=n63,CN=n62")
+    with pytest.raises(ValueError, match="more than 64 attributes"):
+        parse_cert(named(MAX_NAME_PARTS + 1))
 
 
 def test_pem_blocks_with_broken_base64_are_refused() -> None:

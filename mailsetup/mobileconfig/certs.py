@@ -108,6 +108,10 @@ _STRING_CODECS = {
     28: "utf-32-be",  # UniversalString
 }
 MAX_PEM_CERTS = 64
+# Attributes in a subject or issuer name (real ones have under 15). Each name is turned into
+# text once to check it and again for each line that shows it: four certificates with names of
+# 9,000 attributes made inspect spend a second on them.
+MAX_NAME_PARTS = 64
 
 
 class Unsupported(ValueError):
@@ -328,9 +332,13 @@ def name_text(name: bytes) -> str:
 
 def _name_text(name: bytes) -> str:
     rdns = []
+    parts = 0
     for rdn in der.sequence(der.parse(name)):
         attrs = []
         for atv in der.children(der.expect(rdn, der.SET)):
+            parts += 1
+            if parts > MAX_NAME_PARTS:
+                raise ValueError(f"a name with more than {MAX_NAME_PARTS} attributes")
             kind, value = der.sequence(atv)
             attrs.append(f"{_SHORT_NAMES.get(der.oid(kind), der.oid(kind))}={_value_text(value)}")
         rdns.append("+".join(attrs))
