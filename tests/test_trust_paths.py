@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -393,3 +394,34 @@ def test_generated_chains_get_cryptographys_verdict(
     rnd.shuffle(middle)
     ordered = [certs[0], *middle, certs[-1]]
     assert _ours(ordered) is _theirs(ordered)
+
+
+def test_signing_says_why_it_cannot_tell_rather_than_no_chain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chain that reaches the store through a CA with name constraints: mailsetup does not
+    apply them, so it cannot promise Verified; but the chain is there, and "does not chain to
+    a public root" would send the user looking for a missing intermediate."""
+    from mailsetup.mobileconfig.sign import SignRequest, load_signer
+
+    keys = [_key("ec") for _ in range(3)]
+    now = dt.datetime.now(dt.UTC)  # load_signer checks against the clock
+    start, end = now - DAY, now + 60 * DAY
+    limit = x509.NameConstraints([x509.DNSName("example.ch")], None)
+    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Root")])
+    root = _issue(Spec("Root", valid_from=start, valid_to=end), keys[0], root_name, keys[0])
+    constrained = Spec("Int", valid_from=start, valid_to=end, extra=[(limit, True)])
+    inter = _issue(constrained, keys[1], root_name, keys[0])
+    signer = _issue(leaf(valid_from=start, valid_to=end), keys[2], inter.subject, keys[1])
+    pem = serialization.Encoding.PEM
+    files = {name: tmp_path / f"{name}.pem" for name in ("root", "int", "leaf", "key")}
+    files["root"].write_bytes(root.public_bytes(pem))
+    files["int"].write_bytes(inter.public_bytes(pem))
+    files["leaf"].write_bytes(signer.public_bytes(pem))
+    files["key"].write_bytes(
+        keys[2].private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(files["root"]))
+    summary = load_signer(SignRequest(files["leaf"], files["key"], files["int"])).summary()
+    assert "cannot tell" in summary and "name constraints" in summary
+    assert "does not chain" not in summary

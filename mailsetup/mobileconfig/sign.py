@@ -97,6 +97,12 @@ class Signer:
         """One line for stdout: who signs and what the device will say."""
         if self.trust.verified:
             what = f"devices will show it as Verified ({self.trust.detail})"
+        elif self.trust.detail.startswith("not verified: "):  # a rule mailsetup does not apply
+            what = (
+                "mailsetup cannot tell whether devices will show it as Verified"
+                f" ({self.trust.detail.removeprefix('not verified: ')}; checked against the"
+                f" {self.trust.roots}; see docs/signing.md)"
+            )
         else:
             what = (
                 "devices will install it but show it as Unverified: the certificate does not"
