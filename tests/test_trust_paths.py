@@ -9,6 +9,7 @@ the cases where they differ on purpose are tested apart, with the reason.
 from __future__ import annotations
 
 import datetime as dt
+import plistlib
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -396,13 +397,14 @@ def test_generated_chains_get_cryptographys_verdict(
     assert _ours(ordered) is _theirs(ordered)
 
 
-def test_signing_says_why_it_cannot_tell_rather_than_no_chain(
+def test_signing_and_inspect_say_why_they_cannot_tell_rather_than_no_chain(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A chain that reaches the store through a CA with name constraints: mailsetup does not
     apply them, so it cannot promise Verified; but the chain is there, and "does not chain to
-    a public root" would send the user looking for a missing intermediate."""
-    from mailsetup.mobileconfig.sign import SignRequest, load_signer
+    a (trusted) root" would send the user looking for a missing intermediate."""
+    from mailsetup.mobileconfig.inspect import inspect_profiles
+    from mailsetup.mobileconfig.sign import SignRequest, load_signer, sign_bytes
 
     keys = [_key("ec") for _ in range(3)]
     now = dt.datetime.now(dt.UTC)  # load_signer checks against the clock
@@ -422,6 +424,12 @@ def test_signing_says_why_it_cannot_tell_rather_than_no_chain(
         keys[2].private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     monkeypatch.setenv("SSL_CERT_FILE", str(files["root"]))
-    summary = load_signer(SignRequest(files["leaf"], files["key"], files["int"])).summary()
+    signer = load_signer(SignRequest(files["leaf"], files["key"], files["int"]))
+    summary = signer.summary()
     assert "cannot tell" in summary and "name constraints" in summary
     assert "does not chain" not in summary
+    profile = tmp_path / "signed.mobileconfig"
+    profile.write_bytes(sign_bytes(plistlib.dumps({"PayloadVersion": 1}), signer))
+    (report,) = inspect_profiles([profile], provider=None, ca_file=files["root"])
+    (finding,) = [f for f in report.findings if f.code == "signer-not-trusted"]
+    assert "cannot tell" in finding.message and "name constraints" in finding.message

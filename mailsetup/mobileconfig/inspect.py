@@ -162,12 +162,18 @@ def _signature_findings(sig: Signature) -> list[Finding]:
                 )
             )
         if sig.trust is not None and not sig.trust.verified:
+            reason = sig.trust.detail.removeprefix("not verified: ")
             out.append(
                 Finding(
                     "warning",
                     "signer-not-trusted",
                     "",
-                    "the signer does not chain to a trusted root (checked against the"
+                    # A rule mailsetup does not apply (name constraints, say): the chain may
+                    # well be there, so say what stopped the check, not that it is missing.
+                    f"mailsetup cannot tell whether the device shows it as Verified: {reason}"
+                    f" (checked against the {sig.trust.roots})"
+                    if reason != sig.trust.detail
+                    else "the signer does not chain to a trusted root (checked against the"
                     f" {sig.trust.roots}): the device installs it but shows it as Unverified",
                 )
             )
