@@ -153,6 +153,14 @@ def test_object_identifiers_round_trip(rest: list[int], first: int, second: int)
     assert der.oid(der.parse(der.oid_der(dotted))) == dotted
 
 
+def test_an_object_identifier_has_one_encoding() -> None:
+    """basicConstraints (2.5.29.19) with a padded arc read as basicConstraints here, while
+    OpenSSL and cryptography refuse such a certificate outright."""
+    assert der.oid(der.parse(b"\x06\x03\x55\x1d\x13")) == "2.5.29.19"
+    with pytest.raises(ValueError, match="leading zero"):
+        der.oid(der.parse(b"\x06\x04\x55\x80\x1d\x13"))
+
+
 def test_an_overlong_object_identifier_is_refused_before_its_arcs_are_built() -> None:
     """Arcs are base-128 numbers of any size: a megabyte of continuation bytes in a hostile
     profile would make one arc of seven million bits, built in quadratic time."""

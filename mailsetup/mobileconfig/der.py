@@ -163,6 +163,8 @@ def oid(item: Tlv) -> str:
     parts: list[int] = []
     value = 0
     for byte in item.body:
+        if byte == 0x80 and value == 0:  # X.690 §8.19.2: an arc's first byte is never 0x80
+            raise ValueError("OBJECT IDENTIFIER arc with a leading zero")
         value = (value << 7) | (byte & 0x7F)
         if not byte & 0x80:
             parts.append(value)
