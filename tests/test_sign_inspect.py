@@ -80,6 +80,20 @@ def test_tampered_signed_profile_is_an_error(
     assert "device refuses the profile" in trusted.stdout
 
 
+def test_a_whole_ca_bundle_is_a_ca_file(
+    pair: tuple[Path, Path], leaf: Leaf, tmp_path: Path
+) -> None:
+    """--ca-file may be a CA bundle like the system's (about 150 roots), not only one root."""
+    _, signed = pair
+    others = SigningCA(tmp_path).root.cert_pem.bytes()
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(others * 199 + leaf.root.read_bytes())
+    proc = run("inspect", "--json", "--ca-file", str(bundle), str(signed))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (entry,) = json.loads(proc.stdout)["files"]
+    assert entry["signature"]["chain_verified"] is True
+
+
 def test_ca_file_errors(pair: tuple[Path, Path], tmp_path: Path) -> None:
     _, signed = pair
     assert_one_line_error(

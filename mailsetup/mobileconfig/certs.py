@@ -107,7 +107,7 @@ _STRING_CODECS = {
     30: "utf-16-be",  # BMPString
     28: "utf-32-be",  # UniversalString
 }
-MAX_PEM_CERTS = 64
+MAX_PEM_CERTS = 64  # in a certificate or chain file
 # Attributes in a subject or issuer name (real ones have under 15). Each name is turned into
 # text once to check it and again for each line that shows it: four certificates with names of
 # 9,000 attributes made inspect spend a second on them.
@@ -277,7 +277,7 @@ _BEGIN = b"-----BEGIN CERTIFICATE-----"
 _END = b"-----END CERTIFICATE-----"
 
 
-def pem_blocks(data: bytes) -> list[bytes]:
+def pem_blocks(data: bytes, limit: int = MAX_PEM_CERTS) -> list[bytes]:
     """The DER of every CERTIFICATE block, in order. A block that is not base64, or a BEGIN
     line without its END line (a truncated file, which would silently lose the certificates
     that follow), is an error.
@@ -297,8 +297,8 @@ def pem_blocks(data: bytes) -> list[bytes]:
             out.append(binascii.a2b_base64(b"".join(data[start:end].split()), strict_mode=True))
         except (binascii.Error, ValueError):
             raise ValueError("a certificate block is not valid base64") from None
-        if len(out) > MAX_PEM_CERTS:
-            raise ValueError(f"more than {MAX_PEM_CERTS} certificates")
+        if len(out) > limit:
+            raise ValueError(f"more than {limit} certificates")
         pos = end + len(_END)
     return out
 

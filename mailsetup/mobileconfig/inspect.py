@@ -86,9 +86,10 @@ def inspect_profiles(
     """Read, verify and lint every profile in ``paths``; rules across files come last."""
     roots: tuple[list[Cert], str] | None = None
     if ca_file is not None:
-        from mailsetup.mobileconfig.trust import read_pem_certificates
+        from mailsetup.mobileconfig.trust import MAX_BUNDLE_CERTS, read_pem_certificates
 
-        roots = (read_pem_certificates(ca_file, "--ca-file"), f"--ca-file {ca_file}")
+        certs = read_pem_certificates(ca_file, "--ca-file", MAX_BUNDLE_CERTS)
+        roots = (certs, f"--ca-file {ca_file}")
     data: list[tuple[Path, bytes | str]] = []
     for path in paths:
         try:

@@ -33,6 +33,7 @@ from typing import NamedTuple
 
 from mailsetup.errors import BadInput
 from mailsetup.mobileconfig.certs import (
+    MAX_PEM_CERTS,
     Cert,
     Unsupported,
     bundle_blocks,
@@ -42,6 +43,9 @@ from mailsetup.mobileconfig.certs import (
 )
 
 MAX_PEM_BYTES = 4 * 1024 * 1024
+# Roots in a --ca-file: a whole CA bundle is allowed (Mozilla's has about 150; the system
+# bundles with distrusted and extra roots a few hundred).
+MAX_BUNDLE_CERTS = 1000
 MAX_PATH = 8  # CA certificates between a leaf and its root; public chains have one or two
 MAX_TRIES = 100  # signatures checked while building one chain; a public one needs two or three
 # Where operating systems keep the CA bundle (the list Go's crypto/x509 also searches), so that
@@ -64,12 +68,13 @@ class TrustVerdict(NamedTuple):
     roots: str  # where the roots came from, for the report
 
 
-def read_pem_certificates(path: Path, option: str) -> list[Cert]:
-    """Every certificate in a PEM file; a missing, unreadable or empty file, or one with a
-    block that is not a certificate, is exit 2."""
+def read_pem_certificates(path: Path, option: str, limit: int = MAX_PEM_CERTS) -> list[Cert]:
+    """Every certificate in a PEM file (at most ``limit``: a chain has a few, a CA bundle
+    given as ``--ca-file`` :data:`MAX_BUNDLE_CERTS`); a missing, unreadable or empty file, or
+    one with a block that is not a certificate, is exit 2."""
     data = read_small_file(path, option, MAX_PEM_BYTES)
     try:
-        blocks = pem_blocks(data)
+        blocks = pem_blocks(data, limit)
     except ValueError as exc:
         raise BadInput(
             f"{option} {str(path)!r}: {exc}",
