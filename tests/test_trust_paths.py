@@ -45,11 +45,12 @@ class Spec:
     eku: list[x509.ObjectIdentifier] | None = None
     extra: list[tuple[x509.ExtensionType, bool]] = field(default_factory=list)
     pss: bool = False
+    sha1: bool = False  # this certificate signed with SHA-1 by its issuer
 
 
 def _key(kind: str) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey:
-    if kind == "rsa":
-        return rsa.generate_private_key(65537, 2048)
+    if kind.startswith("rsa"):
+        return rsa.generate_private_key(65537, int(kind.removeprefix("rsa") or 2048))
     if kind == "ed25519":
         return ed25519.Ed25519PrivateKey.generate()
     return ec.generate_private_key(ec.SECP256R1())
@@ -101,7 +102,21 @@ def _issue(spec: Spec, key, issuer_name: x509.Name, issuer_key) -> x509.Certific
     if spec.pss:
         pss = padding.PSS(padding.MGF1(hashes.SHA256()), padding.PSS.DIGEST_LENGTH)
         return b.sign(issuer_key, hashes.SHA256(), rsa_padding=pss)
-    return b.sign(issuer_key, hashes.SHA256())
+    cert = b.sign(issuer_key, hashes.SHA256())
+    return _resign_with_sha1(cert, issuer_key) if spec.sha1 else cert
+
+
+def _resign_with_sha1(cert: x509.Certificate, issuer_key: rsa.RSAPrivateKey) -> x509.Certificate:
+    """The same certificate signed with SHA-1, which cryptography no longer makes: the
+    algorithm identifier swapped (same length) and the signed part signed again."""
+    from mailsetup.mobileconfig import der
+
+    sha256_rsa = der.seq(der.oid_der("1.2.840.113549.1.1.11"), der.null_der())
+    sha1_rsa = der.seq(der.oid_der("1.2.840.113549.1.1.5"), der.null_der())
+    tbs = cert.tbs_certificate_bytes.replace(sha256_rsa, sha1_rsa)
+    signature = issuer_key.sign(tbs, padding.PKCS1v15(), hashes.SHA1())
+    encoded = der.seq(tbs, sha1_rsa, der.encode(0x03, b"\x00" + signature))
+    return x509.load_der_x509_certificate(encoded)
 
 
 def chain(*specs: Spec) -> list[x509.Certificate]:
@@ -165,6 +180,18 @@ CASES = {
         True,
     ),
     "leaf straight from the root": ([Spec("Root"), leaf()], True),
+    "intermediate signed with SHA-1": (
+        [Spec("Root", key_type="rsa"), Spec("Int", sha1=True), leaf()],
+        False,
+    ),
+    "leaf signed with SHA-1": (
+        [Spec("Root"), Spec("Int", key_type="rsa"), leaf(sha1=True)],
+        False,
+    ),
+    "1024-bit RSA intermediate": (
+        [Spec("Root", key_type="rsa"), Spec("Int", key_type="rsa1024"), leaf()],
+        False,
+    ),
     "expired intermediate": ([Spec("Root"), Spec("Int", valid_to=NOW - DAY), leaf()], False),
     "intermediate not yet valid": (
         [Spec("Root"), Spec("Int", valid_from=NOW + DAY), leaf()],
@@ -262,6 +289,20 @@ def test_a_ca_limited_to_tls_servers_may_still_sign_a_profile() -> None:
     )
     assert _theirs(certs) is False
     assert _ours(certs) is True
+
+
+def test_a_weak_signature_is_named_and_a_strong_path_beside_it_still_counts() -> None:
+    root_key, int_key, leaf_key = _key("rsa"), _key("ec"), _key("ec")
+    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Root")])
+    root = _issue(Spec("Root"), root_key, root_name, root_key)
+    intermediate = _issue(Spec("Int"), int_key, root_name, root_key)
+    weak_twin = _resign_with_sha1(intermediate, root_key)  # type: ignore[arg-type]
+    signer = _issue(leaf(), leaf_key, intermediate.subject, int_key)
+    r, strong, weak, s_ = (_mine(c) for c in (root, intermediate, weak_twin, signer))
+    verdict = check_chain(s_, [weak], [r], "test", NOW)
+    assert not verdict.verified
+    assert "SHA-1" in verdict.detail and "no longer trust" in verdict.detail
+    assert check_chain(s_, [weak, strong], [r], "test", NOW).verified
 
 
 def test_an_algorithm_not_checked_here_is_named_not_guessed() -> None:

@@ -114,6 +114,9 @@ MAX_PEM_CERTS = 64  # in a certificate or chain file
 MAX_NAME_PARTS = 64
 
 
+MIN_RSA_BITS = 2048
+
+
 class Unsupported(ValueError):
     """A well-formed certificate or signature this module cannot check (an algorithm or key
     type other than RSA and ECDSA on P-256/384/521): a verdict of "not checked", not "broken"."""
@@ -368,6 +371,21 @@ def _value_text(value: der.Tlv) -> str:
     if text[-1] == " ":
         out[-1] = "\\ "
     return "".join(out)
+
+
+def weakness(cert: Cert, issuer: Cert) -> str | None:
+    """Why the signature ``issuer`` made on ``cert`` no longer counts, or ``None``: a SHA-1
+    hash or an RSA key under :data:`MIN_RSA_BITS` (Apple's and the CA/Browser Forum's
+    minimums since 2017, and what cryptography's verifier refuses)."""
+    if SIGNATURE_ALGORITHMS.get(cert.signature_algorithm, ("", ""))[1] == "SHA1":
+        return "a SHA-1 signature"
+    parts = der.sequence(der.parse(issuer.spki))
+    if der.oid(der.sequence(parts[0])[0]) in (OID_RSA, OID_RSA_PSS):
+        key_bits, _ = der.bits(parts[1])
+        size = der.integer(der.sequence(der.parse(key_bits))[0]).bit_length()
+        if size < MIN_RSA_BITS:
+            return f"a {size}-bit RSA key"
+    return None
 
 
 def public_key(cert: Cert) -> PublicKey:

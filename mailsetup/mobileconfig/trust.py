@@ -40,6 +40,7 @@ from mailsetup.mobileconfig.certs import (
     name_text,
     parse_cert,
     pem_blocks,
+    weakness,
 )
 
 MAX_PEM_BYTES = 4 * 1024 * 1024
@@ -192,6 +193,8 @@ def check_chain(
         root = search.path(leaf, [])
     except _NotChecked as exc:
         return TrustVerdict(False, f"not verified: {exc}", roots_label)
+    if root is None and search.reason is not None:
+        return TrustVerdict(False, f"not verified: {search.reason}", roots_label)
     if root is None:
         return TrustVerdict(False, "no chain to a trusted root", roots_label)
     return TrustVerdict(True, f"chain reaches {name_of(root)}", roots_label)
@@ -208,6 +211,11 @@ class _Search:
         self.anchors = anchors
         self.when = when
         self.tries = 0
+        self.reason: str | None = None
+
+    def note(self, reason: str) -> None:
+        """Keep the first reason a path was dropped, for the verdict."""
+        self.reason = self.reason or reason
 
     def path(self, cert: Cert, below: list[Cert]) -> Cert | None:
         """The root reached from ``cert`` (``below``: the CA certificates already on the
@@ -226,18 +234,26 @@ class _Search:
                 raise _NotChecked(
                     f"the certificates offer more than {MAX_TRIES} ways to build the chain"
                 )
+            # A path through an issuer that cannot count is dropped with its reason (the first
+            # one is reported if no other path reaches a root): cross-signed CAs offer others.
             try:
                 if not issued_by_checked(cert, issuer):
                     continue
             except Unsupported as exc:
-                raise _NotChecked(f"the chain uses {exc}, which mailsetup does not check") from None
+                self.note(f"the chain uses {exc}, which mailsetup does not check")
+                continue
+            weak = weakness(cert, issuer)
+            if weak is not None:
+                self.note(f"{name_of(issuer)} made {weak}, which devices no longer trust")
+                continue
             if anchor:
                 return issuer
             if issuer.not_applied:
-                raise _NotChecked(
+                self.note(
                     f"{name_of(issuer)} has an extension mailsetup does not apply"
                     f" ({', '.join(issuer.not_applied)})"
                 )
+                continue
             found = self.path(issuer, [*below, issuer])
             if found is not None:
                 return found
