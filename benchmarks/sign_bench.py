@@ -34,27 +34,44 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 
-def median_seconds(
-    cmd: list[str], runs: int, cwd: Path, extra_env: dict[str, str] | None = None
-) -> tuple[float, float]:
-    """Median (wall, CPU) seconds of ``cmd``. CPU time (user + system of the child, from
-    getrusage) is what the ratios use: on a shared, loaded machine wall time mostly measures
-    the neighbours, while the work a command does stays the same."""
+def _clean_env(extra: dict[str, str] | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env = {k: v for k, v in env.items() if not k.startswith("MAILSETUP_")}
-    env.update(extra_env or {})
-    subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    walls, cpus = [], []
-    for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
+    env.update(extra or {})
+    return env
+
+
+def median_seconds(
+    calls: dict[str, tuple[list[str], dict[str, str] | None]], runs: int, cwd: Path
+) -> dict[str, tuple[float, float]]:
+    """Median (wall, CPU) seconds of each command, run in rounds (one run of each command per
+    round) so that a machine getting busier or quieter during the benchmark shifts every
+    command alike instead of the ratio. CPU time (user + system of the child, from getrusage)
+    is what the ratios use: on a shared, loaded machine wall time mostly measures the
+    neighbours, while the work a command does stays the same."""
+    envs = {name: _clean_env(extra) for name, (_, extra) in calls.items()}
+    for name, (cmd, _) in calls.items():  # warm-up: bytecode caches, file caches
         subprocess.run(
-            cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env
+            cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=envs[name]
         )
-        walls.append(time.perf_counter() - start)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return statistics.median(walls), statistics.median(cpus)
+    walls: dict[str, list[float]] = {name: [] for name in calls}
+    cpus: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(runs):
+        for name, (cmd, _) in calls.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            subprocess.run(
+                cmd,
+                cwd=cwd,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=True,
+                env=envs[name],
+            )
+            walls[name].append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return {n: (statistics.median(walls[n]), statistics.median(cpus[n])) for n in calls}
 
 
 def in_process(leaf_cert: Path, leaf_key: Path, chain: Path, runs: int) -> tuple[float, float]:
@@ -114,14 +131,6 @@ def main() -> None:
         plain_file, signed_file = work / "plain.mobileconfig", work / "signed.mobileconfig"
         subprocess.run([*base, "-o", str(plain_file)], check=True, capture_output=True)
         subprocess.run([*signed(rsa)[:-2], "-o", str(signed_file)], check=True, capture_output=True)
-        calls = {
-            "profile (unsigned)": [*base, "-o", "-"],
-            "profile --sign-* (RSA 2048)": signed(rsa),
-            "profile --sign-* (EC P-256)": signed(ec),
-            "inspect unsigned .mobileconfig": [py, "-m", "mailsetup", "inspect", str(plain_file)],
-            "inspect signed .mobileconfig": [py, "-m", "mailsetup", "inspect", str(signed_file)],
-        }
-        results = {name: median_seconds(cmd, args.runs, work) for name, cmd in calls.items()}
         bundle = work / "bundle-with-test-root.pem"
         system = next((Path(b) for b in BUNDLES if Path(b).is_file()), None)
         bundle.write_bytes((system.read_bytes() if system else b"") + ca.root_path.read_bytes())
@@ -129,9 +138,16 @@ def main() -> None:
         env = {**os.environ, "SSL_CERT_FILE": str(bundle)}
         said = subprocess.run(signed(rsa), capture_output=True, env=env, check=True).stderr
         assert b"show it as Verified" in said, said  # the path is checked all the way
-        results[trusted] = median_seconds(
-            signed(rsa), args.runs, work, {"SSL_CERT_FILE": str(bundle)}
-        )
+        inspect = [py, "-m", "mailsetup", "inspect"]
+        calls: dict[str, tuple[list[str], dict[str, str] | None]] = {
+            "profile (unsigned)": ([*base, "-o", "-"], None),
+            "profile --sign-* (RSA 2048)": (signed(rsa), None),
+            "profile --sign-* (EC P-256)": (signed(ec), None),
+            trusted: (signed(rsa), {"SSL_CERT_FILE": str(bundle)}),
+            "inspect unsigned .mobileconfig": ([*inspect, str(plain_file)], None),
+            "inspect signed .mobileconfig": ([*inspect, str(signed_file)], None),
+        }
+        results = median_seconds(calls, args.runs, work)
         cms, imports = in_process(rsa.cert, rsa.key, rsa.chain, args.runs)
     width = max(map(len, results))
     print(f"{'':<{width}}  {'wall':>9}  {'CPU':>9}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -103,3 +104,37 @@ def test_a_signature_that_does_not_verify_never_leaves(leaf: Leaf) -> None:
     broken = dataclasses.replace(signer, key=foreign)
     with pytest.raises(BadInput, match="does not verify"):
         sign_bytes(CONTENT, broken)
+
+
+def test_an_intermediate_with_the_right_name_but_another_key_is_not_verified(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chain is ordered by names (no EC backend on the signing path); the signatures are
+    checked with the trust path: an impostor intermediate (the real one's name, another key)
+    makes the verdict "not verified", and the real one next to it still counts."""
+    ca = SigningCA(tmp_path)
+    signer_files = ca.leaf(key_type="rsa")
+    real = x509.load_pem_x509_certificate(signer_files.chain.read_bytes())
+    root_key = serialization.load_pem_private_key(ca.root.private_key_pem.bytes(), password=None)
+    impostor_key = ec.generate_private_key(ec.SECP256R1())
+    impostor = (
+        x509.CertificateBuilder()
+        .subject_name(real.subject)
+        .issuer_name(real.issuer)
+        .public_key(impostor_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(real.not_valid_before_utc)
+        .not_valid_after(real.not_valid_after_utc)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(root_key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    fake_chain = tmp_path / "impostor.pem"
+    fake_chain.write_bytes(impostor.public_bytes(serialization.Encoding.PEM))
+    monkeypatch.setenv("SSL_CERT_FILE", str(signer_files.root))
+    fooled = load_signer(SignRequest(signer_files.cert, signer_files.key, fake_chain))
+    assert not fooled.trust.verified and "Unverified" in fooled.summary()
+    both = tmp_path / "both.pem"
+    both.write_bytes(fake_chain.read_bytes() + signer_files.chain.read_bytes())
+    assert load_signer(SignRequest(signer_files.cert, signer_files.key, both)).trust.verified
+    real_only = load_signer(SignRequest(signer_files.cert, signer_files.key, signer_files.chain))
+    assert real_only.trust.verified

@@ -41,7 +41,6 @@ from mailsetup.mobileconfig.certs import Cert, Unsupported, public_key, verify
 from mailsetup.mobileconfig.trust import (
     TrustVerdict,
     check_chain,
-    issued_by_checked,
     name_of,
     read_pem_certificates,
     read_small_file,
@@ -231,32 +230,34 @@ def _belongs(key: RSAPrivateKey | EllipticCurvePrivateKey, cert: Cert) -> bool:
 
 
 def _order_chain(leaf: Cert, extra: list[Cert]) -> list[Cert]:
-    """``extra`` in issuing order from ``leaf``; a certificate that is not on the path is an
-    error (a chain file for another certificate would make the device fail to build it). One
-    given twice counts once: certbot's fullchain.pem and chain.pem together hold the
-    intermediate twice."""
+    """``extra`` in issuing order from ``leaf``, by name; a certificate that is not on the path
+    is an error (a chain file for another certificate would make the device fail to build it).
+    One given twice counts once: certbot's fullchain.pem and chain.pem together hold the
+    intermediate twice. Two with the same name (a cross-signed CA, a re-issued one) are both
+    kept: the device picks the one that verifies.
+
+    Names, not signatures: checking the signatures here would load cryptography's EC backend
+    for a chain with an EC CA (~5 ms, a fifth of what signing may add), and
+    :func:`~mailsetup.mobileconfig.trust.check_chain` verifies every signature anyway when
+    the chain can reach a trusted root. A certificate with the right name but another key
+    then makes the verdict "not verified", which is what the device will show; with a private
+    CA it shows Unverified either way."""
     remaining = list(dict.fromkeys(c for c in extra if c != leaf))
     ordered: list[Cert] = []
-    current = leaf
+    wanted = {leaf.issuer}  # names of issuers on the path so far: alternatives may share one
     while remaining:
-        issuer = next((c for c in remaining if _issued_by(current, c)), None)
+        issuer = next((c for c in remaining if c.subject in wanted), None)
         if issuer is None:
             stray = remaining[0]
             raise BadInput(
-                f"the chain does not chain: {name_of(stray)} did not issue {name_of(current)}",
+                f"the chain does not chain: {name_of(stray)} issued none of the certificates"
+                f" before it (from {name_of(leaf)})",
                 "give the intermediates of this certificate, e.g. Let's Encrypt's chain.pem",
             )
         ordered.append(issuer)
         remaining.remove(issuer)
-        current = issuer
+        wanted.add(issuer.issuer)
     return ordered
-
-
-def _issued_by(cert: Cert, issuer: Cert) -> bool:
-    try:
-        return issued_by_checked(cert, issuer)
-    except Unsupported:
-        return False
 
 
 def load_signer(req: SignRequest, *, now: dt.datetime | None = None) -> Signer:
