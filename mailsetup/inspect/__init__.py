@@ -11,14 +11,14 @@ Input files are only ever opened for reading.
 from __future__ import annotations
 
 import io
-import os
-import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from mailsetup import inputs
+from mailsetup.inputs import STDIN
 from mailsetup.inspect import codes
 from mailsetup.inspect.codes import Code
 
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 ICS_SUFFIXES = (".ics", ".ical", ".icalendar", ".ifb")
 VCF_SUFFIXES = (".vcf", ".vcard")
-STDIN = "-"
 _HEAD = 4096
 
 
@@ -86,25 +85,12 @@ class _Prefixed(io.RawIOBase):
 
 
 def open_regular(path: Path, hint: str = "give .ics or .vcf files") -> BinaryIO:
-    """A regular file opened for reading; anything else raises :class:`Unreadable` (``hint``
-    ends the message for a folder or a device)."""
+    """A regular file opened for reading (:func:`mailsetup.inputs.open_regular`); anything
+    else raises :class:`Unreadable` with the ``unreadable-file`` code."""
     try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer; then only regular files pass,
-        # so neither a FIFO nor an endless device (/dev/zero behind a .ics name) is read.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except FileNotFoundError:
-        raise Unreadable(codes.UNREADABLE_FILE, "no such file") from None
-    except IsADirectoryError:
-        raise Unreadable(codes.UNREADABLE_FILE, "a folder, not a file") from None
-    except OSError as exc:
-        raise Unreadable(codes.UNREADABLE_FILE, f"cannot read: {exc.strerror}") from None
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
-        os.close(fd)
-        what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
-        raise Unreadable(codes.UNREADABLE_FILE, f"{what}: {hint}")
-    os.set_blocking(fd, True)
-    return os.fdopen(fd, "rb")
+        return inputs.open_regular(path, hint)
+    except inputs.NotReadable as exc:
+        raise Unreadable(codes.UNREADABLE_FILE, exc.message) from None
 
 
 @contextmanager

@@ -8,11 +8,10 @@ or not work. A file that cannot be read is a finding too, so one bad file never 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from mailsetup.inspect import Unreadable, codes, open_regular
+from mailsetup.inputs import NotReadable, open_regular
 from mailsetup.mobileconfig.findings import Finding
 from mailsetup.mobileconfig.lint import DAV_KINDS, MAIL, KnownProvider, lint_across, lint_profile
 from mailsetup.mobileconfig.read import MAX_BYTES, ReadProfile, read_profile
@@ -24,14 +23,15 @@ if TYPE_CHECKING:
     from mailsetup.provider import Provider
 
 
-@dataclass
-class ProfileReport:
+class ProfileReport(NamedTuple):
+    """What ``inspect`` says of one profile (``findings`` grows with the rules across files)."""
+
     path: str
     container: str
     size: int
     signature: Signature | None
     payloads: list[dict[str, Any]]
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding]
 
     @property
     def will_install(self) -> bool:
@@ -77,7 +77,7 @@ def read_file(path: Path) -> bytes:
         try:
             return fh.read(MAX_BYTES + 1)
         except OSError as exc:
-            raise Unreadable(codes.UNREADABLE_FILE, f"cannot read: {exc.strerror}") from None
+            raise NotReadable(f"cannot read: {exc.strerror}") from None
 
 
 def inspect_profiles(
@@ -94,7 +94,7 @@ def inspect_profiles(
     for path in paths:
         try:
             data.append((path, read_file(path)))
-        except Unreadable as exc:
+        except NotReadable as exc:
             data.append((path, exc.message))
     known = known_provider(provider) if provider is not None else None
     done = [
