@@ -11,7 +11,6 @@ output is in tests/test_sign.py.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from mailsetup.errors import BadInput
-from mailsetup.mobileconfig.sign import SignRequest, load_signer, sign_bytes
+from mailsetup.mobileconfig.sign import Signer, SignRequest, load_signer, sign_bytes
 from tests.support.signing import Leaf, SigningCA
 
 CONTENT = b'<?xml version="1.0"?>\r\n<plist version="1.0"><dict/></plist>\n'
@@ -101,7 +100,7 @@ def test_a_signature_that_does_not_verify_never_leaves(leaf: Leaf) -> None:
         if isinstance(signer.key, rsa.RSAPrivateKey)
         else ec.generate_private_key(ec.SECP256R1())
     )
-    broken = dataclasses.replace(signer, key=foreign)
+    broken = Signer(signer.cert, foreign, signer.intermediates, signer.trust, [])
     with pytest.raises(BadInput, match="does not verify"):
         sign_bytes(CONTENT, broken)
 

@@ -302,6 +302,8 @@ def test_a_weak_signature_is_named_and_a_strong_path_beside_it_still_counts() ->
     verdict = check_chain(s_, [weak], [r], "test", NOW)
     assert not verdict.verified
     assert "SHA-1" in verdict.detail and "no longer trust" in verdict.detail
+    # A signature devices refuse is a plain Unverified, not a rule mailsetup cannot apply.
+    assert not verdict.detail.startswith("not verified")
     assert check_chain(s_, [weak, strong], [r], "test", NOW).verified
 
 

@@ -174,8 +174,8 @@ def _signature_findings(sig: Signature) -> list[Finding]:
                     f"mailsetup cannot tell whether the device shows it as Verified: {reason}"
                     f" (checked against the {sig.trust.roots})"
                     if reason != sig.trust.detail
-                    else "the signer does not chain to a trusted root (checked against the"
-                    f" {sig.trust.roots}): the device installs it but shows it as Unverified",
+                    else f"the device installs it but shows it as Unverified: {reason}"
+                    f" (checked against the {sig.trust.roots})",
                 )
             )
     return out

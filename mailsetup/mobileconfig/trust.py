@@ -195,6 +195,8 @@ def check_chain(
         return TrustVerdict(False, f"not verified: {exc}", roots_label)
     if root is None and search.reason is not None:
         return TrustVerdict(False, f"not verified: {search.reason}", roots_label)
+    if root is None and search.weak is not None:
+        return TrustVerdict(False, f"{search.weak}, which devices no longer trust", roots_label)
     if root is None:
         return TrustVerdict(False, "no chain to a trusted root", roots_label)
     return TrustVerdict(True, f"chain reaches {name_of(root)}", roots_label)
@@ -212,6 +214,7 @@ class _Search:
         self.when = when
         self.tries = 0
         self.reason: str | None = None
+        self.weak: str | None = None  # a signature devices refuse: Unverified, not "cannot tell"
 
     def note(self, reason: str) -> None:
         """Keep the first reason a path was dropped, for the verdict."""
@@ -244,7 +247,7 @@ class _Search:
                 continue
             weak = weakness(cert, issuer)
             if weak is not None:
-                self.note(f"{name_of(issuer)} made {weak}, which devices no longer trust")
+                self.weak = self.weak or f"{name_of(issuer)} made {weak}"
                 continue
             if anchor:
                 return issuer
