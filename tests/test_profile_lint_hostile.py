@@ -82,6 +82,10 @@ HOSTILE = {
     "huge": (b"<plist><dict>" + b"<key>k</key><string>x</string>" * 40_000, "too-large"),
     "truncated": (GOLDEN[: len(GOLDEN) // 2], "not-a-plist"),
     "truncated-der": (b"\x30\x82\xff\xff\x06\x09", "corrupt-signature"),
+    "huge-oid": (
+        b"\x30\x82\x07\xd6\x06\x82\x07\xd2\x2a" + b"\x81" * 2000 + b"\x01",
+        "corrupt-signature",
+    ),
     "junk": (b"\x00\x01binary junk", "not-a-profile"),
     "empty": (b"", "not-a-profile"),
     "not-a-dict": (plistlib.dumps(["a", "list"]), "not-a-profile"),

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from mailsetup.mobileconfig.certs import pem_blocks
 from tests.cli import assert_one_line_error, run
 from tests.conftest import require_binary
 from tests.support.signing import Leaf, SigningCA
@@ -110,11 +111,15 @@ def test_fullchain_file_and_ec_key_sign_too(tmp_path: Path, ca: SigningCA) -> No
         str(ec_leaf.fullchain),
         "--sign-key",
         str(ec_leaf.key),
+        "--sign-chain",  # certbot's chain.pem as well: the intermediate twice is no error
+        str(ec_leaf.chain),
         "-o",
         str(out),
     )
     assert proc.returncode == 0, proc.stderr
     assert openssl_verify(out, ec_leaf.root, tmp_path / "c").returncode == 0
+    (intermediate,) = pem_blocks(ec_leaf.chain.read_bytes())
+    assert out.read_bytes().count(intermediate) == 1
 
 
 def test_device_verdict_follows_the_trust_store(tmp_path: Path, leaf: Leaf) -> None:
@@ -176,6 +181,34 @@ def test_encrypted_key_passphrase_from_environment(tmp_path: Path, ca: SigningCA
     assert not (tmp_path / "n.mobileconfig").exists()
 
 
+def test_legacy_encrypted_key_and_a_broken_dek_info_header(tmp_path: Path, leaf: Leaf) -> None:
+    """The old OpenSSL form (Proc-Type: 4,ENCRYPTED; DEK-Info: cipher,IV) signs; an IV shorter
+    than the cipher's block made cryptography's Rust code panic, a traceback."""
+    import re
+
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(leaf.key.read_bytes(), password=None)
+    legacy = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.BestAvailableEncryption(b"pw"),
+    )
+    assert b"Proc-Type: 4,ENCRYPTED" in legacy
+    good, broken = tmp_path / "legacy.pem", tmp_path / "short-iv.pem"
+    good.write_bytes(legacy)
+    broken.write_bytes(re.sub(rb"(DEK-Info: [A-Z0-9-]+,[0-9A-F]{16})[0-9A-F]+", rb"\1", legacy))
+    env = {"MAILSETUP_SIGN_PASSPHRASE": "pw"}
+    for path, code in ((good, 0), (broken, 2)):
+        out = tmp_path / f"{path.stem}.mobileconfig"
+        args = ["--sign-cert", str(leaf.fullchain), "--sign-key", str(path), "-o", str(out)]
+        proc = run("profile", "-e", EMAIL, *args, env=env)
+        if code:
+            assert_one_line_error(proc, 2, "not a readable private key")
+        assert proc.returncode == code, proc.stderr
+        assert out.exists() is (code == 0)
+
+
 def test_expired_certificate_is_refused(tmp_path: Path, ca: SigningCA) -> None:
     old = ca.leaf(days_left=-1)
     proc = run("profile", "-e", EMAIL, *sign_args(old), "-o", str(tmp_path / "x.mobileconfig"))
@@ -211,12 +244,52 @@ def test_embedded_password_is_said_to_stay_readable(tmp_path: Path, leaf: Leaf) 
     assert "s3cret-Pw" not in proc.stdout + proc.stderr
 
 
+def _self_signed_on_secp256k1(folder: Path) -> tuple[Path, Path]:
+    """A certificate and its key on a curve devices do not check (the key is cryptography's
+    to load, the certificate mailsetup's to refuse by name)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256K1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "k1.example.ch")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=90))
+        .sign(key, hashes.SHA256())
+    )
+    paths = folder / "k1.crt", folder / "k1.key"
+    paths[0].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
 def test_bad_signing_material(tmp_path: Path, ca: SigningCA, leaf: Leaf) -> None:
     other = ca.leaf()
     garbage = tmp_path / "garbage.pem"
     garbage.write_text("hello\n")
     unrelated = SigningCA(tmp_path).leaf()
+    truncated = tmp_path / "truncated-fullchain.pem"
+    truncated.write_bytes(leaf.fullchain.read_bytes()[:-60])
+    k1_cert, k1_key = _self_signed_on_secp256k1(tmp_path)
     cases = [
+        (["--sign-cert", str(k1_cert), "--sign-key", str(k1_key)], 2, "P-256"),
+        (["--sign-cert", str(truncated), "--sign-key", str(leaf.key)], 2, "no END CERTIFICATE"),
         (
             ["--sign-cert", str(tmp_path / "missing.pem"), "--sign-key", str(leaf.key)],
             2,

@@ -60,7 +60,9 @@ def test_text_report_names_signer_and_device_verdict(pair: tuple[Path, Path], le
     assert "warning [signer-not-trusted]" in system.stdout
 
 
-def test_tampered_signed_profile_is_an_error(pair: tuple[Path, Path], tmp_path: Path) -> None:
+def test_tampered_signed_profile_is_an_error(
+    pair: tuple[Path, Path], tmp_path: Path, leaf: Leaf
+) -> None:
     _, signed = pair
     data = bytearray(signed.read_bytes())
     data[data.index(b"mail.infomaniak.com")] ^= 0x20
@@ -70,6 +72,26 @@ def test_tampered_signed_profile_is_an_error(pair: tuple[Path, Path], tmp_path: 
     assert proc.returncode == 1
     assert "error [signature-invalid]" in proc.stdout
     assert "changed after it was signed" in proc.stdout
+    # The signer's chain still reaches the root, but the device refuses the file: a chain
+    # that verifies must not make the report say Verified.
+    trusted = run("inspect", "--ca-file", str(leaf.root), str(bad))
+    assert "chain reaches" in trusted.stdout
+    assert "Verified" not in trusted.stdout.replace("Unverified", "")
+    assert "device refuses the profile" in trusted.stdout
+
+
+def test_a_whole_ca_bundle_is_a_ca_file(
+    pair: tuple[Path, Path], leaf: Leaf, tmp_path: Path
+) -> None:
+    """--ca-file may be a CA bundle like the system's (about 150 roots), not only one root."""
+    _, signed = pair
+    others = SigningCA(tmp_path).root.cert_pem.bytes()
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(others * 199 + leaf.root.read_bytes())
+    proc = run("inspect", "--json", "--ca-file", str(bundle), str(signed))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (entry,) = json.loads(proc.stdout)["files"]
+    assert entry["signature"]["chain_verified"] is True
 
 
 def test_ca_file_errors(pair: tuple[Path, Path], tmp_path: Path) -> None:
@@ -88,7 +110,8 @@ def _modules_after(args: list[str], cwd: Path) -> list[str]:
         f"sys.argv = ['mailsetup', *{args!r}]\n"
         "try:\n    runpy.run_module('mailsetup', run_name='__main__')\n"
         "except SystemExit:\n    pass\n"
-        "heavy = ('cryptography', 'asn1crypto', 'yaml', 'vobject', 'jinja2')\n"
+        "heavy = ('cryptography', 'asn1crypto', 'yaml', 'vobject', 'jinja2', 'cryptography.x509',"
+        " 'cryptography.hazmat.primitives.serialization', 'hashlib', 'mailsetup.inspect.report')\n"
         "print('LOADED:' + ','.join(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")}
@@ -105,18 +128,34 @@ def test_inspecting_an_unsigned_profile_loads_no_crypto(
 ) -> None:
     plain, signed = pair
     assert _modules_after(["inspect", str(plain)], tmp_path) == []
-    assert "cryptography" in _modules_after(["inspect", str(signed)], tmp_path)
+    assert _modules_after(["inspect", str(signed)], tmp_path) == ["cryptography"]
+
+
+def test_signing_loads_cryptography_primitives_only(leaf: Leaf, tmp_path: Path) -> None:
+    """The speed design of docs/signing.md: no x509, pkcs7 or serialization package (their
+    imports cost more than the signature), and no asn1crypto, on the signing path."""
+    args = ["profile", "-e", "a@example.ch", "--sign-cert", str(leaf.cert)]
+    out = str(tmp_path / "p.mobileconfig")
+    loaded = _modules_after([*args, "--sign-key", str(leaf.key), "-o", out], tmp_path)
+    assert Path(out).read_bytes()[:1] == b"\x30"
+    assert "cryptography" in loaded
+    assert not {
+        "asn1crypto",
+        "cryptography.x509",
+        "cryptography.hazmat.primitives.serialization",
+    } & set(loaded)
 
 
 @pytest.mark.parametrize(
     "extra",
-    [["-stream"], ["-md", "sha512"], ["-noattr"]],
-    ids=["ber-indefinite-length", "sha512", "no-signed-attributes"],
+    [["-stream"], ["-md", "sha512"], ["-noattr"], ["-keyopt", "rsa_padding_mode:pss"]],
+    ids=["ber-indefinite-length", "sha512", "no-signed-attributes", "rsa-pss"],
 )
 def test_profiles_signed_by_openssl_read_back(
     pair: tuple[Path, Path], leaf: Leaf, tmp_path: Path, extra: list[str]
 ) -> None:
-    """Another producer: OpenSSL's CMS signer, streaming BER, another digest, no attributes."""
+    """Another producer: OpenSSL's CMS signer, streaming BER, another digest, no attributes,
+    RSA-PSS."""
     from tests.conftest import require_binary
 
     plain, _ = pair
@@ -135,6 +174,41 @@ def test_profiles_signed_by_openssl_read_back(
     assert entry["findings"] == []
     assert entry["signature"]["signature_valid"] is True
     assert entry["signature"]["chain_verified"] is True
+
+
+def test_a_key_mailsetup_cannot_check_is_named_not_called_broken(
+    pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """An EC key given by its curve's parameters instead of the curve's name (RFC 5480 allows
+    it, OpenSSL writes it on request): inspect shows the signer and says the signature was not
+    checked, rather than "the signer information is broken" (an error: will not install); and
+    signing names the reason rather than saying the key does not belong to the certificate."""
+    from tests.conftest import require_binary
+
+    openssl = require_binary("openssl")
+    plain, _ = pair
+    key, cert, out = tmp_path / "k.pem", tmp_path / "c.pem", tmp_path / "x.mobileconfig"
+    for args in (
+        ["ecparam", "-name", "prime256v1", "-param_enc", "explicit", "-genkey", "-noout",
+         "-out", str(key)],
+        ["req", "-x509", "-key", str(key), "-out", str(cert), "-days", "30",
+         "-subj", "/CN=explicit.example.ch"],
+        ["cms", "-sign", "-binary", "-nodetach", "-outform", "DER", "-in", str(plain),
+         "-signer", str(cert), "-inkey", str(key), "-out", str(out)],
+    ):  # fmt: skip
+        subprocess.run([openssl, *args], check=True, capture_output=True, timeout=30)
+    proc = run("inspect", "--json", "--ca-file", str(cert), str(out))
+    assert proc.returncode == 0, proc.stdout
+    (entry,) = json.loads(proc.stdout)["files"]
+    assert entry["signature"]["subject"] == "CN=explicit.example.ch"
+    assert entry["signature"]["signature_valid"] is None
+    assert [f["code"] for f in entry["findings"]] == ["signature-unchecked"]
+    target = tmp_path / "signed.mobileconfig"
+    signing = run(
+        "profile", "-e", EMAIL, "--sign-cert", str(cert), "--sign-key", str(key), "-o", str(target)
+    )
+    assert_one_line_error(signing, 2, "given by its parameters")
+    assert not target.exists()
 
 
 def test_altered_signature_bytes_are_an_error(pair: tuple[Path, Path], leaf: Leaf) -> None:

@@ -91,7 +91,7 @@ class _Progress:
 def _progress_for(path: Path) -> _Progress | None:
     if not sys.stderr.isatty():
         return None
-    from mailsetup.inspect import STDIN
+    from mailsetup.inputs import STDIN
 
     total = None
     if str(path) != STDIN:
@@ -147,7 +147,7 @@ def _refuse_streams(files: list[Path]) -> None:
     could block waiting for a writer or never end. ``-`` is the way to stream a file in."""
     import stat
 
-    from mailsetup.inspect import STDIN
+    from mailsetup.inputs import STDIN
 
     for path in files:
         if str(path) == STDIN:
@@ -165,8 +165,7 @@ def _refuse_streams(files: list[Path]) -> None:
 
 def run_inspect(req: InspectRequest) -> bool:
     """Print the report; return True when every file will import (exit 0), else False (1)."""
-    from mailsetup.inspect import STDIN
-    from mailsetup.inspect.report import format_table
+    from mailsetup.inputs import STDIN
     from mailsetup.provider import load_provider
 
     if not req.files:
@@ -213,6 +212,8 @@ def run_inspect(req: InspectRequest) -> bool:
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     else:
         if reports:
+            from mailsetup.inspect.report import format_table
+
             sys.stdout.write(format_table(reports))
         if profile_reports:
             from mailsetup.mobileconfig.inspect import format_reports

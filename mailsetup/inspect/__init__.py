@@ -11,21 +11,24 @@ Input files are only ever opened for reading.
 from __future__ import annotations
 
 import io
-import os
-import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
+from mailsetup import inputs
+from mailsetup.inputs import STDIN
 from mailsetup.inspect import codes
 from mailsetup.inspect.codes import Code
-from mailsetup.inspect.report import FileReport, Problems
+
+if TYPE_CHECKING:
+    # Loaded by the functions that build reports: ``inspect x.mobileconfig`` opens its files
+    # with :func:`open_regular` and never needs the calendar and contact reports.
+    from mailsetup.inspect.report import FileReport
 
 ICS_SUFFIXES = (".ics", ".ical", ".icalendar", ".ifb")
 VCF_SUFFIXES = (".vcf", ".vcard")
-STDIN = "-"
 _HEAD = 4096
 
 
@@ -82,25 +85,12 @@ class _Prefixed(io.RawIOBase):
 
 
 def open_regular(path: Path, hint: str = "give .ics or .vcf files") -> BinaryIO:
-    """A regular file opened for reading; anything else raises :class:`Unreadable` (``hint``
-    ends the message for a folder or a device)."""
+    """A regular file opened for reading (:func:`mailsetup.inputs.open_regular`); anything
+    else raises :class:`Unreadable` with the ``unreadable-file`` code."""
     try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer; then only regular files pass,
-        # so neither a FIFO nor an endless device (/dev/zero behind a .ics name) is read.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except FileNotFoundError:
-        raise Unreadable(codes.UNREADABLE_FILE, "no such file") from None
-    except IsADirectoryError:
-        raise Unreadable(codes.UNREADABLE_FILE, "a folder, not a file") from None
-    except OSError as exc:
-        raise Unreadable(codes.UNREADABLE_FILE, f"cannot read: {exc.strerror}") from None
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
-        os.close(fd)
-        what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
-        raise Unreadable(codes.UNREADABLE_FILE, f"{what}: {hint}")
-    os.set_blocking(fd, True)
-    return os.fdopen(fd, "rb")
+        return inputs.open_regular(path, hint)
+    except inputs.NotReadable as exc:
+        raise Unreadable(codes.UNREADABLE_FILE, exc.message) from None
 
 
 @contextmanager
@@ -146,6 +136,8 @@ def kind_of(path: Path) -> str | None:
 
 
 def unreadable_report(path: Path, code: Code, message: str) -> FileReport:
+    from mailsetup.inspect.report import FileReport, Problems
+
     problems = Problems()
     problems.add(code, message)
     return FileReport(str(path), None, 0, None, {}, problems)

@@ -13,14 +13,12 @@ imports nothing at all), so it has two entries with the same name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True)
-class Code:
+class Code(NamedTuple):
     name: str
     severity: Severity
     meaning: str

@@ -8,8 +8,7 @@ is Apple's own wording for the key from its schema, where there is one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 Severity = Literal["error", "warning"]
 
@@ -22,8 +21,7 @@ class Unreadable(ValueError):
         self.code = code
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     severity: Severity
     code: str
     path: str

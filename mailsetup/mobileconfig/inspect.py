@@ -8,31 +8,30 @@ or not work. A file that cannot be read is a finding too, so one bad file never 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from mailsetup.inspect import Unreadable, codes, open_regular
+from mailsetup.inputs import NotReadable, open_regular
 from mailsetup.mobileconfig.findings import Finding
 from mailsetup.mobileconfig.lint import DAV_KINDS, MAIL, KnownProvider, lint_across, lint_profile
 from mailsetup.mobileconfig.read import MAX_BYTES, ReadProfile, read_profile
 from mailsetup.untrusted import clean_text
 
 if TYPE_CHECKING:
-    from cryptography.x509 import Certificate
-
+    from mailsetup.mobileconfig.certs import Cert
     from mailsetup.mobileconfig.cms import Signature
     from mailsetup.provider import Provider
 
 
-@dataclass
-class ProfileReport:
+class ProfileReport(NamedTuple):
+    """What ``inspect`` says of one profile (``findings`` grows with the rules across files)."""
+
     path: str
     container: str
     size: int
     signature: Signature | None
     payloads: list[dict[str, Any]]
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding]
 
     @property
     def will_install(self) -> bool:
@@ -78,23 +77,24 @@ def read_file(path: Path) -> bytes:
         try:
             return fh.read(MAX_BYTES + 1)
         except OSError as exc:
-            raise Unreadable(codes.UNREADABLE_FILE, f"cannot read: {exc.strerror}") from None
+            raise NotReadable(f"cannot read: {exc.strerror}") from None
 
 
 def inspect_profiles(
     paths: list[Path], *, provider: Provider | None, ca_file: Path | None = None
 ) -> list[ProfileReport]:
     """Read, verify and lint every profile in ``paths``; rules across files come last."""
-    roots: tuple[list[Certificate], str] | None = None
+    roots: tuple[list[Cert], str] | None = None
     if ca_file is not None:
-        from mailsetup.mobileconfig.trust import read_pem_certificates
+        from mailsetup.mobileconfig.trust import MAX_BUNDLE_CERTS, read_pem_certificates
 
-        roots = (read_pem_certificates(ca_file, "--ca-file"), f"--ca-file {ca_file}")
+        certs = read_pem_certificates(ca_file, "--ca-file", MAX_BUNDLE_CERTS)
+        roots = (certs, f"--ca-file {ca_file}")
     data: list[tuple[Path, bytes | str]] = []
     for path in paths:
         try:
             data.append((path, read_file(path)))
-        except Unreadable as exc:
+        except NotReadable as exc:
             data.append((path, exc.message))
     known = known_provider(provider) if provider is not None else None
     done = [
@@ -112,7 +112,7 @@ def inspect_profiles(
 def _one(
     name: str,
     raw: bytes,
-    roots: tuple[list[Certificate], str] | None,
+    roots: tuple[list[Cert], str] | None,
     known: KnownProvider | None,
 ) -> tuple[ProfileReport, dict[str, Any] | None]:
     read: ReadProfile = read_profile(raw, name, roots=roots)
@@ -163,13 +163,19 @@ def _signature_findings(sig: Signature) -> list[Finding]:
                 )
             )
         if sig.trust is not None and not sig.trust.verified:
+            reason = sig.trust.detail.removeprefix("not verified: ")
             out.append(
                 Finding(
                     "warning",
                     "signer-not-trusted",
                     "",
-                    "the signer does not chain to a trusted root (checked against the"
-                    f" {sig.trust.roots}): the device installs it but shows it as Unverified",
+                    # A rule mailsetup does not apply (name constraints, say): the chain may
+                    # well be there, so say what stopped the check, not that it is missing.
+                    f"mailsetup cannot tell whether the device shows it as Verified: {reason}"
+                    f" (checked against the {sig.trust.roots})"
+                    if reason != sig.trust.detail
+                    else f"the device installs it but shows it as Unverified: {reason}"
+                    f" (checked against the {sig.trust.roots})",
                 )
             )
     return out
@@ -244,6 +250,16 @@ def _clean_finding(f: Finding) -> Finding:
     )
 
 
+def _device_verdict(sig: Signature) -> str:
+    """What the device does with a signed profile: Verified needs both a signature that
+    matches and a chain to a trusted root; a chain alone says nothing about this file."""
+    if sig.valid is False:
+        return "the device refuses the profile (its signature does not verify)"
+    if sig.valid is None:
+        return "the device's verdict is unknown (the signature was not checked)"
+    return "device shows " + ("Verified" if sig.trust and sig.trust.verified else "Unverified")
+
+
 def format_reports(reports: list[ProfileReport]) -> str:
     """Plain text: per file the verdict, the signer, the payload table, then the findings."""
     out: list[str] = []
@@ -262,8 +278,7 @@ def format_reports(reports: list[ProfileReport]) -> str:
                     out.append(f"    valid {d['not_before'][:10]} to {d['not_after'][:10]}")
             out.append(f"    {d['signature_detail']}")
             if sig.trust is not None:
-                shows = "Verified" if sig.trust.verified else "Unverified"
-                out.append(f"    {sig.trust.detail} ({sig.trust.roots}): device shows {shows}")
+                out.append(f"    {sig.trust.detail} ({sig.trust.roots}): {_device_verdict(sig)}")
         for row in r.payloads:
             name = row["display_name"] or ""
             out.append(f"  {row['type']}  {name!s}  [{row['identifier']}]")

@@ -37,8 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from mailsetup.mobileconfig.findings import Finding, Severity
@@ -63,8 +62,7 @@ DAV_KINDS = {"com.apple.caldav.account": "CalDAV", "com.apple.carddav.account": 
 MAX_FINDINGS = 200
 
 
-@dataclass(frozen=True)
-class KnownProvider:
+class KnownProvider(NamedTuple):
     """What the linter needs to know about a provider, taken from its provider file."""
 
     name: str

@@ -19,14 +19,12 @@ a traceback:
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from mailsetup.mobileconfig.findings import Finding, Unreadable
 
 if TYPE_CHECKING:
-    from cryptography.x509 import Certificate
-
+    from mailsetup.mobileconfig.certs import Cert
     from mailsetup.mobileconfig.cms import Signature
 
 
@@ -36,20 +34,19 @@ MAX_DEPTH = 32  # a mail/DAV profile is 3 levels deep; Apple's deepest payloads 
 Container = Literal["xml", "binary", "signed", "unknown"]
 
 
-@dataclass
-class ReadProfile:
+class ReadProfile(NamedTuple):
     """A profile as read: its container, signature (if any), and the plist (if readable)."""
 
     path: str
     size: int
     container: Container
     plist: dict[str, Any] | None
-    signature: Signature | None = None
-    findings: list[Finding] = field(default_factory=list)
+    signature: Signature | None
+    findings: list[Finding]
 
 
 def read_profile(
-    data: bytes, path: str, *, roots: tuple[list[Certificate], str] | None = None
+    data: bytes, path: str, *, roots: tuple[list[Cert], str] | None = None
 ) -> ReadProfile:
     """Read ``data`` (a whole file); ``roots``: trust anchors for the signer's chain (default:
     the system's, loaded only for a signed file)."""
@@ -75,18 +72,16 @@ def read_profile(
             )
         plist = _parse_plist(content)
     except Unreadable as exc:
-        report = _failed(path, len(data), container, exc.code, str(exc))
-        report.signature = signature
+        findings = [Finding("error", exc.code, "", str(exc))]
         if exc.code == "not-a-plist" and content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
             # Name the key behind the parse failure (an empty <real></real> port, say).
-            report.findings = diagnose_xml(content) + report.findings
-        return report
-    return ReadProfile(path, len(data), container, plist, signature)
+            findings = diagnose_xml(content) + findings
+        return ReadProfile(path, len(data), container, None, signature, findings)
+    return ReadProfile(path, len(data), container, plist, signature, [])
 
 
 def _failed(path: str, size: int, container: Container, code: str, message: str) -> ReadProfile:
-    finding = Finding("error", code, "", message)
-    return ReadProfile(path, size, container, None, findings=[finding])
+    return ReadProfile(path, size, container, None, None, [Finding("error", code, "", message)])
 
 
 def _parse_plist(data: bytes) -> dict[str, Any]:

@@ -1,14 +1,19 @@
 """Sign an Apple configuration profile: CMS SignedData (RFC 5652), DER, the plist attached.
 
 macOS and iOS accept a profile wrapped in CMS SignedData and then show who signed it; without
-a signature they show "Unverified"/"Not Signed" in red. The structure is made by cryptography's
-PKCS#7/CMS builder (a maintained binding of the same code OpenSSL uses, so
-``openssl cms -verify -inform DER`` reads it back), never by hand:
+a signature they show "Unverified"/"Not Signed" in red. What is written is what OpenSSL and
+cryptography's PKCS#7 builder write (the tests compare the two structures field by field, and
+``openssl cms -verify -inform DER`` returns the plist byte for byte):
 
-- SHA-256, the signed attributes OpenSSL writes, ``Binary`` so the plist bytes are signed and
-  carried as they are (no MIME canonicalisation of line ends), DER output.
+- SHA-256; the signed attributes content type, signing time and message digest; the plist
+  signed and carried as it is (binary, no MIME canonicalisation of line ends); DER.
 - The signer certificate and every intermediate is included so the device can build the chain
   without fetching anything.
+
+The DER is assembled here (:mod:`mailsetup.mobileconfig.der`, about forty lines) and only the
+signature itself is cryptography's, because importing cryptography's ``x509`` and ``pkcs7``
+modules costs ~35 ms, three times what the rest of signing costs, and ``profile --sign-*`` is
+meant to cost little more than the unsigned command (docs/signing.md, "Speed").
 
 Any certificate with an RSA or EC key works: the domain's TLS certificate (Let's Encrypt), an
 S/MIME or a code-signing certificate. The checks that protect the user run before anything is
@@ -22,14 +27,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import os
+import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol, TypeVar
+from typing import IO, TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
 from mailsetup.errors import BadInput, SecretError
-from mailsetup.mobileconfig import is_profile_name
+from mailsetup.mobileconfig import der, is_profile_name
+from mailsetup.mobileconfig.certs import Cert, Unsupported, public_key, verify
 from mailsetup.mobileconfig.trust import (
     TrustVerdict,
     check_chain,
@@ -42,15 +49,26 @@ from mailsetup.mobileconfig.trust import (
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-    from cryptography.x509 import Certificate
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
+    class _File(Protocol):
+        """What an output file offers (``output.OutputFile``), read-only."""
+
+        @property
+        def name(self) -> str: ...
+        @property
+        def data(self) -> bytes: ...
+        @property
+        def secret(self) -> bool: ...
+
+    F = TypeVar("F", bound=_File)
 
 ENV_PASSPHRASE = "MAILSETUP_SIGN_PASSPHRASE"  # noqa: S105 (a variable's name, not a secret)
 EXPIRY_WARNING_DAYS = 30
 MAX_KEY_BYTES = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class SignRequest:
+class SignRequest(NamedTuple):
     """The three ``profile`` options: the signer certificate (may hold the chain after it),
     its private key, and optionally more intermediates."""
 
@@ -59,15 +77,30 @@ class SignRequest:
     chain: Path | None = None
 
 
-@dataclass
 class Signer:
-    """Loaded, checked signing material and what a person should be told about it."""
+    """Loaded, checked signing material and what a person should be told about it.
 
-    cert: Certificate
-    key: RSAPrivateKey | EllipticCurvePrivateKey = field(repr=False)
-    intermediates: list[Certificate]
-    trust: TrustVerdict
-    warnings: list[str] = field(default_factory=list)
+    A plain class rather than a dataclass: generating a dataclass's methods costs ~1 ms at
+    import, on a path whose whole budget is ~25 ms. The key never shows in ``repr``."""
+
+    __slots__ = ("cert", "intermediates", "key", "trust", "warnings")
+
+    def __init__(
+        self,
+        cert: Cert,
+        key: RSAPrivateKey | EllipticCurvePrivateKey,
+        intermediates: list[Cert],
+        trust: TrustVerdict,
+        warnings: list[str],
+    ) -> None:
+        self.cert = cert
+        self.key = key
+        self.intermediates = intermediates
+        self.trust = trust
+        self.warnings = warnings
+
+    def __repr__(self) -> str:
+        return f"Signer({name_of(self.cert)!r}, {len(self.intermediates)} intermediates)"
 
     @property
     def device_shows(self) -> str:
@@ -77,11 +110,16 @@ class Signer:
         """One line for stdout: who signs and what the device will say."""
         if self.trust.verified:
             what = f"devices will show it as Verified ({self.trust.detail})"
+        elif self.trust.detail.startswith("not verified: "):  # a rule mailsetup does not apply
+            what = (
+                "mailsetup cannot tell whether devices will show it as Verified"
+                f" ({self.trust.detail.removeprefix('not verified: ')}; checked against the"
+                f" {self.trust.roots}; see docs/signing.md)"
+            )
         else:
             what = (
-                "devices will install it but show it as Unverified: the certificate does not"
-                f" chain to a public root (checked against the {self.trust.roots};"
-                " see docs/signing.md)"
+                f"devices will install it but show it as Unverified ({self.trust.detail};"
+                f" checked against the {self.trust.roots}; see docs/signing.md)"
             )
         return f"Signed by {name_of(self.cert)}; {what}."
 
@@ -119,9 +157,7 @@ def keyring_user(key_path: Path) -> str:
 
 
 def _load_key(path: Path) -> RSAPrivateKey | EllipticCurvePrivateKey:
-    from cryptography.exceptions import UnsupportedAlgorithm
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    from mailsetup.mobileconfig.keys import read_plain_key
 
     data = read_small_file(path, "--sign-key", MAX_KEY_BYTES)
     if b"-----BEGIN" not in data or b"PRIVATE KEY-----" not in data:
@@ -129,17 +165,17 @@ def _load_key(path: Path) -> RSAPrivateKey | EllipticCurvePrivateKey:
             f"--sign-key {str(path)!r} holds no PEM private key",
             "give the key file (-----BEGIN PRIVATE KEY-----), not the certificate",
         )
-    # RSA key validation (primality tests on p and q) costs ~30 ms, more than the rest of the
-    # signing: it is skipped, and :func:`_self_test` instead proves the key signs correctly for
-    # the certificate's public key before anything is written (a key with broken CRT values
-    # would fail there, so no faulty signature, which could leak the key, ever leaves).
+    plain = read_plain_key(data)
+    if plain is not None:
+        return plain
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
     try:
         try:
-            key = load_pem_private_key(data, password=None, unsafe_skip_rsa_key_validation=True)
+            key = _cryptography_load(data, None)
         except TypeError:  # encrypted: only now is a passphrase asked for
-            key = load_pem_private_key(
-                data, password=_passphrase(path), unsafe_skip_rsa_key_validation=True
-            )
+            key = _cryptography_load(data, _passphrase(path))
     except TypeError:
         raise BadInput(f"--sign-key {str(path)!r} could not be decrypted") from None
     except ValueError as exc:
@@ -160,126 +196,187 @@ def _load_key(path: Path) -> RSAPrivateKey | EllipticCurvePrivateKey:
     return key
 
 
-def _self_test(key: RSAPrivateKey | EllipticCurvePrivateKey, cert: Certificate) -> bool:
-    """Sign a probe with ``key`` and verify it with the certificate's public key."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+# Legacy PEM encryption (RFC 1421 headers, as OpenSSL writes them): the ciphers cryptography
+# reads and the bytes of IV each needs. The pattern is compiled where it is used (only for a
+# key cryptography loads): compiling it costs 1 ms, on every signature otherwise.
+_DEK_INFO = rb"^DEK-Info:[ \t]*([A-Za-z0-9-]+)[ \t]*,[ \t]*([0-9A-Fa-f]*)"
+_IV_BYTES = {b"AES-128-CBC": 16, b"AES-192-CBC": 16, b"AES-256-CBC": 16, b"DES-EDE3-CBC": 8}
 
-    probe = b"mailsetup signing self-test"
-    public = cert.public_key()
+
+def _cryptography_load(data: bytes, password: bytes | None) -> PrivateKeyTypes:
+    """cryptography's PEM key loader, with what makes its Rust code panic turned into the
+    ValueError any other malformed key gives. cryptography 50 panics (an exception outside
+    ``Exception``: a traceback, after Rust's own message on stderr) on a legacy encrypted key
+    whose DEK-Info IV is shorter than the cipher's block, so that header is checked first;
+    any other panic is caught as a last resort.
+
+    RSA key validation (primality tests on p and q) costs ~30 ms, more than the rest of the
+    signing: it is skipped, and :func:`sign_bytes` instead verifies every signature with the
+    certificate's public key before it is used (a key with broken CRT values fails there, so
+    no faulty signature, which could leak the key, ever leaves).
+    """
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    for cipher, iv in re.findall(_DEK_INFO, data, re.MULTILINE):
+        if len(iv) // 2 < _IV_BYTES.get(cipher.upper(), 0):
+            raise ValueError("the DEK-Info IV is shorter than the cipher's block")
     try:
-        if isinstance(key, rsa.RSAPrivateKey) and isinstance(public, rsa.RSAPublicKey):
-            sig = key.sign(probe, padding.PKCS1v15(), hashes.SHA256())
-            public.verify(sig, probe, padding.PKCS1v15(), hashes.SHA256())
-        elif isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(
-            public, ec.EllipticCurvePublicKey
-        ):
-            sig = key.sign(probe, ec.ECDSA(hashes.SHA256()))
-            public.verify(sig, probe, ec.ECDSA(hashes.SHA256()))
-        else:
-            return False
-    except (InvalidSignature, ValueError):
+        return load_pem_private_key(data, password=password, unsafe_skip_rsa_key_validation=True)
+    except BaseException as exc:  # only pyo3's PanicException is caught
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise ValueError("malformed key") from None
+
+
+def _belongs(key: RSAPrivateKey | EllipticCurvePrivateKey, cert: Cert) -> bool:
+    """Whether ``key`` is the private half of the certificate's public key. A certificate
+    key that cannot be used here is exit 2 with its own reason, not "does not belong"."""
+    try:
+        public = public_key(cert)
+    except Unsupported as exc:
+        raise BadInput(
+            f"the certificate {name_of(cert)} uses {exc}, which mailsetup does not sign with",
+            "use an RSA key or an EC key on P-256, P-384 or P-521, the ones devices check",
+        ) from None
+    except ValueError:  # a malformed key
         return False
-    return True
+    return bool(public.public_numbers() == key.public_key().public_numbers())
 
 
-def _order_chain(leaf: Certificate, extra: list[Certificate]) -> list[Certificate]:
-    """``extra`` in issuing order from ``leaf``; a certificate that is not on the path is an
-    error (a chain file for another certificate would make the device fail to build it)."""
-    remaining = [c for c in extra if c != leaf]
-    ordered: list[Certificate] = []
-    current = leaf
+def _order_chain(leaf: Cert, extra: list[Cert]) -> list[Cert]:
+    """``extra`` in issuing order from ``leaf``, by name; a certificate that is not on the path
+    is an error (a chain file for another certificate would make the device fail to build it).
+    One given twice counts once: certbot's fullchain.pem and chain.pem together hold the
+    intermediate twice. Two with the same name (a cross-signed CA, a re-issued one) are both
+    kept: the device picks the one that verifies.
+
+    Names, not signatures: checking the signatures here would load cryptography's EC backend
+    for a chain with an EC CA (~5 ms, a fifth of what signing may add), and
+    :func:`~mailsetup.mobileconfig.trust.check_chain` verifies every signature anyway when
+    the chain can reach a trusted root. A certificate with the right name but another key
+    then makes the verdict "not verified", which is what the device will show; with a private
+    CA it shows Unverified either way."""
+    remaining = list(dict.fromkeys(c for c in extra if c != leaf))
+    ordered: list[Cert] = []
+    wanted = {leaf.issuer}  # names of issuers on the path so far: alternatives may share one
     while remaining:
-        issuer = next((c for c in remaining if _issued_by(current, c)), None)
+        issuer = next((c for c in remaining if c.subject in wanted), None)
         if issuer is None:
             stray = remaining[0]
             raise BadInput(
-                f"the chain does not chain: {name_of(stray)} did not issue {name_of(current)}",
+                f"the chain does not chain: {name_of(stray)} issued none of the certificates"
+                f" before it (from {name_of(leaf)})",
                 "give the intermediates of this certificate, e.g. Let's Encrypt's chain.pem",
             )
         ordered.append(issuer)
         remaining.remove(issuer)
-        current = issuer
+        wanted.add(issuer.issuer)
     return ordered
-
-
-def _issued_by(cert: Certificate, issuer: Certificate) -> bool:
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError):
-        return False
-    except Exception:  # InvalidSignature
-        return False
-    return True
 
 
 def load_signer(req: SignRequest, *, now: dt.datetime | None = None) -> Signer:
     """Load and check the certificate, key and chain; every refusal is one line, exit 2."""
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-    from cryptography.x509 import ExtensionNotFound, KeyUsage
-
     when = now or dt.datetime.now(dt.UTC)
     certs = read_pem_certificates(req.cert, "--sign-cert")
     leaf, extra = certs[0], certs[1:]
     if req.chain is not None:
         extra += read_pem_certificates(req.chain, "--sign-chain")
     key = _load_key(req.key)
-
-    def spki(k: object) -> bytes:
-        return k.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)  # type: ignore[attr-defined, no-any-return]
-
-    if spki(key.public_key()) != spki(leaf.public_key()) or not _self_test(key, leaf):
+    if not _belongs(key, leaf):
         raise BadInput(
             f"--sign-key {str(req.key)!r} does not belong to the certificate {name_of(leaf)}",
             "give the private key the certificate was issued for",
         )
-    if leaf.not_valid_after_utc <= when:
+    if leaf.not_after <= when:
         raise BadInput(
-            f"the certificate {name_of(leaf)} expired on {leaf.not_valid_after_utc:%Y-%m-%d}",
+            f"the certificate {name_of(leaf)} expired on {leaf.not_after:%Y-%m-%d}",
             "renew it (certbot renew) and sign again",
         )
-    if leaf.not_valid_before_utc > when:
+    if leaf.not_before > when:
         raise BadInput(
-            f"the certificate {name_of(leaf)} is valid only from"
-            f" {leaf.not_valid_before_utc:%Y-%m-%d}",
+            f"the certificate {name_of(leaf)} is valid only from {leaf.not_before:%Y-%m-%d}",
             "check the computer's clock, or wait",
         )
     intermediates = _order_chain(leaf, extra)
     warnings: list[str] = []
-    days = (leaf.not_valid_after_utc - when).days
+    days = (leaf.not_after - when).days
     if days < EXPIRY_WARNING_DAYS:
         warnings.append(
-            f"the signing certificate expires in {days} days ({leaf.not_valid_after_utc:%Y-%m-%d});"
+            f"the signing certificate expires in {days} days ({leaf.not_after:%Y-%m-%d});"
             " after that devices show the profile as not verified: sign it again after renewal"
         )
-    try:
-        usage = leaf.extensions.get_extension_for_class(KeyUsage).value
-        if not usage.digital_signature:
-            warnings.append(
-                "the signing certificate lacks the digitalSignature key usage; devices may"
-                " refuse to treat the profile as verified"
-            )
-    except ExtensionNotFound:
-        pass
+    if leaf.key_usage is not None and "digital_signature" not in leaf.key_usage:
+        warnings.append(
+            "the signing certificate lacks the digitalSignature key usage; devices may"
+            " refuse to treat the profile as verified"
+        )
     roots, label = system_roots([leaf, *intermediates])
     trust = check_chain(leaf, intermediates, roots, label, when)
     return Signer(leaf, key, intermediates, trust, warnings)
 
 
-def sign_bytes(data: bytes, signer: Signer) -> bytes:
-    """``data`` as CMS SignedData, DER, content attached (what ``.mobileconfig`` carries)."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+_OID_DATA = "1.2.840.113549.1.7.1"
+_OID_SIGNED_DATA = "1.2.840.113549.1.7.2"
+_OID_CONTENT_TYPE = "1.2.840.113549.1.9.3"
+_OID_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
+_OID_SIGNING_TIME = "1.2.840.113549.1.9.5"
+_OID_SHA256 = "2.16.840.1.101.3.4.2.1"
+_OID_RSA = "1.2.840.113549.1.1.1"
+_OID_ECDSA_SHA256 = "1.2.840.10045.4.3.2"
+_OID_RSA_SHA256 = "1.2.840.113549.1.1.11"
 
-    builder = (
-        pkcs7.PKCS7SignatureBuilder()
-        .set_data(data)
-        .add_signer(signer.cert, signer.key, hashes.SHA256())
+
+def sign_bytes(data: bytes, signer: Signer, *, now: dt.datetime | None = None) -> bytes:
+    """``data`` as CMS SignedData (RFC 5652 §5), DER, content attached: what a signed
+    ``.mobileconfig`` is. Versions are 1 (issuer and serial number, plain data, RFC 5652
+    §5.1, §5.3); algorithm identifiers are the ones OpenSSL writes."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+
+    sha256 = der.seq(der.oid_der(_OID_SHA256), der.null_der())
+    attributes = der.set_of(
+        der.seq(der.oid_der(_OID_CONTENT_TYPE), der.set_of(der.oid_der(_OID_DATA))),
+        der.seq(
+            der.oid_der(_OID_SIGNING_TIME), der.set_of(der.time_der(now or dt.datetime.now(dt.UTC)))
+        ),
+        der.seq(
+            der.oid_der(_OID_MESSAGE_DIGEST),
+            der.set_of(der.octets_der(hashlib.sha256(data).digest())),
+        ),
     )
-    for cert in signer.intermediates:
-        builder = builder.add_certificate(cert)
-    return builder.sign(Encoding.DER, [pkcs7.PKCS7Options.Binary])
+    # The signature covers the attributes encoded as a SET (RFC 5652 §5.4); the SignerInfo
+    # carries the same bytes tagged [0] IMPLICIT. It is verified with the certificate's key
+    # before it is used: what a device does, and the guard for the skipped key validation.
+    if isinstance(signer.key, ec.EllipticCurvePrivateKey):
+        signature = signer.key.sign(attributes, ec.ECDSA(hashes.SHA256()))
+        algorithm = der.seq(der.oid_der(_OID_ECDSA_SHA256))
+        check = _OID_ECDSA_SHA256
+    else:
+        signature = signer.key.sign(attributes, padding.PKCS1v15(), hashes.SHA256())
+        algorithm = der.seq(der.oid_der(_OID_RSA), der.null_der())
+        check = _OID_RSA_SHA256
+    if not verify(public_key(signer.cert), check, None, signature, attributes):
+        raise BadInput(
+            f"the key for {name_of(signer.cert)} made a signature that does not verify",
+            "the key file is damaged: export the key again from where it was made",
+        )
+    signer_info = der.seq(
+        der.integer_der(1),
+        der.seq(signer.cert.issuer, signer.cert.serial_der),
+        sha256,
+        b"\xa0" + attributes[1:],
+        algorithm,
+        der.octets_der(signature),
+    )
+    certificates = sorted(c.der for c in [signer.cert, *signer.intermediates])
+    signed_data = der.seq(
+        der.integer_der(1),
+        der.set_of(sha256),
+        der.seq(der.oid_der(_OID_DATA), der.context(0, der.octets_der(data))),
+        der.context(0, b"".join(certificates)),
+        der.set_of(signer_info),
+    )
+    return der.seq(der.oid_der(_OID_SIGNED_DATA), der.context(0, signed_data))
 
 
 def sign_request(
@@ -305,20 +402,6 @@ def _nothing_to_sign() -> BadInput:
         "--sign-cert signs Apple profiles (.mobileconfig) and this client writes none",
         "use --client apple, or --client dav --format mobileconfig",
     )
-
-
-class _File(Protocol):
-    """What an output file offers (``output.OutputFile``), read-only."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def data(self) -> bytes: ...
-    @property
-    def secret(self) -> bool: ...
-
-
-F = TypeVar("F", bound=_File)
 
 
 def sign_outputs(files: list[F], req: SignRequest, info: IO[str]) -> list[F]:

@@ -7,31 +7,48 @@ be read from here, so the estimate uses the closest public list at hand: the sys
 bundle (``SSL_CERT_FILE``, else the first of :data:`BUNDLES` that exists; on Linux that is
 Mozilla's root program, which covers the same public CAs as Apple's; on macOS the bundle the
 system ships), else certifi's copy of Mozilla's list if it is installed, or the ``--ca-file``
-the user gives. The chain is built with cryptography's
-X.509 verification API (RFC 5280 path building, Web PKI rules for the CA certificates). The
-end-entity certificate is checked only for validity and chaining, not for TLS-specific
-extensions: a TLS, S/MIME or code-signing certificate may sign a profile.
+the user gives.
+
+The chain is checked the way RFC 5280's basic path validation does for any certificate, which
+is what a profile signature gets (not a TLS server's rules): every certificate valid now, each
+one's issuer named by it and verifying its signature (cryptography does the RSA and ECDSA
+arithmetic), every issuer a CA (basic constraints) allowed to sign certificates (key usage)
+within its path length, ending at one of the roots. Extended key usage is not applied: a TLS,
+S/MIME or code-signing certificate may sign a profile, and so may a CA that restricts its
+certificates to TLS (Let's Encrypt's). What this does not apply (name or policy constraints,
+any other critical extension on a CA or on the signer, algorithms other than RSA and ECDSA)
+gives "not verified" with the reason, never a guess. It is hand-written rather than
+cryptography's ``x509.verification`` because that verifier only knows the TLS server and
+client profiles (it requires the client-auth usage all the way up) and its import costs more
+than the whole signature (docs/signing.md, "Speed").
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import datetime as dt
 import os
-import re
-import warnings
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 from mailsetup.errors import BadInput
-
-if TYPE_CHECKING:
-    from cryptography.x509 import Certificate
+from mailsetup.mobileconfig.certs import (
+    MAX_PEM_CERTS,
+    Cert,
+    Unsupported,
+    bundle_blocks,
+    name_text,
+    parse_cert,
+    pem_blocks,
+    weakness,
+)
 
 MAX_PEM_BYTES = 4 * 1024 * 1024
+# Roots in a --ca-file: a whole CA bundle is allowed (Mozilla's has about 150; the system
+# bundles with distrusted and extra roots a few hundred).
+MAX_BUNDLE_CERTS = 1000
+MAX_PATH = 8  # CA certificates between a leaf and its root; public chains have one or two
+MAX_TRIES = 100  # signatures checked while building one chain; a public one needs two or three
 # Where operating systems keep the CA bundle (the list Go's crypto/x509 also searches), so that
 # the ``ssl`` module, whose import costs more than the rest of the trust check, is not needed.
 # ``SSL_CERT_FILE`` (OpenSSL's variable) comes first.
@@ -41,11 +58,10 @@ BUNDLES = (
     "/etc/ssl/ca-bundle.pem",  # openSUSE
     "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",  # RHEL 7+
     "/etc/ssl/cert.pem",  # macOS, Alpine, FreeBSD
-)  # a CA bundle is ~200 KB; refuse anything absurd
+)
 
 
-@dataclass(frozen=True)
-class TrustVerdict:
+class TrustVerdict(NamedTuple):
     """``verified``: the chain reaches one of the roots; ``detail``: why, in one line."""
 
     verified: bool
@@ -53,15 +69,25 @@ class TrustVerdict:
     roots: str  # where the roots came from, for the report
 
 
-def read_pem_certificates(path: Path, option: str) -> list[Certificate]:
-    """Every certificate in a PEM file; a missing, unreadable or empty file is exit 2."""
-    from cryptography import x509
-
+def read_pem_certificates(path: Path, option: str, limit: int = MAX_PEM_CERTS) -> list[Cert]:
+    """Every certificate in a PEM file (at most ``limit``: a chain has a few, a CA bundle
+    given as ``--ca-file`` :data:`MAX_BUNDLE_CERTS`); a missing, unreadable or empty file, or
+    one with a block that is not a certificate, is exit 2."""
     data = read_small_file(path, option, MAX_PEM_BYTES)
     try:
-        certs = x509.load_pem_x509_certificates(data)
+        blocks = pem_blocks(data, limit)
+    except ValueError as exc:
+        raise BadInput(
+            f"{option} {str(path)!r}: {exc}",
+            "give the PEM file as your certificate authority issued it",
+        ) from None
+    try:
+        certs = [parse_cert(block) for block in blocks]
     except ValueError:
-        certs = []
+        raise BadInput(
+            f"{option} {str(path)!r} holds a certificate block that does not parse",
+            "give the PEM file as your certificate authority issued it",
+        ) from None
     if not certs:
         raise BadInput(
             f"{option} {str(path)!r} holds no PEM certificate",
@@ -86,7 +112,7 @@ def read_small_file(path: Path, option: str, limit: int) -> bytes:
     return data
 
 
-def system_roots(chain: list[Certificate] | None = None) -> tuple[list[Certificate], str]:
+def system_roots(chain: list[Cert] | None = None) -> tuple[list[Cert], str]:
     """The system's CA bundle, else certifi's; empty with a label when neither exists.
 
     With ``chain``, only the roots that can have issued one of its certificates are parsed: a
@@ -94,12 +120,7 @@ def system_roots(chain: list[Certificate] | None = None) -> tuple[list[Certifica
     PEM blocks are base64-decoded (cheap) and kept when the DER holds the issuer name of a chain
     certificate; the real check is the path building in :func:`check_chain`.
     """
-    from cryptography import x509
-
-    wanted = []
-    for cert in chain or []:
-        with contextlib.suppress(ValueError):
-            wanted.append(cert.issuer.public_bytes())
+    wanted = [cert.issuer for cert in chain or []]
     for name in (os.environ.get("SSL_CERT_FILE"), *BUNDLES, "certifi"):
         if not name:
             continue
@@ -116,18 +137,11 @@ def system_roots(chain: list[Certificate] | None = None) -> tuple[list[Certifica
         if chain is not None:
             blobs = [b for b in blobs if any(w in b for w in wanted)]
         certs = []
-        for der in blobs:
-            with warnings.catch_warnings():  # old roots with odd serials are still roots
-                warnings.simplefilter("ignore")
-                with contextlib.suppress(ValueError):
-                    certs.append(x509.load_der_x509_certificate(der))
+        for blob in blobs:
+            with contextlib.suppress(ValueError):  # one broken root does not hide the others
+                certs.append(parse_cert(blob))
         return certs, f"system trust store, {path}"
     return [], "no system trust store found"
-
-
-_PEM_CERT = re.compile(
-    rb"-----BEGIN CERTIFICATE-----\s+([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----"
-)
 
 
 _BUNDLE_CACHE: dict[Path, list[bytes]] = {}
@@ -141,78 +155,156 @@ def _bundle_blobs(path: Path) -> list[bytes]:
             data = path.read_bytes()
         except OSError:
             return []
-        _BUNDLE_CACHE[path] = _pem_blobs(data)
+        _BUNDLE_CACHE[path] = bundle_blocks(data)
     return _BUNDLE_CACHE[path]
 
 
-def _pem_blobs(data: bytes) -> list[bytes]:
-    """The DER of every certificate block in a PEM bundle (blocks that do not decode are
-    skipped, as OpenSSL skips them)."""
-    out = []
-    for match in _PEM_CERT.finditer(data):
-        with contextlib.suppress(binascii.Error, ValueError):
-            out.append(base64.b64decode(b"".join(match.group(1).split()), validate=True))
-    return out
+class _NotChecked(Exception):
+    """The chain needs something :func:`check_chain` does not apply; the message says what."""
 
 
 def check_chain(
-    leaf: Certificate,
-    intermediates: list[Certificate],
-    roots: list[Certificate],
+    leaf: Cert,
+    intermediates: list[Cert],
+    roots: list[Cert],
     roots_label: str,
     now: dt.datetime | None = None,
 ) -> TrustVerdict:
     """Whether ``leaf`` chains through ``intermediates`` to one of ``roots`` at ``now``."""
-    from cryptography.x509 import verification as v
-
     if not roots:
         missing = roots_label.startswith("no ")
         detail = "no trusted roots to check against" if missing else "no chain to a trusted root"
         return TrustVerdict(False, detail, roots_label)
     when = now or dt.datetime.now(dt.UTC)
-    try:
-        verifier = (
-            v.PolicyBuilder()
-            .store(v.Store(roots))
-            .time(when)
-            .extension_policies(
-                ca_policy=v.ExtensionPolicy.webpki_defaults_ca(),
-                ee_policy=v.ExtensionPolicy.permit_all(),
-            )
-            .build_client_verifier()
+    if not _valid_at(leaf, when):
+        return TrustVerdict(False, "the signing certificate is not valid now", roots_label)
+    anchors = set(roots)
+    if leaf in anchors:
+        return TrustVerdict(True, "the certificate is itself a trusted root", roots_label)
+    if leaf.not_applied:  # RFC 5280 §6.1.5 (f): on the signer as on every CA above it
+        return TrustVerdict(
+            False,
+            "not verified: the signing certificate has an extension mailsetup does not apply"
+            f" ({', '.join(leaf.not_applied)})",
+            roots_label,
         )
-        verified = verifier.verify(leaf, intermediates)
-    except (v.VerificationError, ValueError):  # ValueError: malformed extensions from outside
+    try:
+        search = _Search([c for c in intermediates if c not in anchors], anchors, when)
+        root = search.path(leaf, [])
+    except _NotChecked as exc:
+        return TrustVerdict(False, f"not verified: {exc}", roots_label)
+    if root is None and search.reason is not None:
+        return TrustVerdict(False, f"not verified: {search.reason}", roots_label)
+    if root is None and search.weak is not None:
+        return TrustVerdict(False, f"{search.weak}, which devices no longer trust", roots_label)
+    if root is None:
         return TrustVerdict(False, "no chain to a trusted root", roots_label)
-    root = verified.chain[-1]
     return TrustVerdict(True, f"chain reaches {name_of(root)}", roots_label)
 
 
-def name_of(cert: Certificate) -> str:
+class _Search:
+    """Depth-first path building over every candidate issuer, as cross-signed CAs can offer
+    two, within :data:`MAX_TRIES` signature checks. The budget is what keeps a hostile profile
+    from hanging ``inspect``: CA certificates that share one name and one key (anyone can make
+    them) each issue all the others, and n of them offer n!/(n-8)! paths of up to eight."""
+
+    def __init__(self, intermediates: list[Cert], anchors: set[Cert], when: dt.datetime) -> None:
+        self.intermediates = intermediates
+        self.anchors = anchors
+        self.when = when
+        self.tries = 0
+        self.reason: str | None = None
+        self.weak: str | None = None  # a signature devices refuse: Unverified, not "cannot tell"
+
+    def note(self, reason: str) -> None:
+        """Keep the first reason a path was dropped, for the verdict."""
+        self.reason = self.reason or reason
+
+    def path(self, cert: Cert, below: list[Cert]) -> Cert | None:
+        """The root reached from ``cert`` (``below``: the CA certificates already on the
+        path, nearest to the leaf first), or ``None``."""
+        if len(below) >= MAX_PATH:
+            return None
+        candidates = [c for c in self.intermediates if c not in below] + list(self.anchors)
+        for issuer in candidates:
+            anchor = issuer in self.anchors
+            if issuer.subject != cert.issuer or not _may_issue(
+                issuer, len(below), self.when, anchor
+            ):
+                continue
+            self.tries += 1
+            if self.tries > MAX_TRIES:
+                raise _NotChecked(
+                    f"the certificates offer more than {MAX_TRIES} ways to build the chain"
+                )
+            # A path through an issuer that cannot count is dropped with its reason (the first
+            # one is reported if no other path reaches a root): cross-signed CAs offer others.
+            try:
+                if not issued_by_checked(cert, issuer):
+                    continue
+            except Unsupported as exc:
+                self.note(f"the chain uses {exc}, which mailsetup does not check")
+                continue
+            weak = weakness(cert, issuer)
+            if weak is not None:
+                self.weak = self.weak or f"{name_of(issuer)} made {weak}"
+                continue
+            if anchor:
+                return issuer
+            if issuer.not_applied:
+                self.note(
+                    f"{name_of(issuer)} has an extension mailsetup does not apply"
+                    f" ({', '.join(issuer.not_applied)})"
+                )
+                continue
+            found = self.path(issuer, [*below, issuer])
+            if found is not None:
+                return found
+        return None
+
+
+def _may_issue(issuer: Cert, cas_below: int, when: dt.datetime, anchor: bool) -> bool:
+    """RFC 5280 §6.1.4: a CA (basic constraints), allowed to sign certificates (key usage,
+    when present), within its path length (intermediate CAs below it), valid now. A root
+    without basic constraints (an old version 1 root) is a CA by being in the store."""
+    ca = issuer.is_ca is True or (anchor and issuer.is_ca is None)
+    if not ca or not _valid_at(issuer, when):
+        return False
+    if issuer.key_usage is not None and "key_cert_sign" not in issuer.key_usage:
+        return False
+    return issuer.path_length is None or cas_below <= issuer.path_length
+
+
+def _valid_at(cert: Cert, when: dt.datetime) -> bool:
+    return cert.not_before <= when <= cert.not_after
+
+
+def issued_by_checked(cert: Cert, issuer: Cert) -> bool:
+    """:func:`mailsetup.mobileconfig.certs.issued_by`, with a malformed issuer key or
+    signature counting as "not issued by" (it comes from outside)."""
+    from mailsetup.mobileconfig.certs import issued_by
+
+    try:
+        return issued_by(cert, issuer)
+    except Unsupported:
+        raise
+    except (ValueError, IndexError, TypeError, OverflowError):
+        return False
+
+
+def name_of(cert: Cert) -> str:
     """A certificate's subject as one cleaned line (RFC 4514), for people."""
     from mailsetup.untrusted import clean_text
 
-    try:
-        text = cert.subject.rfc4514_string()
-    except ValueError:
-        text = "(unreadable subject)"
-    return clean_text(text, limit=160)
+    return clean_text(name_text(cert.subject), limit=160)
 
 
-def issuer_of(cert: Certificate) -> str:
+def issuer_of(cert: Cert) -> str:
     from mailsetup.untrusted import clean_text
 
-    try:
-        text = cert.issuer.rfc4514_string()
-    except ValueError:
-        text = "(unreadable issuer)"
-    return clean_text(text, limit=160)
+    return clean_text(name_text(cert.issuer), limit=160)
 
 
-def validity(cert: Certificate) -> tuple[dt.datetime, dt.datetime] | None:
-    """(not before, not after), or ``None`` when a certificate from outside has dates that do
-    not parse (cryptography reads them lazily and raises then)."""
-    try:
-        return cert.not_valid_before_utc, cert.not_valid_after_utc
-    except ValueError:
-        return None
+def validity(cert: Cert) -> tuple[dt.datetime, dt.datetime]:
+    """(not before, not after)."""
+    return cert.not_before, cert.not_after

@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from mailsetup.mobileconfig.certs import Cert
+
 
 @dataclass(frozen=True)
 class Leaf:
@@ -121,6 +123,8 @@ class SigningCA:
         return paths
 
 
-def load_root(leaf: Leaf) -> tuple[list[x509.Certificate], str]:
+def load_root(leaf: Leaf) -> tuple[list[Cert], str]:
     """The test root as trust anchors, in the shape ``read_profile(roots=...)`` takes."""
-    return x509.load_pem_x509_certificates(leaf.root.read_bytes()), "test root"
+    from mailsetup.mobileconfig.certs import parse_cert, pem_blocks
+
+    return [parse_cert(b) for b in pem_blocks(leaf.root.read_bytes())], "test root"
