@@ -331,7 +331,7 @@ def sign_bytes(data: bytes, signer: Signer, *, now: dt.datetime | None = None) -
     ``.mobileconfig`` is. Versions are 1 (issuer and serial number, plain data, RFC 5652
     §5.1, §5.3); algorithm identifiers are the ones OpenSSL writes."""
     from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec, padding
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
     sha256 = der.seq(der.oid_der(_OID_SHA256), der.null_der())
     attributes = der.set_of(
@@ -347,14 +347,20 @@ def sign_bytes(data: bytes, signer: Signer, *, now: dt.datetime | None = None) -
     # The signature covers the attributes encoded as a SET (RFC 5652 §5.4); the SignerInfo
     # carries the same bytes tagged [0] IMPLICIT. It is verified with the certificate's key
     # before it is used: what a device does, and the guard for the skipped key validation.
-    if isinstance(signer.key, ec.EllipticCurvePrivateKey):
-        signature = signer.key.sign(attributes, ec.ECDSA(hashes.SHA256()))
-        algorithm = der.seq(der.oid_der(_OID_ECDSA_SHA256))
-        check = _OID_ECDSA_SHA256
-    else:
+    # (The EC module and its OpenSSL backend load only for an EC key: ~5 ms an RSA key need
+    # not spend.)
+    if isinstance(signer.key, rsa.RSAPrivateKey):
+        from cryptography.hazmat.primitives.asymmetric import padding
+
         signature = signer.key.sign(attributes, padding.PKCS1v15(), hashes.SHA256())
         algorithm = der.seq(der.oid_der(_OID_RSA), der.null_der())
         check = _OID_RSA_SHA256
+    else:
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        signature = signer.key.sign(attributes, ec.ECDSA(hashes.SHA256()))
+        algorithm = der.seq(der.oid_der(_OID_ECDSA_SHA256))
+        check = _OID_ECDSA_SHA256
     if not verify(public_key(signer.cert), check, None, signature, attributes):
         raise BadInput(
             f"the key for {name_of(signer.cert)} made a signature that does not verify",

@@ -31,10 +31,11 @@ class Leaf:
 class SigningCA:
     """A root (trustme) with one intermediate, writing PEM files into ``folder``."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, ca_key_type: str = "ec") -> None:
         self.folder = folder
-        self.root = trustme.CA(organization_name="mailsetup signing test root")
-        self.intermediate = self.root.create_child_ca()
+        kind = trustme.KeyType.RSA if ca_key_type == "rsa" else trustme.KeyType.ECDSA
+        self.root = trustme.CA(organization_name="mailsetup signing test root", key_type=kind)
+        self.intermediate = self.root.create_child_ca(key_type=kind)
         self.root_path = folder / "root.pem"
         self.root.cert_pem.write_to_path(str(self.root_path))
         self._n = 0
