@@ -388,6 +388,12 @@ def weakness(cert: Cert, issuer: Cert) -> str | None:
     return None
 
 
+def key_algorithm(cert: Cert) -> str:
+    """The OID of the certificate's public key algorithm (:data:`OID_RSA`, :data:`OID_EC`, …),
+    without building the key."""
+    return der.oid(der.sequence(der.sequence(der.parse(cert.spki))[0])[0])
+
+
 def public_key(cert: Cert) -> PublicKey:
     """The certificate's RSA or EC public key as a cryptography object.
 
