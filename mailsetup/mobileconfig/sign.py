@@ -38,6 +38,8 @@ from mailsetup.errors import BadInput, SecretError
 from mailsetup.mobileconfig import der, is_profile_name
 from mailsetup.mobileconfig.certs import (
     OID_EC,
+    OID_RSA,
+    SIGNATURE_ALGORITHM_OF,
     Cert,
     Unsupported,
     key_algorithm,
@@ -328,9 +330,6 @@ _OID_CONTENT_TYPE = "1.2.840.113549.1.9.3"
 _OID_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
 _OID_SIGNING_TIME = "1.2.840.113549.1.9.5"
 _OID_SHA256 = "2.16.840.1.101.3.4.2.1"
-_OID_RSA = "1.2.840.113549.1.1.1"
-_OID_ECDSA_SHA256 = "1.2.840.10045.4.3.2"
-_OID_RSA_SHA256 = "1.2.840.113549.1.1.11"
 
 
 def sign_bytes(data: bytes, signer: Signer, *, now: dt.datetime | None = None) -> bytes:
@@ -362,16 +361,16 @@ def sign_bytes(data: bytes, signer: Signer, *, now: dt.datetime | None = None) -
         if not isinstance(signer.key, ec.EllipticCurvePrivateKey):
             raise BadInput(f"--sign-key is not the EC key of {name_of(signer.cert)}")
         signature = signer.key.sign(attributes, ec.ECDSA(hashes.SHA256()))
-        algorithm = der.seq(der.oid_der(_OID_ECDSA_SHA256))
-        check = _OID_ECDSA_SHA256
+        check = SIGNATURE_ALGORITHM_OF["ec", "SHA256"]
+        algorithm = der.seq(der.oid_der(check))
     else:
         from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
         if not isinstance(signer.key, rsa.RSAPrivateKey):
             raise BadInput(f"--sign-key is not the RSA key of {name_of(signer.cert)}")
         signature = signer.key.sign(attributes, padding.PKCS1v15(), hashes.SHA256())
-        algorithm = der.seq(der.oid_der(_OID_RSA), der.null_der())
-        check = _OID_RSA_SHA256
+        algorithm = der.seq(der.oid_der(OID_RSA), der.null_der())
+        check = SIGNATURE_ALGORITHM_OF["rsa", "SHA256"]
     if not verify(public_key(signer.cert), check, None, signature, attributes):
         raise BadInput(
             f"the key for {name_of(signer.cert)} made a signature that does not verify",
