@@ -47,15 +47,14 @@ class Signature(NamedTuple):
     trust: TrustVerdict | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        from mailsetup.mobileconfig.trust import issuer_of, name_of, validity
+        from mailsetup.mobileconfig.trust import issuer_of, name_of
 
         cert = self.signer
-        dates = validity(cert) if cert else None
         return {
             "subject": name_of(cert) if cert else None,
             "issuer": issuer_of(cert) if cert else None,
-            "not_before": dates[0].isoformat() if dates else None,
-            "not_after": dates[1].isoformat() if dates else None,
+            "not_before": cert.not_before.isoformat() if cert else None,
+            "not_after": cert.not_after.isoformat() if cert else None,
             "certificates": [name_of(c) for c in self.certificates],
             "signature_valid": self.valid,
             "signature_detail": self.detail,
