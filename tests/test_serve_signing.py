@@ -8,13 +8,12 @@ against the test CA, and the signed content is byte for byte the unsigned profil
 from __future__ import annotations
 
 import re
-import subprocess
 
 import pytest
 
 from tests.cli import assert_one_line_error, run
-from tests.conftest import require_binary
 from tests.serve_support import DOMAIN
+from tests.support.signing import openssl_verify
 
 pytestmark = pytest.mark.servers
 pytest.importorskip("mailsetup.mobileconfig.sign")
@@ -22,34 +21,7 @@ pytest.importorskip("mailsetup.mobileconfig.sign")
 JANE = "jane.doe@example.ch"
 
 
-def verified_content(openssl: str, signed: bytes, ca_pem, tmp_path) -> bytes:
-    der, out = tmp_path / "signed.der", tmp_path / "content.plist"
-    der.write_bytes(signed)
-    subprocess.run(
-        [
-            openssl,
-            "cms",
-            "-verify",
-            "-inform",
-            "DER",
-            "-in",
-            str(der),
-            "-CAfile",
-            str(ca_pem),
-            "-purpose",
-            "any",
-            "-out",
-            str(out),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )
-    return out.read_bytes()
-
-
 def test_served_profiles_are_signed(serve_factory, tmp_path, test_ca):
-    openssl = require_binary("openssl")
     pair = test_ca.issue(names=("autoconfig.example.ch",))
     server = serve_factory(
         f"sqlite:///{tmp_path / 'serve.sqlite3'}",
@@ -68,9 +40,11 @@ def test_served_profiles_are_signed(serve_factory, tmp_path, test_ca):
     for reply in (direct, form):
         assert reply.headers["content-type"] == "application/x-apple-aspen-config"
         assert reply.content[:1] == b"\x30"  # DER SEQUENCE, not an XML plist
-        assert verified_content(openssl, reply.content, test_ca.pem_path, tmp_path) == (
-            unsigned.read_bytes()
-        )
+        signed, content = tmp_path / "signed.der", tmp_path / "content.plist"
+        signed.write_bytes(reply.content)
+        proc = openssl_verify(signed, test_ca.pem_path, content)
+        assert proc.returncode == 0, proc.stderr
+        assert content.read_bytes() == unsigned.read_bytes()
     assert "Unverified" in server.log_text()  # a private CA: said once, at start
 
 

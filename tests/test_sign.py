@@ -16,8 +16,7 @@ import pytest
 
 from mailsetup.mobileconfig.certs import pem_blocks
 from tests.cli import assert_one_line_error, run
-from tests.conftest import require_binary
-from tests.support.signing import Leaf, SigningCA
+from tests.support.signing import Leaf, SigningCA, openssl_verify
 
 EMAIL = "jane.doe@example.ch"
 
@@ -35,30 +34,6 @@ def leaf(ca: SigningCA) -> Leaf:
 def sign_args(leaf: Leaf, *, chain: bool = True) -> list[str]:
     args = ["--sign-cert", str(leaf.cert), "--sign-key", str(leaf.key)]
     return [*args, "--sign-chain", str(leaf.chain)] if chain else args
-
-
-def openssl_verify(signed: Path, root: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    openssl = require_binary("openssl")
-    return subprocess.run(
-        [
-            openssl,
-            "cms",
-            "-verify",
-            "-inform",
-            "DER",
-            "-in",
-            str(signed),
-            "-CAfile",
-            str(root),
-            "-purpose",
-            "any",
-            "-out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
 
 
 @pytest.mark.parametrize(

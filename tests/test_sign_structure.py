@@ -100,7 +100,7 @@ def test_a_signature_that_does_not_verify_never_leaves(leaf: Leaf) -> None:
         if isinstance(signer.key, rsa.RSAPrivateKey)
         else ec.generate_private_key(ec.SECP256R1())
     )
-    broken = Signer(signer.cert, foreign, signer.intermediates, signer.trust, [])
+    broken = Signer(signer.cert, foreign, signer.public, signer.intermediates, signer.trust, [])
     with pytest.raises(BadInput, match="does not verify"):
         sign_bytes(CONTENT, broken)
 

@@ -77,6 +77,9 @@ SIGNATURE_ALGORITHMS = {
     "1.2.840.10045.4.3.3": ("ec", "SHA384"),
     "1.2.840.10045.4.3.4": ("ec", "SHA512"),
 }
+# The other way: (key type, hash) -> OID, for the signatures made and the CMS algorithm
+# identifiers that name only the key type.
+SIGNATURE_ALGORITHM_OF = {pair: oid for oid, pair in SIGNATURE_ALGORITHMS.items()}
 HASHES = {
     "1.3.14.3.2.26": "SHA1",
     "2.16.840.1.101.3.4.2.4": "SHA224",
@@ -314,12 +317,12 @@ def bundle_blocks(data: bytes) -> list[bytes]:
     decode are skipped, as OpenSSL skips them.
     """
     out = []
-    for chunk in data.split(b"-----END CERTIFICATE-----"):
-        start = chunk.rfind(b"-----BEGIN CERTIFICATE-----")
+    for chunk in data.split(_END):
+        start = chunk.rfind(_BEGIN)
         if start < 0:
             continue
         try:
-            out.append(binascii.a2b_base64(chunk[start + 27 :]))
+            out.append(binascii.a2b_base64(chunk[start + len(_BEGIN) :]))
         except (binascii.Error, ValueError):
             continue
     return out

@@ -17,7 +17,15 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mailsetup.mobileconfig import der
-from mailsetup.mobileconfig.certs import HASHES, OID_EC, OID_RSA, Cert, Unsupported, parse_cert
+from mailsetup.mobileconfig.certs import (
+    HASHES,
+    OID_EC,
+    OID_RSA,
+    SIGNATURE_ALGORITHM_OF,
+    Cert,
+    Unsupported,
+    parse_cert,
+)
 from mailsetup.mobileconfig.findings import Unreadable
 
 if TYPE_CHECKING:
@@ -27,22 +35,6 @@ _OID_SIGNED_DATA = "1.2.840.113549.1.7.2"
 _OID_DATA = "1.2.840.113549.1.7.1"
 _OID_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
 MAX_CERTIFICATES = 20
-# A CMS signature algorithm may name only the key type (rsaEncryption, what OpenSSL writes),
-# the hash then being the SignerInfo's digest algorithm; the named ones map to X.509's.
-_RSA_WITH = {
-    "SHA1": "1.2.840.113549.1.1.5",
-    "SHA224": "1.2.840.113549.1.1.14",
-    "SHA256": "1.2.840.113549.1.1.11",
-    "SHA384": "1.2.840.113549.1.1.12",
-    "SHA512": "1.2.840.113549.1.1.13",
-}
-_EC_WITH = {
-    "SHA1": "1.2.840.10045.4.1",
-    "SHA224": "1.2.840.10045.4.3.1",
-    "SHA256": "1.2.840.10045.4.3.2",
-    "SHA384": "1.2.840.10045.4.3.3",
-    "SHA512": "1.2.840.10045.4.3.4",
-}
 
 
 class Signature(NamedTuple):
@@ -55,15 +47,14 @@ class Signature(NamedTuple):
     trust: TrustVerdict | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        from mailsetup.mobileconfig.trust import issuer_of, name_of, validity
+        from mailsetup.mobileconfig.trust import issuer_of, name_of
 
         cert = self.signer
-        dates = validity(cert) if cert else None
         return {
             "subject": name_of(cert) if cert else None,
             "issuer": issuer_of(cert) if cert else None,
-            "not_before": dates[0].isoformat() if dates else None,
-            "not_after": dates[1].isoformat() if dates else None,
+            "not_before": cert.not_before.isoformat() if cert else None,
+            "not_after": cert.not_after.isoformat() if cert else None,
             "certificates": [name_of(c) for c in self.certificates],
             "signature_valid": self.valid,
             "signature_detail": self.detail,
@@ -175,10 +166,12 @@ def _check_signer(
         to_verify = b"\x31" + signed_attrs.header[1:] + signed_attrs.body + signed_attrs.trailer
     else:
         to_verify = content
+    # A CMS signature algorithm may name only the key type (rsaEncryption, what OpenSSL
+    # writes; ecPublicKey, as some tools do), the hash then being the SignerInfo's digest.
     if sig_alg == OID_RSA:
-        sig_alg = _RSA_WITH[digest_name]
-    elif sig_alg == OID_EC:  # the key type only, as some tools write it: ECDSA with the digest
-        sig_alg = _EC_WITH[digest_name]
+        sig_alg = SIGNATURE_ALGORITHM_OF["rsa", digest_name]
+    elif sig_alg == OID_EC:
+        sig_alg = SIGNATURE_ALGORITHM_OF["ec", digest_name]
     try:
         matches = verify(public_key(signer), sig_alg, parameters, signature, to_verify)
     except Unsupported as exc:  # the signer is known: shown, with what was not checked

@@ -149,10 +149,7 @@ def _signature_findings(sig: Signature) -> list[Finding]:
     if sig.signer is not None:
         import datetime as dt
 
-        from mailsetup.mobileconfig.trust import validity
-
-        dates = validity(sig.signer)
-        if dates is None or dates[1] < dt.datetime.now(dt.UTC):
+        if sig.signer.not_after < dt.datetime.now(dt.UTC):
             out.append(
                 Finding(
                     "warning",

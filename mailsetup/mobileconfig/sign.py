@@ -38,6 +38,8 @@ from mailsetup.errors import BadInput, SecretError
 from mailsetup.mobileconfig import der, is_profile_name
 from mailsetup.mobileconfig.certs import (
     OID_EC,
+    OID_RSA,
+    SIGNATURE_ALGORITHM_OF,
     Cert,
     Unsupported,
     key_algorithm,
@@ -57,6 +59,8 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
+    from mailsetup.mobileconfig.certs import PublicKey
 
     class _File(Protocol):
         """What an output file offers (``output.OutputFile``), read-only."""
@@ -90,18 +94,20 @@ class Signer:
     A plain class rather than a dataclass: generating a dataclass's methods costs ~1 ms at
     import, on a path whose whole budget is ~25 ms. The key never shows in ``repr``."""
 
-    __slots__ = ("cert", "intermediates", "key", "trust", "warnings")
+    __slots__ = ("cert", "intermediates", "key", "public", "trust", "warnings")
 
     def __init__(
         self,
         cert: Cert,
         key: RSAPrivateKey | EllipticCurvePrivateKey,
+        public: PublicKey,
         intermediates: list[Cert],
         trust: TrustVerdict,
         warnings: list[str],
     ) -> None:
         self.cert = cert
         self.key = key
+        self.public = public  # the certificate's key, built once: every signature is checked
         self.intermediates = intermediates
         self.trust = trust
         self.warnings = warnings
@@ -235,9 +241,10 @@ def _cryptography_load(data: bytes, password: bytes | None) -> PrivateKeyTypes:
         raise ValueError("malformed key") from None
 
 
-def _belongs(key: RSAPrivateKey | EllipticCurvePrivateKey, cert: Cert) -> bool:
-    """Whether ``key`` is the private half of the certificate's public key. A certificate
-    key that cannot be used here is exit 2 with its own reason, not "does not belong"."""
+def _public_half(key: RSAPrivateKey | EllipticCurvePrivateKey, cert: Cert) -> PublicKey | None:
+    """The certificate's public key if ``key`` is its private half, else ``None``. A
+    certificate key that cannot be used here is exit 2 with its own reason, not "does not
+    belong"."""
     try:
         public = public_key(cert)
     except Unsupported as exc:
@@ -246,8 +253,8 @@ def _belongs(key: RSAPrivateKey | EllipticCurvePrivateKey, cert: Cert) -> bool:
             "use an RSA key or an EC key on P-256, P-384 or P-521, the ones devices check",
         ) from None
     except ValueError:  # a malformed key
-        return False
-    return bool(public.public_numbers() == key.public_key().public_numbers())
+        return None
+    return public if public.public_numbers() == key.public_key().public_numbers() else None
 
 
 def _order_chain(leaf: Cert, extra: list[Cert]) -> list[Cert]:
@@ -289,7 +296,8 @@ def load_signer(req: SignRequest, *, now: dt.datetime | None = None) -> Signer:
     if req.chain is not None:
         extra += read_pem_certificates(req.chain, "--sign-chain")
     key = _load_key(req.key)
-    if not _belongs(key, leaf):
+    public = _public_half(key, leaf)
+    if public is None:
         raise BadInput(
             f"--sign-key {str(req.key)!r} does not belong to the certificate {name_of(leaf)}",
             "give the private key the certificate was issued for",
@@ -319,7 +327,7 @@ def load_signer(req: SignRequest, *, now: dt.datetime | None = None) -> Signer:
         )
     roots, label = system_roots([leaf, *intermediates])
     trust = check_chain(leaf, intermediates, roots, label, when)
-    return Signer(leaf, key, intermediates, trust, warnings)
+    return Signer(leaf, key, public, intermediates, trust, warnings)
 
 
 _OID_DATA = "1.2.840.113549.1.7.1"
@@ -328,9 +336,6 @@ _OID_CONTENT_TYPE = "1.2.840.113549.1.9.3"
 _OID_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
 _OID_SIGNING_TIME = "1.2.840.113549.1.9.5"
 _OID_SHA256 = "2.16.840.1.101.3.4.2.1"
-_OID_RSA = "1.2.840.113549.1.1.1"
-_OID_ECDSA_SHA256 = "1.2.840.10045.4.3.2"
-_OID_RSA_SHA256 = "1.2.840.113549.1.1.11"
 
 
 def sign_bytes(data: bytes, signer: Signer, *, now: dt.datetime | None = None) -> bytes:
@@ -362,17 +367,17 @@ def sign_bytes(data: bytes, signer: Signer, *, now: dt.datetime | None = None) -
         if not isinstance(signer.key, ec.EllipticCurvePrivateKey):
             raise BadInput(f"--sign-key is not the EC key of {name_of(signer.cert)}")
         signature = signer.key.sign(attributes, ec.ECDSA(hashes.SHA256()))
-        algorithm = der.seq(der.oid_der(_OID_ECDSA_SHA256))
-        check = _OID_ECDSA_SHA256
+        check = SIGNATURE_ALGORITHM_OF["ec", "SHA256"]
+        algorithm = der.seq(der.oid_der(check))
     else:
         from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
         if not isinstance(signer.key, rsa.RSAPrivateKey):
             raise BadInput(f"--sign-key is not the RSA key of {name_of(signer.cert)}")
         signature = signer.key.sign(attributes, padding.PKCS1v15(), hashes.SHA256())
-        algorithm = der.seq(der.oid_der(_OID_RSA), der.null_der())
-        check = _OID_RSA_SHA256
-    if not verify(public_key(signer.cert), check, None, signature, attributes):
+        algorithm = der.seq(der.oid_der(OID_RSA), der.null_der())
+        check = SIGNATURE_ALGORITHM_OF["rsa", "SHA256"]
+    if not verify(signer.public, check, None, signature, attributes):
         raise BadInput(
             f"the key for {name_of(signer.cert)} made a signature that does not verify",
             "the key file is damaged: export the key again from where it was made",

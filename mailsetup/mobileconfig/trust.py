@@ -294,17 +294,15 @@ def issued_by_checked(cert: Cert, issuer: Cert) -> bool:
 
 def name_of(cert: Cert) -> str:
     """A certificate's subject as one cleaned line (RFC 4514), for people."""
-    from mailsetup.untrusted import clean_text
-
-    return clean_text(name_text(cert.subject), limit=160)
+    return _shown(cert.subject)
 
 
 def issuer_of(cert: Cert) -> str:
+    """A certificate's issuer, as :func:`name_of` shows a subject."""
+    return _shown(cert.issuer)
+
+
+def _shown(name: bytes) -> str:
     from mailsetup.untrusted import clean_text
 
-    return clean_text(name_text(cert.issuer), limit=160)
-
-
-def validity(cert: Cert) -> tuple[dt.datetime, dt.datetime]:
-    """(not before, not after)."""
-    return cert.not_before, cert.not_after
+    return clean_text(name_text(name), limit=160)

@@ -7,6 +7,7 @@ defect it checks (expired, expiring, no digitalSignature usage, EC key, encrypte
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from mailsetup.mobileconfig.certs import Cert
+from tests.conftest import require_binary
 
 
 @dataclass(frozen=True)
@@ -129,3 +131,31 @@ def load_root(leaf: Leaf) -> tuple[list[Cert], str]:
     from mailsetup.mobileconfig.certs import parse_cert, pem_blocks
 
     return [parse_cert(b) for b in pem_blocks(leaf.root.read_bytes())], "test root"
+
+
+def openssl_verify(signed: Path, root: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """``openssl cms -verify`` of a signed profile against ``root``; the content goes to ``out``.
+
+    OpenSSL is the consumer the signing tests answer to (macOS's ``security cms`` follows the
+    same CMS rules)."""
+    openssl = require_binary("openssl")
+    return subprocess.run(
+        [
+            openssl,
+            "cms",
+            "-verify",
+            "-inform",
+            "DER",
+            "-in",
+            str(signed),
+            "-CAfile",
+            str(root),
+            "-purpose",
+            "any",
+            "-out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
