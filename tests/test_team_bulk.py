@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import os
 import plistlib
 import re
@@ -22,7 +21,7 @@ from mailsetup.errors import EXIT_CODES
 from tests.apple_schema import validate_profile
 from tests.cli import assert_one_line_error, on_a_terminal, run
 from tests.conftest import require_binary
-from tests.prefs_js import parse_user_js
+from tests.prefs_js import parse_user_js, prefs_from_node
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -235,13 +234,7 @@ def test_user_js_of_every_thunderbird_row_runs_in_node(tmp_path):
     assert run("profile", "--csv", str(path), "-o", str(out), "-c", "thunderbird").returncode == 0
     for user_js in sorted(out.glob("*/user.js")):
         text = user_js.read_text()
-        script = (
-            "const p = []; function user_pref(k, v) { p.push([k, v]); }\n"
-            + text
-            + "\nprocess.stdout.write(JSON.stringify(p));"
-        )
-        result = subprocess.run([node, "-e", script], capture_output=True, timeout=30, check=True)
-        assert [tuple(x) for x in json.loads(result.stdout)] == parse_user_js(text)
+        assert prefs_from_node(node, text) == parse_user_js(text)
 
 
 def test_ctrl_c_leaves_no_half_written_file_and_says_how_far(tmp_path):
