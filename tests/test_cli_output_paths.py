@@ -128,14 +128,17 @@ def test_embed_password_to_a_terminal_is_refused() -> None:
     assert_one_line_error(proc, 2, "terminal")
 
 
-def test_a_trailing_slash_on_an_existing_file_never_replaces_that_file(tmp_path):
+@pytest.mark.parametrize(
+    "emails",
+    [("-e", "jane.doe@example.ch"), ("-e", "jane.doe@example.ch", "-e", "info@example.ch")],
+    ids=["one mailbox", "several in one profile"],
+)
+def test_a_trailing_slash_on_an_existing_file_never_replaces_that_file(tmp_path, emails):
     """`-o keep/ --force` with `keep` a regular file replaced the file with the profile,
     although a trailing slash means a folder (README)."""
-    from tests.cli import run
-
     keep = tmp_path / "keep"
     keep.write_text("mine\n")
-    proc = run("profile", "-e", "jane.doe@example.ch", "-o", "keep/", "--force", cwd=tmp_path)
+    proc = run("profile", *emails, "-o", "keep/", "--force", cwd=tmp_path)
     assert proc.returncode == 4, proc.stderr
     assert "folder" in proc.stderr
     assert keep.read_text() == "mine\n"

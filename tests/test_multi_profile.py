@@ -7,9 +7,7 @@ here.
 
 from __future__ import annotations
 
-import json
 import plistlib
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,7 +22,7 @@ from mailsetup.render.thunderbird_multi import render_multi as render_tb
 from tests.apple_schema import validate_profile
 from tests.cli import assert_one_line_error, run
 from tests.conftest import require_binary
-from tests.prefs_js import parse_user_js
+from tests.prefs_js import parse_user_js, prefs_from_node
 
 PROVIDER = load_provider()
 JANE = make_account("jane.doe@example.ch", "Jane Doe", "AB12345")
@@ -128,13 +126,7 @@ def test_thunderbird_one_user_js_with_every_account():
     )
     assert cal == sorted([keys[0], keys[2]])
     assert prefs[f"calendar.registry.{keys[2]}.username"] == "CD67890"
-    script = (
-        "const p = []; function user_pref(k, v) { p.push([k, v]); }\n"
-        + text
-        + "\nprocess.stdout.write(JSON.stringify(p));"
-    )
-    out = subprocess.run([node, "-e", script], capture_output=True, timeout=30, check=True)
-    assert [tuple(x) for x in json.loads(out.stdout)] == parse_user_js(text)
+    assert prefs_from_node(node, text) == parse_user_js(text)
     assert "</script>" not in text
 
 

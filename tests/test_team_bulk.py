@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import os
 import plistlib
 import re
@@ -22,7 +21,7 @@ from mailsetup.errors import EXIT_CODES
 from tests.apple_schema import validate_profile
 from tests.cli import assert_one_line_error, on_a_terminal, run
 from tests.conftest import require_binary
-from tests.prefs_js import parse_user_js
+from tests.prefs_js import parse_user_js, prefs_from_node
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -235,13 +234,7 @@ def test_user_js_of_every_thunderbird_row_runs_in_node(tmp_path):
     assert run("profile", "--csv", str(path), "-o", str(out), "-c", "thunderbird").returncode == 0
     for user_js in sorted(out.glob("*/user.js")):
         text = user_js.read_text()
-        script = (
-            "const p = []; function user_pref(k, v) { p.push([k, v]); }\n"
-            + text
-            + "\nprocess.stdout.write(JSON.stringify(p));"
-        )
-        result = subprocess.run([node, "-e", script], capture_output=True, timeout=30, check=True)
-        assert [tuple(x) for x in json.loads(result.stdout)] == parse_user_js(text)
+        assert prefs_from_node(node, text) == parse_user_js(text)
 
 
 def test_ctrl_c_leaves_no_half_written_file_and_says_how_far(tmp_path):
@@ -327,3 +320,35 @@ def test_a_missing_sync_user_is_warned_once_not_per_row(tmp_path):
     assert proc.returncode == 0, proc.stderr
     warnings = [line for line in proc.stderr.splitlines() if line.startswith("mailsetup: warning:")]
     assert len(warnings) == 1 and "--sync-user" in warnings[0], proc.stderr
+
+
+def test_ctrl_c_before_the_first_row_is_the_one_interrupted_line(tmp_path):
+    """Ctrl-C while the CSV is still being read (a FIFO whose writer sends nothing yet): the
+    same line as every other command (cli.handles_errors), exit 130, nothing written."""
+    fifo = tmp_path / "team.csv"
+    os.mkfifo(fifo)
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailsetup", "profile", "--csv", str(fifo), "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    writer = None
+    deadline = time.monotonic() + 60
+    while writer is None and time.monotonic() < deadline and proc.poll() is None:
+        try:  # succeeds once mailsetup has the FIFO open for reading: it then waits on read
+            writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            time.sleep(0.02)
+    assert writer is not None, proc.communicate(timeout=60)
+    try:
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        os.close(writer)
+    assert proc.returncode == 130, (stdout, stderr)
+    assert stderr.strip() == "mailsetup: interrupted"
+    assert not out.exists()

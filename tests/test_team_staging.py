@@ -24,6 +24,7 @@ from mailsetup.model import OutputFile
 from mailsetup.team import staging
 from mailsetup.team.bulk import BulkWriter
 from mailsetup.team.staging import Stager
+from tests.support.disk import disk_full_at_fsync
 
 HAS_TMPFILE = hasattr(os, "O_TMPFILE")
 EXISTS = OutputError("taken")
@@ -192,4 +193,19 @@ def test_a_file_that_appears_in_a_new_folder_is_not_overwritten(tmp_path):
         with pytest.raises(OutputError, match="appeared while writing"):
             writer.finish()
     assert (out / "a@example.ch.mobileconfig").read_bytes() == b"theirs"
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_a_full_disk_at_the_index_is_an_error_not_a_written_index(tmp_path, monkeypatch):
+    """The rows' files are flushed with syncfs; index.csv is the one file synced alone. When
+    that sync fails (a full disk) the run says so (exit 4), and index.csv is not put in place
+    over data that may not be on disk."""
+    out = tmp_path / "out"
+    with BulkWriter(out) as writer:
+        planned = writer.plan(2, [("a@example.ch.mobileconfig", OutputFile("a", b"ours"))])
+        writer.add(2, "a@example.ch", planned)
+        disk_full_at_fsync(monkeypatch, 1)
+        with pytest.raises(OutputError, match=r"cannot write index\.csv: No space left"):
+            writer.finish()
+    assert not (out / "index.csv").exists()
     assert not [p for p in out.iterdir() if p.name.startswith(".")]

@@ -8,6 +8,7 @@ gives A to a and B to b; fewer names than addresses leave the rest without a nam
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,7 +76,7 @@ def accounts_from_csv(path: Path, services: frozenset[str]) -> list[Account]:
 
 def run_multi(req: MultiRequest) -> list[Path]:
     """Render the combined profile and write it (same output rules as a single profile)."""
-    from mailsetup.output import make_folder, write_atomic, write_files, write_stdout
+    from mailsetup.output import write_stdout
     from mailsetup.provider import load_provider
 
     client = req.client.lower()
@@ -107,21 +108,16 @@ def run_multi(req: MultiRequest) -> list[Path]:
     if req.output == "-":
         write_stdout(result.files)
         return []
+    from mailsetup.commands.profile import write_output
     from mailsetup.model import safe_file_name
 
     if client == "thunderbird":
-        target = Path(req.output) if req.output else Path(safe_file_name(result_folder(accounts)))
-        paths = write_files(target, result.files, force=req.force, make_dir=True)
-    else:
-        (only,) = result.files
-        name = safe_file_name(only.name)
-        path = Path(req.output) if req.output else Path(name)
-        if req.output and req.output.endswith(("/", "\\")):  # a trailing slash means a folder
-            make_folder(path)
-        if path.is_dir():
-            path = path / name
-        write_atomic(path, only.data, force=req.force)
-        paths = [path]
+        folder: str | None = safe_file_name(result_folder(accounts))
+        files = result.files
+    else:  # the renderer names the profile after the first address: made safe here
+        folder = None
+        files = [dataclasses.replace(f, name=safe_file_name(f.name)) for f in result.files]
+    paths = write_output(req.output, files, folder=folder, force=req.force)
     for p in paths:
         print(f"Wrote {p}")
     for line in result.instructions:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailsetup.clients import CLIENTS, DEFAULT_CLIENT, all_format_names, client_help, format_help
 from mailsetup.commands.options import (
@@ -17,6 +18,9 @@ from mailsetup.commands.options import (
     sync_user_option,
 )
 from mailsetup.errors import BadInput, OutputError
+
+if TYPE_CHECKING:
+    from mailsetup.model import OutputFile
 
 # The request is also the command line's declaration (see commands/options.py); the heavy
 # modules (account, provider, renderers, output) load inside run_profile, so that building
@@ -109,7 +113,7 @@ def run_profile(req: ProfileRequest) -> list[Path]:
     name is used, made file-name safe from the address.
     """
     from mailsetup.account import make_account
-    from mailsetup.output import make_folder, write_atomic, write_files, write_stdout
+    from mailsetup.output import write_stdout
     from mailsetup.provider import load_provider
     from mailsetup.render import (
         RenderOptions,
@@ -157,23 +161,8 @@ def run_profile(req: ProfileRequest) -> list[Path]:
         write_stdout(files)
         _warn(result.warnings)
         return []
-    if fmt.folder:
-        target = Path(req.output) if req.output else Path(default_name(fmt, account))
-        paths = write_files(target, files, force=req.force, make_dir=True)
-    else:
-        (only,) = files
-        path = Path(req.output) if req.output else Path(only.name)
-        if req.output and req.output.endswith(("/", "\\")):  # a trailing slash means a folder
-            make_folder(path)
-            if not path.is_dir():  # an existing file: never written in place of the folder
-                raise OutputError(
-                    f"{req.output!r} names a folder, but {str(path)!r} is not one",
-                    "remove the trailing / to write that file, or choose a folder",
-                )
-        if path.is_dir():
-            path = path / only.name
-        write_atomic(path, only.data, force=req.force, secret=only.secret)
-        paths = [path]
+    folder = default_name(fmt, account) if fmt.folder else None
+    paths = write_output(req.output, files, folder=folder, force=req.force)
     for p in paths:
         print(f"Wrote {p}")
     if any(f.secret for f in files):
@@ -185,6 +174,34 @@ def run_profile(req: ProfileRequest) -> list[Path]:
     sys.stdout.flush()
     _warn(result.warnings)
     return paths
+
+
+def write_output(
+    output: str | None, files: list[OutputFile], *, folder: str | None, force: bool
+) -> list[Path]:
+    """Write ``files`` where ``-o`` says (README.md); shared by every one-output command.
+
+    ``folder`` is the default folder of a client that writes several files (``None``: one
+    file, whose default name is its own). ``-o`` ending in ``/`` names a folder, created if
+    missing; an existing file there is never written in place of the folder.
+    """
+    from mailsetup.output import make_folder, write_atomic, write_files
+
+    if folder is not None:
+        return write_files(Path(output or folder), files, force=force, make_dir=True)
+    (only,) = files
+    path = Path(output) if output else Path(only.name)
+    if output and output.endswith(("/", "\\")):  # a trailing slash means a folder
+        make_folder(path)
+        if not path.is_dir():
+            raise OutputError(
+                f"{output!r} names a folder, but {str(path)!r} is not one",
+                "remove the trailing / to write that file, or choose a folder",
+            )
+    if path.is_dir():
+        path = path / only.name
+    write_atomic(path, only.data, force=force, secret=only.secret)
+    return [path]
 
 
 def _warn(warnings: list[str]) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mailsetup.commands.options import option
 from mailsetup.commands.profile import ProfileRequest
-from mailsetup.errors import BadInput, Interrupted
+from mailsetup.errors import BadInput
 
 
 @dataclass(frozen=True)
@@ -110,16 +110,17 @@ class ProfileCommand(ProfileRequest):
 
 
 def run_profile_command(cmd: ProfileCommand) -> None:
-    """``mailsetup profile``: one mailbox as before, or a team path. Ctrl-C is exit 130."""
-    try:
-        if cmd.team:
-            _run_team(cmd)
-        else:
-            from mailsetup.commands.profile import run_profile
+    """``mailsetup profile``: one mailbox as before, or a team path.
 
-            run_profile(cmd.single())
-    except KeyboardInterrupt:
-        raise Interrupted("interrupted") from None
+    Ctrl-C is the CLI's (cli.handles_errors: one line, exit 130), as for every command; a run
+    over many rows turns it into its own message of how far it got (commands/bulk.py).
+    """
+    if cmd.team:
+        _run_team(cmd)
+    else:
+        from mailsetup.commands.profile import run_profile
+
+        run_profile(cmd.single())
 
 
 def _run_team(cmd: ProfileCommand) -> None:

@@ -377,9 +377,9 @@ class BulkWriter:
         if self._index is None or self._index_tmp is None:
             return
         tmp = self._index_tmp
-        self._index.close()
-        self._index = None
+        index, self._index = self._index, None
         try:
+            index.close()  # its last buffered lines: a full disk shows here or at the fsync
             target = os.path.join(self._dir, INDEX_NAME)
             if keep:
                 # Compared in blocks: the index of a large team is megabytes.
@@ -434,9 +434,10 @@ def _read(path: str) -> bytes:
 
 
 def _sync_file(path: str) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    """The file's data on disk before it is named; a failure (a full disk) is the caller's
+    error, unlike a folder's sync (output.py), which some file systems cannot do at all."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
