@@ -32,13 +32,18 @@ from tests.servers.ca import CertAuthority, CertPair
 from tests.servers.runtime import HOST, LOOPBACK
 
 
-@pytest.fixture
-def refused_port() -> int:
-    """A loopback port with nothing listening (bound, read, closed)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+def _closed_port(kind: socket.SocketKind) -> int:
+    """A loopback port of ``kind`` with nothing listening (bound, read, closed)."""
+    with socket.socket(socket.AF_INET, kind) as sock:
         sock.bind((LOOPBACK, 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+@pytest.fixture
+def refused_port() -> int:
+    """A loopback TCP port with nothing listening: connecting is refused."""
+    return _closed_port(socket.SOCK_STREAM)
 
 
 @dataclass
@@ -434,10 +439,7 @@ class UdpResolver:
 @pytest.fixture
 def dead_resolver() -> int:
     """A loopback UDP port where no DNS server listens (queries get ICMP port unreachable)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-    return port
+    return _closed_port(socket.SOCK_DGRAM)
 
 
 @pytest.fixture
