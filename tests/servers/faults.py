@@ -29,21 +29,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.servers.ca import CertAuthority, CertPair
-from tests.servers.runtime import HOST, LOOPBACK
-
-
-def _closed_port(kind: socket.SocketKind) -> int:
-    """A loopback port of ``kind`` with nothing listening (bound, read, closed)."""
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-    return port
+from tests.servers.runtime import HOST, LOOPBACK, free_port
 
 
 @pytest.fixture
 def refused_port() -> int:
     """A loopback TCP port with nothing listening: connecting is refused."""
-    return _closed_port(socket.SOCK_STREAM)
+    return free_port()
 
 
 @dataclass
@@ -439,7 +431,7 @@ class UdpResolver:
 @pytest.fixture
 def dead_resolver() -> int:
     """A loopback UDP port where no DNS server listens (queries get ICMP port unreachable)."""
-    return _closed_port(socket.SOCK_DGRAM)
+    return free_port(socket.SOCK_DGRAM)
 
 
 @pytest.fixture
