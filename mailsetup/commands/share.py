@@ -221,8 +221,6 @@ def run_share(req: ShareRequest, out: TextIO | None = None) -> str:
     _check_shareable(req)
     seconds = parse_duration(req.expires)
     host = _listen_host(req.host)
-    if not 0 <= req.port <= 65535:
-        raise BadInput(f"--port {req.port} is not a port", "use 1-65535, or leave it out")
     payload, what = _payload(req)
     note = ""
     if host is not None and ipaddress.ip_address(host).is_loopback:
