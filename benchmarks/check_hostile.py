@@ -36,14 +36,7 @@ from tests.servers.faults import (  # noqa: E402
     start_talk_server,
 )
 from tests.servers.provider import ProviderSettings  # noqa: E402
-from tests.servers.runtime import LOOPBACK  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-    return port
+from tests.servers.runtime import LOOPBACK, free_port  # noqa: E402
 
 
 def run(provider_file: Path, resolver_port: int) -> tuple[int, dict[str, str | None]]:

@@ -28,11 +28,11 @@ from tests.servers.ca import CertAuthority
 from tests.servers.dns import NO_SPF_DOMAIN, DnsServer
 from tests.servers.dovecot import DovecotServer
 from tests.servers.provider import ProviderSettings
+from tests.test_provider_neutral import FOREIGN
 
 pytestmark = pytest.mark.servers
 
 # Infomaniak, its products, and its sync-id format (two letters, five digits).
-FOREIGN = re.compile(r"infomaniak|ksuite|kdrive|mail service|swiss backup|\b[A-Z]{2}\d{5}\b", re.I)
 ACME_SYNC_HINT = "use the sync name from the Acme Mail dashboard and its app password"
 
 

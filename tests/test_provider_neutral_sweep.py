@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mailsetup.clients import CLIENTS
 from tests.cli import run
-from tests.test_provider_neutral import ACME
+from tests.test_provider_neutral import ACME, FOREIGN
 
 
 def _acme(port: int) -> str:
@@ -27,12 +27,6 @@ def _acme(port: int) -> str:
     return re.sub(r'url = "https://[^"]+"', f'url = "https://localhost:{port}"', text)
 
 
-# The default provider, its products and advice, its sync-id format (two letters, five digits).
-FOREIGN = re.compile(
-    r"infomaniak|ksuite|kdrive|mail service|swiss backup|two-factor|configuration assistant"
-    r"|\b[A-Z]{2}[0-9]{5}\b",
-    re.I,
-)
 EMAIL = "jane@example.test"  # .test: the reserved zone the runner allows (tests/cli.py)
 ICS = (
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:1@t\r\n"

@@ -262,19 +262,17 @@ def test_a_second_machine_reads_the_directory_from_the_shared_database(
     assert reply.content == profile_files["autodiscover.xml"]
 
 
-def test_gunicorn_factory_serves_the_same_bytes(serve_factory, serve_db, profile_files):
-    server = serve_factory(serve_db, mode="gunicorn", workers=2)
-    with server.client() as client:
-        replies = [
-            client.get("/mail/config-v1.1.xml", params={"emailaddress": JANE}) for _ in "abcd"
-        ]
-    assert {r.content for r in replies} == {profile_files["config-v1.1.xml"]}
-
-
-@pytest.mark.slow  # two uvicorn processes start: about 5 s
-def test_serve_command_with_several_workers(serve_factory, serve_db, profile_files):
-    """``mailsetup serve --workers 2``: uvicorn's processes build the app from the environment."""
-    server = serve_factory(serve_db, mode="cli", workers=2)
+@pytest.mark.parametrize(
+    "mode",
+    [
+        "gunicorn",
+        pytest.param("cli", marks=pytest.mark.slow),  # two uvicorn processes start: about 5 s
+    ],
+)
+def test_several_workers_serve_the_same_bytes(serve_factory, serve_db, profile_files, mode):
+    """Gunicorn's app factory, and ``mailsetup serve --workers 2`` whose uvicorn processes
+    build the app from the environment, hand out the bytes of ``mailsetup profile``."""
+    server = serve_factory(serve_db, mode=mode, workers=2)
     with server.client() as client:
         replies = [
             client.get("/mail/config-v1.1.xml", params={"emailaddress": JANE}) for _ in "abcd"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import http.client
 import io
-import json
 import os
 import plistlib
 import queue
@@ -27,7 +26,6 @@ import pytest
 from tests.apple_schema import validate_profile
 from tests.cli import assert_one_line_error, run
 from tests.test_render_dav import _decode_qr, _png_pixels
-from tests.test_startup import PROBE
 
 ME = ["--email", "jane.doe@example.ch", "--name", "Jane Doe", "--sync-user", "AB12345"]
 LOOPBACK = ["--host", "127.0.0.1"]
@@ -276,24 +274,12 @@ def test_a_port_in_use_is_bad_input(share: type[Share], tmp_path: Path) -> None:
 SERVER_MODULES = ("segno", "ifaddr", "http.server", "socketserver", "mailsetup.share.server")
 
 
-def loaded(args: list[str], cwd: Path, modules: tuple[str, ...]) -> list[str]:
-    code = PROBE.replace("{heavy}", repr(modules))
-    proc = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return list(json.loads(proc.stderr.strip().splitlines()[-1]))
-
-
 def test_share_help_loads_no_heavy_module(tmp_path: Path) -> None:
-    from tests.test_startup import HEAVY
+    from tests.test_startup import HEAVY, loaded_heavy_modules
 
-    assert loaded(["share", "--help"], tmp_path, HEAVY + SERVER_MODULES) == []
+    assert loaded_heavy_modules(["share", "--help"], tmp_path, HEAVY + SERVER_MODULES) == []
     # ... while a bad --expires is refused before the server or QR code is even imported.
-    assert loaded(["share", *ME, "--expires", "1d"], tmp_path, SERVER_MODULES) == []
+    assert loaded_heavy_modules(["share", *ME, "--expires", "1d"], tmp_path, SERVER_MODULES) == []
     help_text = run("share", "--help", cwd=tmp_path).stdout
     for option in ("--email", "--client", "--format", "--services", "--host", "--port"):
         assert option in help_text

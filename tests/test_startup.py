@@ -25,8 +25,9 @@ print(json.dumps(sorted(m for m in {heavy} if m in sys.modules)), file=sys.stder
 """
 
 
-def loaded_heavy_modules(args: list[str], cwd: Path) -> list[str]:
-    code = PROBE.replace("{heavy}", repr(HEAVY))
+def loaded_heavy_modules(args: list[str], cwd: Path, heavy: tuple[str, ...] = HEAVY) -> list[str]:
+    """Which of ``heavy`` ``mailsetup ARGS`` has imported when it exits."""
+    code = PROBE.replace("{heavy}", repr(heavy))
     proc = subprocess.run(
         [sys.executable, "-c", code, json.dumps(args)],
         cwd=cwd,

@@ -121,3 +121,15 @@ class BoundedReader:
 
     def close(self) -> None:
         self.raw.close()
+
+
+def with_budget(base: type[Any], reads: type[Any]) -> type[Any]:
+    """``base`` (a standard-library protocol client) reading through ``reads``, a mixin that
+    overrides its read methods; the constructor takes the connection's :class:`ReadBudget`
+    first and keeps it as ``self.budget`` before the client reads its greeting."""
+
+    def __init__(self: Any, budget: ReadBudget, *args: Any, **kwargs: Any) -> None:
+        self.budget = budget
+        base.__init__(self, *args, **kwargs)
+
+    return type(f"Bounded{base.__name__}", (reads, base), {"__init__": __init__})

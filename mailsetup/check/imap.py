@@ -14,7 +14,7 @@ import ssl
 from functools import cache
 from typing import Any
 
-from mailsetup.check.bounded import MAX_LITERAL, BoundedReader, ReadBudget
+from mailsetup.check.bounded import MAX_LITERAL, BoundedReader, ReadBudget, with_budget
 from mailsetup.check.faults import FaultName as F
 from mailsetup.check.probe import Credentials, Fault, Outcome, ProbeContext, closed_fault
 from mailsetup.check.tls import record_tls
@@ -49,14 +49,10 @@ def _client_classes() -> dict[str, type[Any]]:
     """imaplib's clients with bounded reads (built on first use: imaplib loads lazily)."""
     import imaplib
 
-    def make(base: type[Any]) -> type[Any]:
-        def __init__(self: Any, budget: ReadBudget, *args: Any, **kwargs: Any) -> None:
-            self.budget = budget
-            base.__init__(self, *args, **kwargs)
-
-        return type(f"Bounded{base.__name__}", (_BoundedReads, base), {"__init__": __init__})
-
-    return {"ssl": make(imaplib.IMAP4_SSL), "plain": make(imaplib.IMAP4)}
+    return {
+        "ssl": with_budget(imaplib.IMAP4_SSL, _BoundedReads),
+        "plain": with_budget(imaplib.IMAP4, _BoundedReads),
+    }
 
 
 def _auth_error(exc: Exception) -> Fault:

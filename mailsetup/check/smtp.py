@@ -14,7 +14,7 @@ import ssl
 from functools import cache
 from typing import Any
 
-from mailsetup.check.bounded import BoundedReader, ReadBudget
+from mailsetup.check.bounded import BoundedReader, ReadBudget, with_budget
 from mailsetup.check.faults import FaultName as F
 from mailsetup.check.probe import Credentials, Fault, Outcome, ProbeContext, closed_fault
 from mailsetup.check.report import JSONValue
@@ -27,29 +27,30 @@ from mailsetup.untrusted import clean_text
 EHLO_NAME = "localhost"
 
 
+class _BoundedReplies:
+    """smtplib's reply reading, through the connection's :class:`ReadBudget`."""
+
+    budget: ReadBudget
+    file: Any
+    sock: Any
+
+    def getreply(self) -> tuple[int, bytes]:
+        # smtplib makes self.file lazily (again after STARTTLS): make it a bounded one.
+        if self.file is None and self.sock is not None:
+            self.file = BoundedReader(self.sock.makefile("rb"), self.budget, self.sock)
+        reply: tuple[int, bytes] = super().getreply()  # type: ignore[misc]
+        return reply
+
+
 @cache
 def _client_classes() -> dict[str, type[Any]]:
     """smtplib's clients whose replies are read through a budget (smtplib loads lazily)."""
     import smtplib
 
-    def make(base: type[Any]) -> type[Any]:
-        def __init__(self: Any, budget: ReadBudget, *args: Any, **kwargs: Any) -> None:
-            self.budget = budget
-            base.__init__(self, *args, **kwargs)
-
-        def getreply(self: Any) -> tuple[int, bytes]:
-            # smtplib makes self.file lazily (again after STARTTLS): make it a bounded one.
-            if self.file is None and self.sock is not None:
-                raw = self.sock.makefile("rb")
-                self.file = BoundedReader(raw, self.budget, self.sock)
-            reply: tuple[int, bytes] = base.getreply(self)
-            return reply
-
-        return type(
-            f"Bounded{base.__name__}", (base,), {"__init__": __init__, "getreply": getreply}
-        )
-
-    return {"ssl": make(smtplib.SMTP_SSL), "plain": make(smtplib.SMTP)}
+    return {
+        "ssl": with_budget(smtplib.SMTP_SSL, _BoundedReplies),
+        "plain": with_budget(smtplib.SMTP, _BoundedReplies),
+    }
 
 
 def _auth_plain_utf8(conn: Any, login: Credentials, mechanisms: list[str]) -> None:

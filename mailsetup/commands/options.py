@@ -81,6 +81,17 @@ def provider_file_option() -> Any:
     )
 
 
+def same_as(request: type, name: str, help: str | None = None) -> Any:
+    """A copy of ``request``'s declaration of field ``name``, for a command that takes the same
+    option with the same meaning (``share`` and ``serve`` sign and render like ``profile``).
+    ``help`` replaces the text where the option means something else there."""
+    (f,) = (f for f in dataclasses.fields(request) if f.name == name)
+    cli = f.metadata["cli"]
+    if help is not None:
+        cli = dataclasses.replace(cli, help=help)
+    return dataclasses.field(default=f.default, metadata={**f.metadata, "cli": cli})
+
+
 def cli_fields(request: type) -> list[tuple[dataclasses.Field[Any], Cli]]:
     """The fields of ``request`` with their :class:`Cli` declaration, in order."""
     return [(f, f.metadata["cli"]) for f in dataclasses.fields(request)]

@@ -11,14 +11,13 @@ nothing else; it works once, and until ``--expires`` at most (docs/share.md).
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from mailsetup.commands.options import option
+from mailsetup.commands.options import option, same_as
 from mailsetup.commands.profile import ProfileRequest
 from mailsetup.errors import BadInput, MailsetupError, OutputError
 
@@ -41,11 +40,7 @@ def _as_profile(name: str, help: str | None = None) -> Any:
 
     ``help`` replaces the text where the option means something else here.
     """
-    (f,) = (f for f in dataclasses.fields(ProfileRequest) if f.name == name)
-    cli = f.metadata["cli"]
-    if help is not None:
-        cli = dataclasses.replace(cli, help=help)
-    return dataclasses.field(default=f.default, metadata={**f.metadata, "cli": cli})
+    return same_as(ProfileRequest, name, help)
 
 
 @dataclass(frozen=True)
@@ -226,8 +221,6 @@ def run_share(req: ShareRequest, out: TextIO | None = None) -> str:
     _check_shareable(req)
     seconds = parse_duration(req.expires)
     host = _listen_host(req.host)
-    if not 0 <= req.port <= 65535:
-        raise BadInput(f"--port {req.port} is not a port", "use 1-65535, or leave it out")
     payload, what = _payload(req)
     note = ""
     if host is not None and ipaddress.ip_address(host).is_loopback:

@@ -13,7 +13,13 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailsetup.commands.options import option, provider_file_option, provider_option
+from mailsetup.commands.options import (
+    option,
+    provider_file_option,
+    provider_option,
+    same_as,
+)
+from mailsetup.commands.profile import ProfileRequest
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -37,15 +43,9 @@ class ServeRequest:
         metavar="URL",
         help="sqlite:///PATH or postgresql://... (default: SQLite in the state folder).",
     )
-    sign_cert: Path | None = option(
-        "--sign-cert", default=None, metavar="PEM", help="Certificate (PEM) to sign profiles."
-    )
-    sign_key: Path | None = option(
-        "--sign-key", default=None, metavar="PEM", help="Its private key (PEM)."
-    )
-    sign_chain: Path | None = option(
-        "--sign-chain", default=None, metavar="PEM", help="Intermediate certificates (PEM)."
-    )
+    sign_cert: Path | None = same_as(ProfileRequest, "sign_cert")
+    sign_key: Path | None = same_as(ProfileRequest, "sign_key")
+    sign_chain: Path | None = same_as(ProfileRequest, "sign_chain")
     host: str = option("--host", default="127.0.0.1", metavar="ADDRESS", help="Where to listen.")
     port: int = option("--port", default=8080, metavar="PORT", min=0, max=65535, help="Port.")
     workers: int = option(

@@ -29,16 +29,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.servers.ca import CertAuthority, CertPair
-from tests.servers.runtime import HOST, LOOPBACK
+from tests.servers.runtime import HOST, LOOPBACK, free_port
 
 
 @pytest.fixture
 def refused_port() -> int:
-    """A loopback port with nothing listening (bound, read, closed)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-    return port
+    """A loopback TCP port with nothing listening: connecting is refused."""
+    return free_port()
 
 
 @dataclass
@@ -434,10 +431,7 @@ class UdpResolver:
 @pytest.fixture
 def dead_resolver() -> int:
     """A loopback UDP port where no DNS server listens (queries get ICMP port unreachable)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-    return port
+    return free_port(socket.SOCK_DGRAM)
 
 
 @pytest.fixture
