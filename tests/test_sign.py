@@ -151,7 +151,7 @@ def test_encrypted_key_passphrase_from_environment(tmp_path: Path, ca: SigningCA
     )
     assert_one_line_error(wrong, 2, "wrong passphrase")
     none = run(*args, "-o", str(tmp_path / "n.mobileconfig"))  # no env, no keyring, no terminal
-    assert_one_line_error(none, 5, "MAILSETUP_SIGN_PASSPHRASE")
+    assert_one_line_error(none, 5, "no passphrase available", "MAILSETUP_SIGN_PASSPHRASE")
     assert not (tmp_path / "w.mobileconfig").exists()
     assert not (tmp_path / "n.mobileconfig").exists()
 
