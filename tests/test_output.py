@@ -110,3 +110,21 @@ def test_a_folder_in_the_way_is_an_output_error(tmp_path: Path) -> None:
     (tmp_path / "d").mkdir()
     with pytest.raises(OutputError, match="is a folder"):
         write_atomic(tmp_path / "d", b"x", force=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("jane.doe@example.ch.mobileconfig", "jane.doe@example.ch.mobileconfig"),
+        (
+            'a"b\\c\r\nSet-Cookie: x@example.ch.mobileconfig',
+            "a_b_c__Set-Cookie__x@example.ch.mobileconfig",
+        ),
+        ("..zoë@example.ch", "zo_@example.ch"),
+    ],
+)
+def test_download_name_cannot_break_out_of_the_header(text: str, expected: str) -> None:
+    """serve and share both name downloads with it (Content-Disposition quoted-string)."""
+    from mailsetup.model import download_name
+
+    assert download_name(text) == expected
