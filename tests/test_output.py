@@ -11,6 +11,7 @@ import pytest
 from mailsetup.errors import OutputError
 from mailsetup.model import safe_file_name
 from mailsetup.output import OutputFile, write_atomic, write_files
+from tests.support.disk import disk_full_at_fsync
 
 
 def test_crash_before_rename_keeps_the_old_file(
@@ -19,10 +20,7 @@ def test_crash_before_rename_keeps_the_old_file(
     target = tmp_path / "profile"
     target.write_bytes(b"old and whole")
 
-    def disk_full(fd: int) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "fsync", disk_full)
+    disk_full_at_fsync(monkeypatch, 1)
     with pytest.raises(OutputError, match="No space left"):
         write_atomic(target, b"new" * 1000, force=True)
     assert target.read_bytes() == b"old and whole"
