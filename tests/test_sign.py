@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from mailsetup.mobileconfig.certs import pem_blocks
-from tests.cli import assert_one_line_error, run
+from tests.cli import assert_one_line_error, clean_env, run
 from tests.support.signing import Leaf, SigningCA, openssl_verify
 
 EMAIL = "jane.doe@example.ch"
@@ -120,7 +120,7 @@ def test_stdout_output_keeps_messages_off_the_profile(tmp_path: Path, leaf: Leaf
         [os.sys.executable, "-m", "mailsetup", "profile", "-e", EMAIL, *sign_args(leaf), "-o", "-"],
         capture_output=True,
         timeout=60,
-        env={k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")},
+        env=clean_env(),
     )
     assert proc.returncode == 0
     assert proc.stdout[:1] == b"\x30"  # DER SEQUENCE: only the signed profile
