@@ -15,7 +15,6 @@ Usage: python benchmarks/share_bench.py [--runs 21]
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import statistics
 import subprocess
@@ -30,8 +29,12 @@ ME = ["--email", "jane.doe@example.ch", "--name", "Jane Doe", "--sync-user", "AB
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    return {k: v for k, v in env.items() if not k.startswith("MAILSETUP_")}
+    """The tests' environment rule (no MAILSETUP_* variables), with bytecode caches written."""
+    from tests.cli import clean_env
+
+    env = clean_env()
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def first_byte(cwd: Path) -> float:

@@ -44,6 +44,18 @@ MAX_NAME_BYTES = 150
 _UNSAFE_IN_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
 
 
+# What may stand in a Content-Disposition quoted-string without quoting rules (RFC 6266): a
+# download name made from an address keeps its letters, digits and ``._@+-``.
+_UNSAFE_IN_DOWNLOAD = re.compile(r"[^A-Za-z0-9._@+-]")
+
+
+def download_name(text: str) -> str:
+    """``text`` as the ``filename`` of an HTTP download (``serve`` and ``share``): anything but
+    ASCII letters, digits and ``._@+-`` becomes ``_`` (no quote, backslash, control or
+    non-ASCII character can break out of the header), and no leading dot."""
+    return _UNSAFE_IN_DOWNLOAD.sub("_", text).lstrip(".")
+
+
 def safe_file_name(text: str) -> str:
     """``text`` made into one harmless file or folder name, the same for the same input.
 

@@ -70,23 +70,23 @@ def store_in_keyring(user: str, password: str) -> None:
         ) from None
 
 
-def prompt(label: str, fix: str) -> str:
+def prompt(label: str, fix: str, what: str = "password") -> str:
     """Ask on the terminal without echo; refuse when there is no terminal to ask on.
 
-    ``fix`` says where this password could come from instead (its variable, its
+    ``fix`` says where this secret could come from instead (its variable, its
     ``password set`` command), so a missing sync password does not send people to the
-    mail password's variable.
+    mail password's variable. ``what`` names the secret ("passphrase" for a signing key).
     """
     if not sys.stdin.isatty():
-        raise SecretError(f"no password available for {label} and no terminal to ask on", fix)
+        raise SecretError(f"no {what} available for {label} and no terminal to ask on", fix)
     import getpass
 
     try:
-        value = getpass.getpass(f"Password for {label}: ")
+        value = getpass.getpass(f"{what.capitalize()} for {label}: ")
     except (EOFError, KeyboardInterrupt):
-        raise SecretError("no password entered") from None
+        raise SecretError(f"no {what} entered") from None
     if not value:
-        raise SecretError("no password entered")
+        raise SecretError(f"no {what} entered")
     return value
 
 

@@ -11,7 +11,6 @@ every test that takes it runs on both.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.cli import clean_env
 from tests.servers.postgres import PostgresServer
 from tests.servers.runtime import (
     LOOPBACK,
@@ -52,9 +52,7 @@ class ServeProcess:
 
 
 def _env(extra: dict[str, str] | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")}
-    env.update(extra or {})
-    return env
+    return clean_env(extra)
 
 
 def fresh_db(kind: str, request: pytest.FixtureRequest, folder: Path) -> str:

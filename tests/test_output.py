@@ -11,6 +11,7 @@ import pytest
 from mailsetup.errors import OutputError
 from mailsetup.model import safe_file_name
 from mailsetup.output import OutputFile, write_atomic, write_files
+from tests.support.disk import disk_full_at_fsync
 
 
 def test_crash_before_rename_keeps_the_old_file(
@@ -19,10 +20,7 @@ def test_crash_before_rename_keeps_the_old_file(
     target = tmp_path / "profile"
     target.write_bytes(b"old and whole")
 
-    def disk_full(fd: int) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "fsync", disk_full)
+    disk_full_at_fsync(monkeypatch, 1)
     with pytest.raises(OutputError, match="No space left"):
         write_atomic(target, b"new" * 1000, force=True)
     assert target.read_bytes() == b"old and whole"
@@ -110,3 +108,21 @@ def test_a_folder_in_the_way_is_an_output_error(tmp_path: Path) -> None:
     (tmp_path / "d").mkdir()
     with pytest.raises(OutputError, match="is a folder"):
         write_atomic(tmp_path / "d", b"x", force=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("jane.doe@example.ch.mobileconfig", "jane.doe@example.ch.mobileconfig"),
+        (
+            'a"b\\c\r\nSet-Cookie: x@example.ch.mobileconfig',
+            "a_b_c__Set-Cookie__x@example.ch.mobileconfig",
+        ),
+        ("..zoë@example.ch", "zo_@example.ch"),
+    ],
+)
+def test_download_name_cannot_break_out_of_the_header(text: str, expected: str) -> None:
+    """serve and share both name downloads with it (Content-Disposition quoted-string)."""
+    from mailsetup.model import download_name
+
+    assert download_name(text) == expected

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
 import os
 import plistlib
 import subprocess
@@ -27,7 +26,7 @@ from mailsetup.provider import load_provider, parse_provider
 from mailsetup.render import RenderOptions, render
 from tests.cli import invoke
 from tests.conftest import require_binary
-from tests.prefs_js import parse_user_js
+from tests.prefs_js import parse_user_js, prefs_from_node
 from tests.test_render_dav import ROOT
 
 BASE = (ROOT / "profiles" / "infomaniak.toml").read_text()
@@ -178,13 +177,7 @@ def test_user_js_comment_cannot_start_a_pref(tmp_path):
     node = require_binary("node")
     files = render("thunderbird", ACCOUNT, _evil(tmp_path), RenderOptions()).files
     (user_js,) = [f.data.decode() for f in files if f.name == "user.js"]
-    script = (
-        "const p = []; function user_pref(k, v) { p.push([k, v]); }\n"
-        + user_js
-        + "\nprocess.stdout.write(JSON.stringify(p));"
-    )
-    result = subprocess.run([node, "-e", script], capture_output=True, timeout=30, check=True)
-    prefs = [tuple(x) for x in json.loads(result.stdout)]
+    prefs = prefs_from_node(node, user_js)
     assert prefs == parse_user_js(user_js)
     assert "evil.pref" not in dict(prefs)
 

@@ -12,7 +12,7 @@ import pytest
 from mailsetup.account import make_account
 from mailsetup.provider import load_provider
 from mailsetup.render import RenderOptions, render
-from tests.cli import assert_one_line_error, run
+from tests.cli import assert_one_line_error, clean_env, run
 
 
 class _Recorder:
@@ -103,7 +103,7 @@ def test_password_set_with_bytes_that_are_not_utf8_on_stdin(tmp_path: Path) -> N
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")}
+    env = clean_env()
     env.update(
         HOME=str(tmp_path),
         PYTHONIOENCODING="utf-8",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import http.client
 import io
-import os
 import plistlib
 import queue
 import signal
@@ -24,7 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.apple_schema import validate_profile
-from tests.cli import assert_one_line_error, run
+from tests.cli import assert_one_line_error, clean_env, run
 from tests.test_render_dav import _decode_qr, _png_pixels
 
 ME = ["--email", "jane.doe@example.ch", "--name", "Jane Doe", "--sync-user", "AB12345"]
@@ -35,8 +34,7 @@ class Share:
     """A running ``mailsetup share``: its URL once printed, then its exit and full output."""
 
     def __init__(self, *args: str, cwd: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")}
-        env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+        env = clean_env()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mailsetup", "share", *args],
             cwd=cwd,

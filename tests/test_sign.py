@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from mailsetup.mobileconfig.certs import pem_blocks
-from tests.cli import assert_one_line_error, run
+from tests.cli import assert_one_line_error, clean_env, run
 from tests.support.signing import Leaf, SigningCA, openssl_verify
 
 EMAIL = "jane.doe@example.ch"
@@ -120,7 +120,7 @@ def test_stdout_output_keeps_messages_off_the_profile(tmp_path: Path, leaf: Leaf
         [os.sys.executable, "-m", "mailsetup", "profile", "-e", EMAIL, *sign_args(leaf), "-o", "-"],
         capture_output=True,
         timeout=60,
-        env={k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")},
+        env=clean_env(),
     )
     assert proc.returncode == 0
     assert proc.stdout[:1] == b"\x30"  # DER SEQUENCE: only the signed profile
@@ -151,7 +151,7 @@ def test_encrypted_key_passphrase_from_environment(tmp_path: Path, ca: SigningCA
     )
     assert_one_line_error(wrong, 2, "wrong passphrase")
     none = run(*args, "-o", str(tmp_path / "n.mobileconfig"))  # no env, no keyring, no terminal
-    assert_one_line_error(none, 5, "MAILSETUP_SIGN_PASSPHRASE")
+    assert_one_line_error(none, 5, "no passphrase available", "MAILSETUP_SIGN_PASSPHRASE")
     assert not (tmp_path / "w.mobileconfig").exists()
     assert not (tmp_path / "n.mobileconfig").exists()
 

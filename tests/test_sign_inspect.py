@@ -4,7 +4,6 @@ signer, the same payload table as unsigned, and no errors; tampering is an error
 from __future__ import annotations
 
 import json
-import os
 import plistlib
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.cli import assert_one_line_error, run
+from tests.cli import assert_one_line_error, clean_env, run
 from tests.support.signing import Leaf, SigningCA
 
 EMAIL = "jane.doe@example.ch"
@@ -114,7 +113,7 @@ def _modules_after(args: list[str], cwd: Path) -> list[str]:
         " 'cryptography.hazmat.primitives.serialization', 'hashlib', 'mailsetup.inspect.report')\n"
         "print('LOADED:' + ','.join(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")}
+    env = clean_env()
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=cwd, env=env
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from mailsetup.errors import EXIT_CODES
 from tests.apple_schema import validate_profile
-from tests.cli import assert_one_line_error, on_a_terminal, run
+from tests.cli import assert_one_line_error, clean_env, on_a_terminal, run
 from tests.conftest import require_binary
 from tests.prefs_js import parse_user_js, prefs_from_node
 
@@ -241,7 +241,7 @@ def test_ctrl_c_leaves_no_half_written_file_and_says_how_far(tmp_path):
     rows = "".join(f"user{i}@example.ch,User {i},AB{i:05d}\n" for i in range(10_000))
     path = team_csv(tmp_path, "email,name,sync_user\n" + rows)
     out = tmp_path / "out"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")}
+    env = clean_env()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mailsetup", "profile", "--csv", str(path), "-o", str(out)],
         stdout=subprocess.PIPE,
@@ -328,7 +328,7 @@ def test_ctrl_c_before_the_first_row_is_the_one_interrupted_line(tmp_path):
     fifo = tmp_path / "team.csv"
     os.mkfifo(fifo)
     out = tmp_path / "out"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILSETUP_")}
+    env = clean_env()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mailsetup", "profile", "--csv", str(fifo), "-o", str(out)],
         stdout=subprocess.PIPE,
@@ -352,3 +352,29 @@ def test_ctrl_c_before_the_first_row_is_the_one_interrupted_line(tmp_path):
     assert proc.returncode == 130, (stdout, stderr)
     assert stderr.strip() == "mailsetup: interrupted"
     assert not out.exists()
+
+
+def test_a_file_size_limit_hit_while_writing_the_index_is_one_line_exit_4(tmp_path):
+    """A real write failure from the kernel (RLIMIT_FSIZE: every write past 24 KiB fails with
+    EFBIG; Python ignores SIGXFSZ), reached by index.csv only: each profile is smaller, the
+    index of 400 rows is not. One line, exit 4, no traceback, no index.csv put in place."""
+    import resource
+
+    rows = "".join(f"user{i}@example.ch\n" for i in range(400))
+    path = team_csv(tmp_path, "email\n" + rows)
+    out = tmp_path / "out"
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (24 * 1024, 24 * 1024))
+
+    env = clean_env()
+    proc = subprocess.run(
+        [sys.executable, "-m", "mailsetup", "profile", "--csv", str(path), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        preexec_fn=limit,
+    )
+    assert_one_line_error(proc, 4, "index.csv")
+    assert not (out / "index.csv").exists()

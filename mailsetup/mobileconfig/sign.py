@@ -34,7 +34,7 @@ import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
-from mailsetup.errors import BadInput, SecretError
+from mailsetup.errors import BadInput
 from mailsetup.mobileconfig import der, is_profile_name
 from mailsetup.mobileconfig.certs import (
     OID_EC,
@@ -142,25 +142,13 @@ def _passphrase(key_path: Path) -> bytes:
     value = os.environ.get(ENV_PASSPHRASE)
     if value:
         return value.encode("utf-8", "surrogateescape")
-    from mailsetup.secret_store import from_keyring
+    from mailsetup.secret_store import from_keyring, prompt
 
     stored = from_keyring(keyring_user(key_path))
     if stored:
         return stored.encode("utf-8")
-    if not sys.stdin.isatty():
-        raise SecretError(
-            f"the key {str(key_path)!r} is encrypted and there is no terminal to ask for its"
-            " passphrase",
-            f"set {ENV_PASSPHRASE} or store it in the keyring as {keyring_user(key_path)!r}",
-        )
-    import getpass
-
-    try:
-        typed = getpass.getpass(f"Passphrase for {key_path.name}: ")
-    except (EOFError, KeyboardInterrupt):
-        raise SecretError("no passphrase entered") from None
-    if not typed:
-        raise SecretError("no passphrase entered")
+    fix = f"set {ENV_PASSPHRASE} or store it in the keyring as {keyring_user(key_path)!r}"
+    typed = prompt(f"the encrypted key {str(key_path)!r}", fix, what="passphrase")
     return typed.encode("utf-8", "surrogateescape")
 
 

@@ -10,7 +10,6 @@ seen; the cache is bounded so that requests for many different addresses cannot 
 from __future__ import annotations
 
 import io
-import re
 import time
 import zipfile
 from collections import OrderedDict
@@ -21,6 +20,7 @@ from typing import Any, Generic, TypeVar
 from mailsetup.account import Account, make_account
 from mailsetup.errors import BadInput, MailsetupError
 from mailsetup.mobileconfig import MEDIA_TYPE
+from mailsetup.model import download_name
 from mailsetup.provider import Provider
 from mailsetup.render import RenderOptions, render
 from mailsetup.serve.directory import Directory
@@ -30,7 +30,6 @@ ZIP_TYPE = "application/zip"
 ALL_SERVICES = frozenset({"mail", "caldav", "carddav"})
 # Fixed ZIP timestamps (the earliest DOS date): the same input gives the same archive bytes.
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._@+-]")
 
 Signer = Callable[[bytes], bytes]
 K = TypeVar("K")
@@ -85,7 +84,7 @@ class TTLCache(Generic[K, V]):
 
 def safe_filename(text: str) -> str:
     """A download name built from an address: no separators, quotes or controls (RFC 6266)."""
-    return _UNSAFE_FILENAME.sub("_", text).lstrip(".")[:120] or "profile"
+    return download_name(text)[:120] or "profile"
 
 
 class Content:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import hmac
 import io
-import re
 import socket
 import socketserver
 import threading
@@ -35,13 +34,14 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from mailsetup.model import download_name
+
 MAX_REQUEST_BYTES = 8 * 1024
 IO_TIMEOUT = 5.0
 CONNECTION_DEADLINE = 10.0
 MAX_CONNECTIONS = 32
 MAX_PER_CLIENT = 4
 POLL_INTERVAL = 0.2
-_HEADER_UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
 LINGER_SECONDS = 1.0
 LINGER_BYTES = 256 * 1024
 
@@ -219,7 +219,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", payload.content_type)
         self.send_header("Content-Length", str(len(payload.body)))
         if payload.filename:
-            safe = _HEADER_UNSAFE.sub("_", payload.filename)  # a quoted-string, nothing else
+            safe = download_name(payload.filename)  # a quoted-string, nothing else
             self.send_header("Content-Disposition", f'attachment; filename="{safe}"')
         self.end_headers()
         self.wfile.write(payload.body)

@@ -43,7 +43,7 @@ import signal
 import stat
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -136,6 +136,7 @@ class BulkWriter:
         self._index_tmp: str | None = None
         self._index: TextIO | None = None
         self._index_writer: csv._writer | None = None  # type: ignore[name-defined]
+        self._index_failed = False
         self.finished = False
         # The folder was missing or empty when the run started: no row's name can be taken
         # but by an earlier row (``_names``), so nothing is compared with the disk. Anything
@@ -185,7 +186,7 @@ class BulkWriter:
             raise OutputError(f"cannot write in {str(out)!r}: {exc.strerror}") from None
         self._index = os.fdopen(fd, "w", encoding="utf-8", newline="")
         self._index_writer = csv.writer(self._index, lineterminator="\r\n")
-        self._index_writer.writerow(INDEX_HEADER)
+        self._write_index([INDEX_HEADER])
 
     # --- rows -------------------------------------------------------------------------------
 
@@ -303,10 +304,20 @@ class BulkWriter:
                 s, rel, status = staged.pop(0)
                 self._open_files -= isinstance(s, int)
                 self._move(stager, s, rel, status)
-            self._index_writer.writerows(_formula_row(e) for e in entries)
+            self._write_index(_formula_row(e) for e in entries)
             pending.popleft()
             self.committed_rows += 1
         self._created = []
+
+    def _write_index(self, rows: Iterable[Sequence[str]]) -> None:
+        """Add rows to the staged index.csv; a write the disk refuses (full, a size limit) is
+        the one-line exit 4, not a traceback. The index is then never put in place."""
+        assert self._index_writer is not None
+        try:
+            self._index_writer.writerows(rows)
+        except OSError as exc:
+            self._index_failed = True  # what it holds is cut short: never put it in place
+            raise OutputError(f"cannot write {INDEX_NAME}: {exc.strerror or exc}") from None
 
     def _move(self, stager: Stager, staged: Staged, rel: str, status: str) -> None:
         path = os.path.join(self._dir, rel)
@@ -359,7 +370,8 @@ class BulkWriter:
         self._pending.clear()
         self._open_files = 0
         try:
-            self._close_index(keep=not self.atomic and self.committed_rows > 0)
+            keep = not self.atomic and self.committed_rows > 0 and not self._index_failed
+            self._close_index(keep=keep)
         finally:
             self._close_stager()
 
